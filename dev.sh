@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# One command to set up and run digitcore on a fresh machine with Python >= 3.10.
+#   ./dev.sh lesson [NN_topic]  set up, then open a lesson as an app (default: 05_sgd, the SGD lesson)
+#   ./dev.sh edit [NN_topic]    set up, then open a lesson as a notebook you can write code in
+#   ./dev.sh test [pytest args] set up, then run the whole test suite (what CI runs)
+#   ./dev.sh setup              only set up: .venv with digitcore and its dependencies
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV=.venv
+PY=${PYTHON:-python3}
+
+setup() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        echo "digitcore: creating $VENV (first run downloads PyTorch, a few minutes)" >&2
+        "$PY" -m venv "$VENV"
+    fi
+    if ! "$VENV/bin/python" -c "import digitcore, torch, marimo, nbval, playwright" 2>/dev/null \
+        || [ pyproject.toml -nt "$VENV/.digitcore-installed" ]; then
+        "$VENV/bin/python" -m pip install --quiet --upgrade pip 2>/dev/null || true
+        "$VENV/bin/python" -m pip install --quiet -e '.[dev]'
+        touch "$VENV/.digitcore-installed"
+    fi
+    # The real data, when it sits beside the project (as it does for the team and CI).
+    if [ -z "${DIGITCORE_DATA:-}" ] && [ -d ../shared/data ]; then
+        export DIGITCORE_DATA
+        DIGITCORE_DATA="$(cd ../shared/data && pwd)"
+    fi
+}
+
+browser() {
+    # The browser tests drive Debian's Chromium through Playwright (never `playwright install`).
+    if [ ! -x /usr/bin/chromium ]; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            echo "digitcore: installing Debian's chromium for the browser tests" >&2
+            (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+                || echo "digitcore: could not install chromium; browser tests will be skipped" >&2
+        else
+            echo "digitcore: /usr/bin/chromium missing (apt-get install chromium); browser tests will be skipped" >&2
+        fi
+    fi
+}
+
+lesson_path() {
+    local name=${1:-05_sgd}
+    name=${name%.py}; name=${name#lessons/}
+    echo "lessons/$name.py"
+}
+
+cmd=${1:-help}
+shift || true
+case "$cmd" in
+    setup) setup ;;
+    lesson) setup; exec "$VENV/bin/marimo" run "$(lesson_path "${1:-}")" ;;
+    edit) setup; exec "$VENV/bin/marimo" edit "$(lesson_path "${1:-}")" ;;
+    test) setup; browser; exec "$VENV/bin/python" -m pytest "$@" ;;
+    *) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 1 ;;
+esac
