@@ -1,0 +1,23 @@
+"""`pytest checks --submission PATH`: one test per check, so each check passes or fails on its own."""
+
+import pytest
+
+
+def test_file_loads(submission_report):
+    """The file as a whole: a syntax error or an exit while loading fails everything."""
+    if submission_report.fatal:
+        pytest.fail(f"your file could not be graded: {submission_report.fatal}", pytrace=False)
+
+
+def test_check(submission_report, check_id):
+    exercise, name = check_id
+    ex = submission_report.exercises[exercise]
+    check, verdict = next((c, v) for c, v in ex.checks if c.name == name)
+    if verdict.passed:
+        return
+    lines = [f"{exercise}: {check.title}: {verdict.message}"]
+    if getattr(verdict, "misconception", None):
+        lines.append(f"  {verdict.misconception}")
+    if getattr(verdict, "hint", None):
+        lines.append(f"  Hint: {verdict.hint}")
+    pytest.fail("\n".join(lines), pytrace=False)

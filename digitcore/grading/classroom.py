@@ -1,0 +1,119 @@
+"""grade_class: a whole class in parallel, then the gradebook, grades.json and per-student files.
+
+A pool of warm zygotes (one per core by default) is driven by threads in this process; each thread
+takes a zygote, grades one student with it and gives it back. The output files are written here,
+by the trusted side only, from memory, after grading.
+"""
+
+import csv
+import io
+import json
+import os
+import queue
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from .registry import checks_for
+from .report import feedback_markdown, gradescope_results
+from .runner import MEMORY_MB, grade_with, matching_zygotes, start_zygotes
+from .sources import check_out_dir, find_students
+
+
+def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=0, time_limit=10.0, hidden_dir=None,
+                  checks=None, memory_mb=MEMORY_MB, hide=(), progress=None):
+    """Grade every student in the folder. Returns (registry, reports in name order, stats)."""
+    t0 = time.monotonic()
+    students = find_students(submissions_dir)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(students) or 1))
+    zygotes = start_zygotes(jobs, checks)
+    try:
+        registry = checks_for(include_hidden, hidden_dir, checks)
+    except BaseException:
+        for z in zygotes:
+            z.close()
+        raise
+    zygotes = matching_zygotes(zygotes, registry, jobs)
+    idle: queue.Queue = queue.Queue()
+    for z in zygotes:
+        idle.put(z)
+    hide = [str(Path(submissions_dir).resolve()), *map(str, hide)]
+
+    def one(item):
+        name, path = item
+        z = idle.get()
+        try:
+            report = grade_with(z, path, registry, student=name, seed=seed, time_limit=time_limit,
+                                memory_mb=memory_mb, hide=hide)
+        finally:
+            idle.put(z)
+        if progress:
+            progress(report)
+        return report
+
+    try:
+        for z in zygotes:
+            z.wait_ready()
+        warm = time.monotonic() - t0
+        with ThreadPoolExecutor(jobs) as pool:
+            reports = list(pool.map(one, students.items()))
+    finally:
+        startups = [z.startup_seconds for z in zygotes]
+        for z in zygotes:
+            z.close()
+    stats = {"students": len(reports), "jobs": jobs, "seconds": round(time.monotonic() - t0, 3),
+             "warm_up_seconds": round(warm, 3), "zygote_startup_seconds": startups,
+             "restarts": sum(max(z.restarts, 0) for z in zygotes)}
+    return registry, reports, stats
+
+
+def _cell(text: str) -> str:
+    """A gradebook cell that a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def grades_json(registry, reports) -> dict:
+    maxima = {ex: sum(c.points for c in cs) for ex, cs in registry.items()}
+    maxima = {ex: int(v) if v == int(v) else v for ex, v in maxima.items()}
+    maxima["total"] = sum(maxima.values())
+    return {"max": maxima, "students": {r.student: r.points() for r in reports}}
+
+
+def write_outputs(out_dir, registry, reports) -> dict:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    grades = grades_json(registry, reports)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["student", *registry, "total"])
+    for r in reports:
+        p = r.points()
+        writer.writerow([_cell(r.student), *(p[ex] for ex in registry), p["total"]])
+    _write(out / "gradebook.csv", buf.getvalue())
+    _write(out / "grades.json", json.dumps(grades, indent=2) + "\n")
+    for r in reports:
+        folder = out / r.student
+        folder.mkdir(exist_ok=True)
+        _write(folder / "results.json", json.dumps(gradescope_results(r), indent=2) + "\n")
+        _write(folder / "feedback.md", feedback_markdown(r))
+    return grades
+
+
+def _write(path: Path, text: str):
+    """Write through a fresh file and rename it into place (never follows a link at the final name)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def grade_class(submissions_dir, out_dir, *, include_hidden=True, jobs=None, seed=0, time_limit=10.0,
+                hidden_dir=None, checks=None, progress=None) -> dict:
+    """Grade a class folder and write OUT/gradebook.csv, OUT/grades.json, OUT/<student>/{results.json,
+    feedback.md}. Returns the content of grades.json."""
+    _, out = check_out_dir(submissions_dir, out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    registry, reports, _ = grade_reports(submissions_dir, include_hidden=include_hidden, jobs=jobs, seed=seed,
+                                         time_limit=time_limit, hidden_dir=hidden_dir, checks=checks,
+                                         hide=[out], progress=progress)
+    return write_outputs(out, registry, reports)

@@ -1,0 +1,177 @@
+"""Python-level guards inside the worker: an audit hook and an import blocker.
+
+They sit on top of the operating system's isolation (sandbox.py) and are what remains when that is
+not available. The audit hook refuses reading the project's files, writing outside the worker's
+own folder, starting processes, sockets, ctypes and gc introspection. The import blocker hands out
+inert stand-ins ("poison") for the project's own modules (digitcore's reference, solutions/,
+checks/): harmless while the file loads, but calling one while an exercise is being checked
+raises ReferenceUseError and the check scores zero.
+"""
+
+import os
+import sys
+import types
+
+REFUSED_EVENTS = {
+    "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "subprocess.Popen",
+    "pty.spawn", "os.killpg", "signal.pthread_kill", "gc.get_objects", "gc.get_referrers",
+    "gc.get_referents", "resource.setrlimit", "resource.prlimit", "sys._current_frames", "os.startfile",
+    "mmap.__new__",
+}
+REFUSED_PREFIXES = ("ctypes.", "socket.", "_posixsubprocess", "winreg.")
+PATH_WRITE_EVENTS = {
+    "os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.symlink", "os.link", "os.truncate", "os.chmod",
+    "os.chown", "os.utime", "os.chflags", "os.mkfifo", "os.mknod", "shutil.rmtree", "shutil.copyfile",
+    "shutil.move", "shutil.copytree", "os.setxattr", "os.removexattr",
+}
+PATH_READ_EVENTS = {"os.listdir", "os.scandir", "glob.glob", "os.getxattr", "os.listxattr"}
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+BLOCKED_TOP_MODULES = ("solutions", "checks", "conftest", "tests")
+
+
+class SandboxRefusal(PermissionError):
+    """Raised inside student code for an action the grader does not allow."""
+
+
+class ReferenceUseError(Exception):
+    """Raised when student code calls the project's own implementation while being checked."""
+
+
+class Guard:
+    """What the worker's guards saw: refused actions and uses of the project's implementation."""
+
+    def __init__(self, hidden: list[str], workdir: str, exercise_names: list[str]):
+        self.hidden = [os.path.realpath(p) for p in hidden]
+        self.workdir = os.path.realpath(workdir)
+        self.exercise_names = list(exercise_names)
+        self.checking = False      # False while the file loads, True while a probe runs
+        self.refused: list[str] = []
+        self.reference: list[str] = []
+
+    def reset(self):
+        self.refused, self.reference = [], []
+
+    # -- paths ---------------------------------------------------------------------------------
+    def _real(self, path) -> str | None:
+        if isinstance(path, int):
+            return None
+        try:
+            path = os.fsdecode(path)
+        except TypeError:
+            return "<unreadable path>"
+        return os.path.realpath(os.path.join(self.workdir, path))
+
+    def _is_hidden(self, real: str) -> bool:
+        return any(real == h or real.startswith(h + os.sep) for h in self.hidden)
+
+    def _in_workdir(self, real: str) -> bool:
+        return real == self.workdir or real.startswith(self.workdir + os.sep) or real == os.devnull
+
+    def refuse(self, what: str, reference: bool = False):
+        (self.reference if reference else self.refused).append(what)
+        raise SandboxRefusal(f"the grader does not allow this: {what}")
+
+    # -- the audit hook ------------------------------------------------------------------------
+    def audit(self, event: str, args: tuple):
+        if event == "open":
+            real = self._real(args[0])
+            if real is None:
+                return
+            flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
+            mode = args[1] if len(args) > 1 and isinstance(args[1], str) else ""
+            if self._is_hidden(real):
+                self.refuse(f"reading the project's own files ({os.path.basename(real)})", reference=True)
+            if (flags & WRITE_FLAGS or any(c in mode for c in "wax+")) and not self._in_workdir(real):
+                self.refuse(f"writing {real}")
+        elif event in REFUSED_EVENTS or event.startswith(REFUSED_PREFIXES):
+            self.refuse(event)
+        elif event == "os.kill":
+            if args and args[0] not in (0, os.getpid()):
+                self.refuse("signalling another process")
+        elif event in PATH_WRITE_EVENTS:
+            for a in args:
+                if isinstance(a, (str, bytes, os.PathLike)):
+                    real = self._real(a)
+                    if real and not self._in_workdir(real):
+                        self.refuse(f"{event} on {real}")
+        elif event in PATH_READ_EVENTS or event == "import":
+            for a in args[:2]:
+                if isinstance(a, (str, bytes, os.PathLike)) and os.sep in os.fsdecode(a):
+                    real = self._real(a)
+                    if real and self._is_hidden(real):
+                        self.refuse("looking into the project's own files", reference=True)
+
+
+class Poison:
+    """An inert stand-in for anything taken from the project's own modules."""
+
+    def __init__(self, guard: Guard, name: str):
+        object.__setattr__(self, "_guard", guard)
+        object.__setattr__(self, "_name", name)
+
+    def __getattr__(self, attr):
+        if attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(attr)
+        return Poison(self._guard, f"{self._name}.{attr}")
+
+    def __call__(self, *args, **kwargs):
+        guard = self._guard
+        if guard.checking:
+            guard.reference.append(self._name)
+            raise ReferenceUseError(f"{self._name} is the project's own implementation, not yours")
+        return Poison(guard, f"{self._name}()")
+
+    def __iter__(self):
+        return iter(())
+
+    def __bool__(self):
+        return False
+
+    def __repr__(self):
+        return f"<not available in grading: {self._name}>"
+
+
+class PoisonModule(types.ModuleType):
+    def __getattr__(self, attr):
+        guard = self.__dict__["_guard"]
+        if attr == "__all__":
+            return list(guard.exercise_names)
+        if attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(attr)
+        return Poison(guard, f"{self.__name__}.{attr}")
+
+
+class ImportBlocker:
+    """A meta path finder: the project's modules that the worker has not loaded become poison."""
+
+    def __init__(self, guard: Guard):
+        self.guard = guard
+
+    def _blocked(self, name: str) -> bool:
+        top = name.split(".")[0]
+        return top == "digitcore" or top in BLOCKED_TOP_MODULES
+
+    def find_spec(self, name, path=None, target=None):
+        if not self._blocked(name):
+            return None
+        from importlib.machinery import ModuleSpec
+        return ModuleSpec(name, self, is_package=True)
+
+    def create_module(self, spec):
+        m = PoisonModule(spec.name)
+        m.__dict__["_guard"] = self.guard
+        return m
+
+    def exec_module(self, module):
+        module.__path__ = []
+
+
+def install(hidden: list[str], workdir: str, exercise_names: list[str]) -> Guard:
+    """Install the import blocker and the audit hook (cannot be removed) in this process."""
+    guard = Guard(hidden, workdir, exercise_names)
+    sys.meta_path.insert(0, ImportBlocker(guard))
+    for name in [n for n in sys.modules if n.split(".")[0] in BLOCKED_TOP_MODULES]:
+        del sys.modules[name]
+    sys.dont_write_bytecode = True
+    sys.addaudithook(guard.audit)
+    return guard

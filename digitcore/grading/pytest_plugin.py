@@ -1,0 +1,22 @@
+"""The grader's command-line options, as a pytest plugin loaded before any conftest.py.
+
+Registered as a pytest11 entry point, it makes `--submission PATH` known to pytest's first pass over
+the command line. Without it, that first pass takes PATH for a test path and imports a conftest.py
+found there: student code in the grader's own process. checks/conftest.py adds the same options
+itself (and guards against that) when this plugin is not installed.
+"""
+
+
+def add_options(parser):
+    group = parser.getgroup("digitcore grading")
+    group.addoption("--submission", metavar="PATH", help="grade one submission (file, notebook or folder)")
+    group.addoption("--submissions", metavar="DIR", help="grade every student in DIR (use with --grades)")
+    group.addoption("--grades", metavar="OUT", help="where class grading writes its files")
+    group.addoption("--hidden", action="store_true", help="also run the hidden checks for --submission")
+    group.addoption("--time-limit", type=float, default=10.0, help="seconds per check (default 10)")
+    group.addoption("--jobs", type=int, default=None, help="parallel workers for class grading")
+    group.addoption("--seed", type=int, default=0, help="seed for the checks' inputs")
+
+
+def pytest_addoption(parser):
+    add_options(parser)

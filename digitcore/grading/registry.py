@@ -1,0 +1,74 @@
+"""Which checks grade a submission: the public registry, plus the instructor's hidden checks.
+
+Hidden checks live in `checks/hidden/*.py` (or the folder named by $DIGITCORE_HIDDEN_CHECKS). Each
+file defines `HIDDEN_CHECKS = [Check(...), ...]`; files starting with "_" are skipped. A hidden
+check reuses a probe from digitcore.exercises.probes (the worker can only run probes from there)
+with its own inputs and judge, which stay on the trusted side. They are only run when asked for
+(`include_hidden=True`, which class grading does by default) and are marked hidden in the reports.
+"""
+
+import dataclasses
+import importlib.util
+import os
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent.parent
+PROBES_FILE = Path(__file__).resolve().parent.parent / "exercises" / "probes.py"
+
+
+class RegistryError(Exception):
+    """A hidden-check file that cannot be used (the message says which and why)."""
+
+
+def default_hidden_dir() -> Path:
+    return Path(os.environ.get("DIGITCORE_HIDDEN_CHECKS") or PROJECT / "checks" / "hidden")
+
+
+def load_hidden(hidden_dir=None) -> dict[str, list]:
+    """Run every hidden-check file in the folder (trusted instructor code) and collect its checks."""
+    folder = Path(hidden_dir) if hidden_dir is not None else default_hidden_dir()
+    found: dict[str, list] = {}
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        spec = importlib.util.spec_from_file_location(f"digitcore_hidden_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as e:
+            raise RegistryError(f"hidden checks file {path} failed to load: {type(e).__name__}: {e}") from e
+        checks = getattr(module, "HIDDEN_CHECKS", None)
+        if not isinstance(checks, (list, tuple)):
+            raise RegistryError(f"{path} must define HIDDEN_CHECKS = [Check(...), ...]")
+        for c in checks:
+            found.setdefault(c.exercise, []).append(dataclasses.replace(c, hidden=True))
+    return found
+
+
+def checks_for(include_hidden: bool = False, hidden_dir=None, checks=None) -> dict[str, list]:
+    """exercise -> checks, public first, then hidden ones when asked for. Validates names and probes."""
+    if checks is None:
+        from digitcore.exercises import CHECKS as checks
+    merged = {ex: [c for c in cs if include_hidden or not c.hidden] for ex, cs in checks.items()}
+    if include_hidden:
+        for ex, cs in load_hidden(hidden_dir).items():
+            merged.setdefault(ex, []).extend(cs)
+    for ex, cs in merged.items():
+        names = [c.name for c in cs]
+        if len(set(names)) != len(names):
+            raise RegistryError(f"exercise {ex} has two checks with the same name: {sorted(names)}")
+    return merged
+
+
+def probe_files(checks: dict[str, list]) -> list[str]:
+    """The files the worker loads probes from: digitcore.exercises.probes, or wherever the probes of
+    a custom registry (tests) were defined."""
+    files = {str(PROBES_FILE)}
+    for cs in checks.values():
+        for c in cs:
+            code = getattr(c.probe, "__code__", None)
+            if code is not None:
+                files.add(code.co_filename)
+    return sorted(files)

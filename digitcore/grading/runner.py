@@ -1,0 +1,261 @@
+"""grade_submission: one student's file (or folder), every exercise, every check, judged here.
+
+For each exercise the trusted side makes the inputs, sends them as plain data to a zygote (which
+forks a sandboxed worker), gets plain observations back, rebuilds them and runs each check's judge
+in this process. Whatever goes wrong on the student's side becomes a failed check with a kind,
+specific message; nothing of the checker's own traceback is shown.
+"""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from .client import ZygoteClient
+from .plain import GarbledError, from_plain, to_plain
+from .registry import PROBES_FILE, checks_for, probe_files
+from .report import ExerciseReport, SubmissionReport
+from .sources import SubmissionError, read_sources, student_name
+
+OUTPUT_CAP = 1 << 20
+MEMORY_MB = 1024
+
+
+def _verdict_class():
+    from digitcore.exercises import Verdict
+    return Verdict
+
+
+def _s(x, n: int = 300) -> str:
+    text = str(x) if x is not None else ""
+    return text if len(text) <= n else text[:n] + "..."
+
+
+def _where(err: dict) -> str:
+    if not isinstance(err, dict) or not err.get("line"):
+        return ""
+    code = f": `{_s(err.get('code'), 120)}`" if err.get("code") else ""
+    return f" (line {_s(err['line'], 10)} of {_s(err.get('file'), 80)}{code})"
+
+
+def fatal_message(fatal: dict, time_limit: float) -> str:
+    kind = fatal.get("kind") if isinstance(fatal, dict) else None
+    if kind == "timeout":
+        return (f"your file did not finish loading within {time_limit:g} s: is there an endless loop, or "
+                "training, at the top level? Put it inside a function or under `if __name__ == \"__main__\":`.")
+    if kind == "crashed":
+        return (f"your file ended the grading process while loading ({_s(fatal.get('how'), 80)}): does it call "
+                "exit(), sys.exit() or os._exit() at the top level?")
+    err = fatal.get("error") if isinstance(fatal, dict) else None
+    err = err if isinstance(err, dict) else {}
+    kind, message = _s(err.get("type"), 60), _s(err.get("message"))
+    if kind == "SyntaxError" or kind == "IndentationError" or kind == "TabError":
+        return f"{kind}: {message}{_where(err)}. Python could not read the file, so nothing in it could run."
+    if kind == "SystemExit":
+        return f"your file called sys.exit() while loading{_where(err)}: remove it, or move it into a function."
+    return f"your file raised {kind}: {message} while loading{_where(err)}."
+
+
+def error_message(err: dict, info: dict) -> str:
+    err = err if isinstance(err, dict) else {}
+    kind, message = _s(err.get("type"), 60), _s(err.get("message"))
+    where = _where(err)
+    if kind == "ReferenceUseError":
+        return f"your code called the project's own implementation ({message}): this check scores zero"
+    if kind == "SandboxRefusal":
+        return f"your code tried something the grader does not allow ({message}){where}"
+    if kind == "NotImplementedError":
+        return "not started yet: replace `raise NotImplementedError` with your code"
+    if kind == "SystemExit":
+        return f"your function called sys.exit(){where}: a function should return its result instead"
+    if kind in ("KeyboardInterrupt", "GeneratorExit") or kind in ("Skipped", "Exit", "Failed", "XFailed"):
+        return f"your function raised {kind}{where}: a check cannot be interrupted or skipped, so it fails"
+    text = f"your function raised {kind}: {message}{where}" if message else f"your function raised {kind}{where}"
+    if kind == "TypeError" and isinstance(info, dict) and info.get("signature") and "argument" in message:
+        text += f". Your function is `{_s(info['signature'], 120)}`: check its parameters against the exercise"
+    return text
+
+
+def judge_record(check, inp, rec, info, time_limit: float):
+    """One check's Verdict from the worker's record for it (anything malformed fails the check)."""
+    Verdict = _verdict_class()
+    if not isinstance(rec, dict):
+        return Verdict(False, "no result came back from your code for this check")
+    status = rec.get("status")
+    if rec.get("reference"):
+        return Verdict(False, f"your code used the project's own implementation ({_s(rec['reference'], 120)}) "
+                              "while being checked: this check scores zero")
+    if status == "ok":
+        if rec.get("refused"):
+            return Verdict(False, f"your code tried something the grader does not allow "
+                                  f"({_s(rec['refused'], 200)}), so this check scores zero")
+        if rec.get("overflow"):
+            return Verdict(False, "your code printed more than the grader keeps (about half a megabyte) "
+                                  "while being checked: remove the debugging prints")
+        try:
+            obs = from_plain(rec.get("obs"))
+        except (GarbledError, RecursionError, TypeError, ValueError):
+            return Verdict(False, "the result your code gave could not be read back (garbled)")
+        try:
+            verdict = check.judge(inp, obs)
+        except Exception as e:  # noqa: BLE001 - a judge must not raise; if one does, the check fails without a traceback
+            return Verdict(False, f"your result could not be checked ({type(e).__name__}): it is probably "
+                                  "not the kind of value this exercise asks for")
+        return verdict if isinstance(verdict, Verdict) else Verdict(False, "the check gave no verdict")
+    if status == "error":
+        return Verdict(False, error_message(rec.get("error"), info))
+    if status == "timeout":
+        return Verdict(False, f"your function did not finish within {time_limit:g} s and was stopped: "
+                              "is there an endless loop (or a loop that never reaches its end)?")
+    if status == "crashed":
+        return Verdict(False, f"your function ended the grading process ({_s(rec.get('how'), 80)}): did it call "
+                              "exit(), os._exit() or kill itself, or use too much memory?")
+    if status == "garbled":
+        return Verdict(False, f"the result your code gave could not be read back ({_s(rec.get('why'), 120)})")
+    if status == "not_run":
+        return Verdict(False, "not run: an earlier check of this exercise had to stop your code "
+                              "(see the check that timed out)")
+    return Verdict(False, "no usable result came back from your code for this check")
+
+
+NOT_STARTED = ("not started yet: replace `raise NotImplementedError` with your code "
+               "(and `return` the result where the exercise asks for one)")
+
+
+def not_started(check, inp, rec) -> bool:
+    """The same rule as the lessons' check(): NotImplementedError, or the exercise module's own
+    `not_started(input, observation)` on the first check (e.g. it returned None and did nothing)."""
+    if not isinstance(rec, dict):
+        return False
+    if rec.get("status") == "error":
+        return isinstance(rec.get("error"), dict) and rec["error"].get("type") == "NotImplementedError"
+    fn = getattr(check.judge, "func", check.judge)
+    rule = getattr(sys.modules.get(getattr(fn, "__module__", None) or ""), "not_started", None)
+    if rec.get("status") != "ok" or not callable(rule):
+        return False
+    try:
+        return bool(rule(inp, from_plain(rec.get("obs"))))
+    except Exception:  # noqa: BLE001 - garbage is simply "started"
+        return False
+
+
+def exercise_note(exercise: str, info, files: list[str]) -> str | None:
+    """Why no check of this exercise could run (missing, not a function, the project's code), or None."""
+    status = info.get("status") if isinstance(info, dict) else None
+    if status == "found":
+        return None
+    if status == "missing":
+        names = ", ".join(Path(f).name for f in files)
+        return (f"No function named `{exercise}` was found at the top level of {names}. Define "
+                f"`def {exercise}(...):` there (not inside another function or an ordinary notebook cell).")
+    if status == "reference":
+        return (f"`{exercise}` is the project's own implementation ({_s(info.get('what'), 120)}), not yours: "
+                "this exercise scores zero. Write the function yourself.")
+    if status == "not_callable":
+        return f"`{exercise}` is a {_s(info.get('type'), 60)}, not a function: define `def {exercise}(...):`."
+    return f"`{exercise}` could not be looked up in your file."
+
+
+def _zero(exercise, checks, message) -> ExerciseReport:
+    Verdict = _verdict_class()
+    return ExerciseReport(exercise, 0.0, sum(c.points for c in checks),
+                          [(c, Verdict(False, message)) for c in checks], note=message)
+
+
+def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed=0, time_limit=10.0,
+               memory_mb=MEMORY_MB, hide=()) -> SubmissionReport:
+    """Grade one submission with an already started zygote (class grading shares them)."""
+    t0 = time.monotonic()
+    path = Path(path)
+    report = SubmissionReport(student=student or student_name(path), path=str(path))
+    try:
+        sources = read_sources(path)
+    except (SubmissionError, OSError) as e:
+        report.fatal = str(e)
+        sources = {}
+    for exercise, checks in registry.items():
+        if report.fatal:
+            report.exercises[exercise] = _zero(exercise, checks, "not graded: " + report.fatal)
+            continue
+        report.exercises[exercise] = _grade_exercise(zygote, report, sources, exercise, checks, registry,
+                                                     seed, time_limit, memory_mb, hide)
+    if not report.isolation:
+        report.isolation = "not run (the file could not be read)" if report.fatal else "unknown"
+    report.seconds = round(time.monotonic() - t0, 3)
+    return report
+
+
+def _grade_exercise(zygote, report, sources, exercise, checks, registry, seed, time_limit, memory_mb, hide):
+    t0 = time.monotonic()
+    inputs = [c.make_input(seed) for c in checks]
+    req = {"cmd": "grade", "sources": sources, "exercise": exercise, "all_exercises": list(registry),
+           "probes": [{"check": c.name, "probe": c.probe.__name__, "input": to_plain(x)} for c, x in zip(checks, inputs)],
+           "time_limit": float(time_limit), "memory_mb": int(memory_mb), "output_cap": OUTPUT_CAP,
+           "hide": [os.path.realpath(h) for h in hide]}
+    resp = zygote.request(req, timeout=(len(checks) + 2) * (time_limit + 20) + 30)
+    if resp.get("layers") and not report.isolation:
+        report.isolation = isolation_text(resp["layers"])
+    if resp.get("engine"):
+        report.engine_errors.append(f"{exercise}: {_s(resp['engine'])}")
+        return _zero(exercise, checks, "not graded: the grader itself failed on this exercise "
+                                       f"({_s(resp['engine'], 120)}); please tell your instructor")
+    if resp.get("fatal"):
+        report.fatal = fatal_message(resp["fatal"], time_limit)
+        return _zero(exercise, checks, "not graded: " + report.fatal)
+    info = resp.get("info")
+    note = exercise_note(exercise, info, list(sources))
+    if note:
+        return _zero(exercise, checks, note)
+    results = resp.get("results") if isinstance(resp.get("results"), dict) else {}
+    if checks and not_started(checks[0], inputs[0], results.get(checks[0].name)):
+        return _zero(exercise, checks, NOT_STARTED)
+    items = [(c, judge_record(c, x, results.get(c.name), info, time_limit)) for c, x in zip(checks, inputs)]
+    score = sum(c.points for c, v in items if v.passed)
+    return ExerciseReport(exercise, round(score, 4), sum(c.points for c in checks), items,
+                          seconds=round(time.monotonic() - t0, 3), timing=_timing(resp))
+
+
+def _timing(resp) -> dict:
+    sec = resp.get("seconds") if isinstance(resp.get("seconds"), dict) else {}
+    probes = sec.get("probes") if isinstance(sec.get("probes"), dict) else {}
+    try:
+        return {"forks": int(resp.get("forks") or 0), "load": float(sec.get("load") or 0),
+                "probes": round(sum(float(v) for v in probes.values()), 4), "total": float(sec.get("total") or 0)}
+    except (TypeError, ValueError):
+        return {}
+
+
+def isolation_text(layers) -> str:
+    text = "+".join(str(x) for x in layers)
+    if "setuid(nobody)" not in layers or "pidns" not in layers:
+        text += " (weaker isolation: not running as root, so no namespaces and no separate user)"
+    return text
+
+
+def start_zygotes(n: int, checks=None) -> list[ZygoteClient]:
+    """Start n workers now (they import torch while this process loads the checks)."""
+    return [ZygoteClient([str(PROBES_FILE)]).start(wait=False) for _ in range(n)] if checks is None else []
+
+
+def matching_zygotes(zygotes: list[ZygoteClient], registry: dict, n: int) -> list[ZygoteClient]:
+    """The started workers if they load the probes this registry needs, else fresh ones."""
+    files = probe_files(registry)
+    if zygotes and all(z.probe_files == files for z in zygotes):
+        return zygotes
+    for z in zygotes:
+        z.close()
+    return [ZygoteClient(files).start(wait=False) for _ in range(n)]
+
+
+def grade_submission(path, *, include_hidden=False, seed=0, time_limit=10.0, hidden_dir=None, checks=None,
+                     student=None, memory_mb=MEMORY_MB) -> SubmissionReport:
+    """Grade one submission (a .py file, a marimo notebook, or a folder of them) in a sandbox."""
+    zygotes = start_zygotes(1, checks)
+    try:
+        registry = checks_for(include_hidden, hidden_dir, checks)
+        zygotes = matching_zygotes(zygotes, registry, 1)
+        return grade_with(zygotes[0], path, registry, student=student, seed=seed, time_limit=time_limit,
+                          memory_mb=memory_mb)
+    finally:
+        for z in zygotes:
+            z.close()

@@ -1,0 +1,34 @@
+"""Attack: sys.exit(0) inside apply_step: SystemExit is a BaseException."""
+
+# ruff: noqa  (deliberately hostile code)
+
+import sys
+import torch
+
+
+def mnist_loss(predictions, targets):
+    predictions = predictions.sigmoid()
+    return torch.where(targets == 1, 1 - predictions, predictions).mean()
+
+
+def apply_step(params, time, speed, lr):
+    sys.exit(0)
+
+
+def train_epoch(model, lr, params, dl, loss_func=mnist_loss):
+    for xb, yb in dl:
+        loss = loss_func(model(xb), yb)
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+                p.grad = None
+
+
+def mnist_distance(a, b):
+    return (a - b).abs().mean((-1, -2))
+
+
+def batch_accuracy(xb, yb):
+    correct = (xb.sigmoid() > 0.5) == yb
+    return correct.float().mean()
