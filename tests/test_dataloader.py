@@ -1,0 +1,80 @@
+"""DataLoader: the book's toy examples, and the fast (stacked) path giving the same batches as the slow one."""
+
+import string
+
+import torch
+
+from digitcore.dataloader import DataLoader, DataLoaders, collate
+
+
+def test_book_range_example():
+    dl = DataLoader(range(15), batch_size=5, shuffle=True, seed=0)
+    batches = list(dl)
+    assert len(dl) == 3 and len(batches) == 3
+    assert all(b.dtype == torch.int64 and b.shape == (5,) for b in batches)
+    assert sorted(torch.cat(batches).tolist()) == list(range(15))  # every item once
+    assert torch.cat(batches).tolist() != list(range(15))  # shuffled
+    assert torch.cat(list(dl)).tolist() != torch.cat(batches).tolist()  # a new order on every pass
+
+
+def test_book_letters_example():
+    ds = list(enumerate(string.ascii_lowercase))
+    dl = DataLoader(ds, batch_size=6, shuffle=True, seed=1)
+    batches = list(dl)
+    assert [len(b[0]) for b in batches] == [6, 6, 6, 6, 2]  # the last batch is short (drop_last=False)
+    for nums, letters in batches:
+        assert isinstance(nums, torch.Tensor) and nums.dtype == torch.int64
+        assert isinstance(letters, tuple) and all(isinstance(c, str) for c in letters)
+        assert [string.ascii_lowercase[i] for i in nums.tolist()] == list(letters)  # pairs stay together
+    assert sorted(i for b in batches for i in b[0].tolist()) == list(range(26))
+
+
+def test_unshuffled_order_and_drop_last():
+    assert [b.tolist() for b in DataLoader(range(7), batch_size=3)] == [[0, 1, 2], [3, 4, 5], [6]]
+    dl = DataLoader(range(7), batch_size=3, drop_last=True)
+    assert len(dl) == 2 and [b.tolist() for b in dl] == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_collate():
+    assert collate([1.5, 2.5]).tolist() == [1.5, 2.5]
+    x, y = collate([(torch.zeros(2), 1), (torch.ones(2), 0)])
+    assert x.shape == (2, 2) and y.tolist() == [1, 0]
+
+
+def _pairs(n=50):
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(n, 784, generator=g), torch.randint(0, 2, (n, 1), generator=g).float()
+    return x, y
+
+
+def test_list_of_tensor_pairs_is_stacked_once_and_batched_like_the_slow_path():
+    x, y = _pairs()
+    fast = DataLoader(list(zip(x, y)), batch_size=16, shuffle=True, seed=5)
+    assert fast.tensors is not None  # took the fast path
+    slow = DataLoader(list(zip(x, y)), batch_size=16, shuffle=True, seed=5)
+    slow.tensors = None  # force item-by-item collation
+    for _ in range(2):  # two passes: both reshuffle the same way
+        fb, sb = list(fast), list(slow)
+        assert [len(b[0]) for b in fb] == [16, 16, 16, 2]
+        for (fx, fy), (sx, sy) in zip(fb, sb):
+            assert torch.equal(fx, sx) and torch.equal(fy, sy)
+
+
+def test_from_tensors_matches_zip_and_keeps_pairs():
+    x, y = _pairs()
+    a = list(DataLoader.from_tensors(x, y, batch_size=16, shuffle=True, seed=2))
+    b = list(DataLoader(list(zip(x, y)), batch_size=16, shuffle=True, seed=2))
+    assert all(torch.equal(p, q) for (p, _), (q, _) in zip(a, b))
+    xb, yb = a[0]
+    idx = [int(torch.nonzero((x == row).all(1))[0]) for row in xb]  # each row of xb is one of x ...
+    assert torch.equal(yb, y[idx])  # ... and comes with its own label
+    unshuffled = list(DataLoader.from_tensors(x, y, batch_size=16))
+    assert torch.equal(torch.cat([b[0] for b in unshuffled]), x)
+
+
+def test_dataloaders():
+    x, y = _pairs()
+    train, valid = DataLoader.from_tensors(x, y, batch_size=8), DataLoader.from_tensors(x, y, batch_size=64)
+    dls = DataLoaders(train, valid)
+    assert dls.train is train and dls.valid is valid and dls[1] is valid
+    assert len(dls.train) == 7 and len(dls.valid) == 1
