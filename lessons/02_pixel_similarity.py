@@ -1,0 +1,446 @@
+import marimo
+
+__generated_with = "0.25.2"
+app = marimo.App(width="medium", app_title="02 · Pixel similarity")
+
+with app.setup:
+    import altair as alt
+    import marimo as mo
+    import numpy as np
+    import pandas as pd
+    import torch
+    import torch.nn.functional as F
+
+    from digitcore import chapter, plots
+    from digitcore.data import load_sample
+    from digitcore.exercises import check
+    from digitcore.live import exercise_feedback
+
+    BOOK = {"threes": 0.9168, "sevens": 0.9854, "mean": 0.9511}
+
+
+@app.function
+def l2_distance(a, b):
+    """Root mean squared difference over the last two dims (rows, columns)."""
+    return ((a - b) ** 2).mean((-1, -2)).sqrt()
+
+
+@app.function
+def baseline_accuracy(dist, valid3, valid7, mean3, mean7) -> dict:
+    """Accuracy of "closer to the mean 3 than to the mean 7" under `dist`: on 3s, on 7s, and the mean."""
+    threes = (dist(valid3, mean3) < dist(valid3, mean7)).float().mean().item()
+    sevens = (dist(valid7, mean7) < dist(valid7, mean3)).float().mean().item()
+    return {"threes": threes, "sevens": sevens, "mean": (threes + sevens) / 2}
+
+
+@app.function
+def mnist_distance(a, b):
+    """EXERCISE: the L1 distance between images: the mean of |a - b| over the last two dims (rows, columns).
+
+    a, b: float tensors of shape (..., 28, 28). One image against one image gives a single number (shape ());
+    a stack of n images against one image gives n distances (shape (n,)).
+    """
+    raise NotImplementedError("write mnist_distance: the mean absolute difference over the last two dims")
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    # 02 · Pixel similarity: a baseline with no learning at all
+
+    Before training anything, try the simplest idea that could work: average all the 3s into one "ideal" 3,
+    all the 7s into an ideal 7, and call a new digit a 3 when it looks more like the ideal 3. "Looks like"
+    needs a number: a **distance** between two images. A baseline like this tells us what a trained model must
+    beat.
+    """)
+    return
+
+
+@app.cell
+def _():
+    data = load_sample()
+    plots.data_notice(data)
+    return (data,)
+
+
+@app.cell
+def _(data):
+    stacked_threes = data.train_threes.float() / 255
+    stacked_sevens = data.train_sevens.float() / 255
+    mean3 = stacked_threes.mean(0)  # average over axis 0, the images: one (28, 28) image
+    mean7 = stacked_sevens.mean(0)
+    mean3.shape, mean7.shape
+    return mean3, mean7
+
+
+@app.cell(hide_code=True)
+def _(mean3, mean7):
+    mo.vstack(
+        [
+            mo.md(
+                "## The ideal 3 and the ideal 7\n\nEach is the pixel-by-pixel mean of every training image "
+                "of its digit. Where most writers put ink the mean is dark; where few do it is a faint "
+                "blur. The third map is their difference: red where 3s have more ink, blue where 7s do."
+            ),
+            mo.hstack(
+                [
+                    plots.digit_heatmap(mean3, title="mean of the 3s", size=180),
+                    plots.digit_heatmap(mean7, title="mean of the 7s", size=180),
+                    plots.digit_heatmap(
+                        mean3 - mean7, title="3s minus 7s", size=180, scheme="redblue", vmin=-0.6, vmax=0.6
+                    ),
+                ],
+                justify="start",
+            ),
+        ]
+    )
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ## Two ways to measure a distance
+
+    Compare a digit $x$ with an ideal $m$ pixel by pixel and average. Two common choices:
+
+    $$\text{L1}(x, m) = \frac{1}{784}\sum_{i=1}^{784} \lvert x_i - m_i \rvert
+    \qquad\qquad
+    \text{L2}(x, m) = \sqrt{\frac{1}{784}\sum_{i=1}^{784} (x_i - m_i)^2}$$
+
+    L1 is the **mean absolute difference**; L2 is the **root mean squared error** (RMSE). Taking the absolute
+    value or the square matters: without it, pixels where $x$ is darker would cancel pixels where it is
+    lighter. Squaring makes small differences smaller and big ones bigger, so L2 punishes a few large
+    mismatches more.
+    """)
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    _d = np.linspace(-1, 1, 81)
+    _df = pd.concat(
+        [
+            pd.DataFrame({"difference": _d, "penalty": np.abs(_d), "distance": "L1: |d|"}),
+            pd.DataFrame({"difference": _d, "penalty": _d**2, "distance": "L2: d²"}),
+        ]
+    )
+    plots.line_chart(_df, "difference", "penalty", color="distance", title="penalty per pixel", height=160)
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ### One validation digit against both ideals
+
+    Pick a digit from the validation set (images the ideals were not made from). The grey maps show
+    $\lvert x - m \rvert$ for each ideal: the darker, the bigger the mismatch. The verdict goes to the smaller
+    distance.
+    """)
+    return
+
+
+@app.cell
+def _():
+    digit_set = mo.ui.dropdown(options=["valid 3s", "valid 7s"], value="valid 3s", label="from")
+    digit_set
+    return (digit_set,)
+
+
+@app.cell
+def _(data, digit_set):
+    pool = data.valid_threes if digit_set.value == "valid 3s" else data.valid_sevens
+    digit_index = mo.ui.slider(0, len(pool) - 1, value=0, label="index", show_value=True)
+    digit_index
+    return digit_index, pool
+
+
+@app.cell
+def _(digit_index, mean3, mean7, pool):
+    a = pool[digit_index.value].float() / 255
+    l1 = {"to mean 3": (a - mean3).abs().mean().item(), "to mean 7": (a - mean7).abs().mean().item()}
+    l2 = {
+        "to mean 3": ((a - mean3) ** 2).mean().sqrt().item(),
+        "to mean 7": ((a - mean7) ** 2).mean().sqrt().item(),
+    }
+    pd.DataFrame({"L1 (mean abs)": l1, "L2 (RMSE)": l2}).round(4)
+    return a, l1, l2
+
+
+@app.cell(hide_code=True)
+def _(a, digit_set, l1, l2, mean3, mean7):
+    _truth = "3" if digit_set.value == "valid 3s" else "7"
+    _says = {k: ("3" if d["to mean 3"] < d["to mean 7"] else "7") for k, d in (("L1", l1), ("L2", l2))}
+    _lines = [f"- **{k}** says **{v}**: {'right' if v == _truth else '**wrong**'}" for k, v in _says.items()]
+    mo.hstack(
+        [
+            plots.digit_images(a, scale=5),
+            plots.digit_heatmap((a - mean3).abs(), title="|x − mean 3|", size=160, vmin=0, vmax=1),
+            plots.digit_heatmap((a - mean7).abs(), title="|x − mean 7|", size=160, vmin=0, vmax=1),
+            mo.vstack([mo.md(f"This is a **{_truth}**."), mo.md("\n".join(_lines))]),
+        ],
+        justify="start",
+        align="center",
+    )
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    PyTorch has both distances built in as loss functions, `F.l1_loss` and `F.mse_loss` (square the latter's
+    root to get RMSE). They give the same numbers:
+    """)
+    return
+
+
+@app.cell
+def _(a, mean3):
+    mo.md(
+        f"`F.l1_loss(a, mean3)` = {F.l1_loss(a, mean3).item():.4f} &nbsp; "
+        f"`F.mse_loss(a, mean3).sqrt()` = {F.mse_loss(a, mean3).sqrt().item():.4f}"
+    )
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ## Exercise: `mnist_distance(a, b)`
+
+    Write the L1 distance as a function, in the cell below (open the lesson with `marimo edit` to type in it).
+    It must also work on a **whole stack** at once: `mnist_distance(valid_threes, mean3)` with shapes
+    `(n, 28, 28)` and `(28, 28)` should return `n` distances, one per image. Two hints: PyTorch lines up
+    `(n, 28, 28)` and `(28, 28)` by itself (that is *broadcasting*, the next lesson), and `.mean()` accepts a
+    tuple of axes; the last two axes are `-1` and `-2`.
+
+    The box under the function checks your code each time you change it.
+    """)
+    return
+
+
+@app.cell
+def _():
+    distance_result = check("mnist_distance", mnist_distance)
+    exercise_feedback(distance_result)
+    return (distance_result,)
+
+
+@app.cell
+def _(distance_result):
+    use_mine = mo.ui.switch(
+        value=False,
+        label="use my mnist_distance below"
+        if distance_result.passed
+        else "use my mnist_distance (once it passes)",
+        disabled=not distance_result.passed,
+    )
+    use_mine
+    return (use_mine,)
+
+
+@app.cell
+def _(distance_result, use_mine):
+    mine = use_mine.value and distance_result.passed
+    distance = mnist_distance if mine else chapter.mnist_distance
+    mo.md(f"The rest of the lesson uses **{'your' if mine else 'the reference'}** `mnist_distance`.")
+    return (distance,)
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ## Every validation digit at once
+
+    Each dot is one validation digit, placed by its distance to the ideal 3 (across) and to the ideal 7 (up).
+    Dots above the diagonal are closer to the 3, so the baseline calls them 3s. Crosses are the digits it gets
+    wrong. The big dot is the digit you picked above.
+    """)
+    return
+
+
+@app.cell
+def _(data, distance, mean3, mean7):
+    valid3 = data.valid_threes.float() / 255
+    valid7 = data.valid_sevens.float() / 255
+    scatter = pd.DataFrame(
+        {
+            "to mean 3": torch.cat([distance(valid3, mean3), distance(valid7, mean3)]).numpy(),
+            "to mean 7": torch.cat([distance(valid3, mean7), distance(valid7, mean7)]).numpy(),
+            "digit": ["3"] * len(valid3) + ["7"] * len(valid7),
+            "index": list(range(len(valid3))) + list(range(len(valid7))),
+        }
+    )
+    scatter["called"] = np.where(scatter["to mean 3"] < scatter["to mean 7"], "3", "7")
+    scatter["right"] = scatter["called"] == scatter["digit"]
+    return scatter, valid3, valid7
+
+
+@app.cell(hide_code=True)
+def _(digit_index, digit_set, scatter):
+    _picked = scatter[(scatter["digit"] == digit_set.value[6]) & (scatter["index"] == digit_index.value)]
+    _lo = float(scatter[["to mean 3", "to mean 7"]].min().min())
+    _hi = float(scatter[["to mean 3", "to mean 7"]].max().max())
+    _x = alt.X("to mean 3:Q", scale=alt.Scale(domain=[_lo, _hi]), title="distance to the ideal 3")
+    _y = alt.Y("to mean 7:Q", scale=alt.Scale(domain=[_lo, _hi]), title="distance to the ideal 7")
+    _dots = (
+        alt.Chart(scatter)
+        .mark_point(filled=True, opacity=0.6)
+        .encode(
+            x=_x,
+            y=_y,
+            size=alt.Size("right:N", scale=alt.Scale(domain=[True, False], range=[18, 90]), legend=None),
+            color=alt.Color("digit:N", scale=alt.Scale(domain=["3", "7"], range=["#e76f51", "#2a9d8f"])),
+            shape=alt.Shape("right:N", scale=alt.Scale(domain=[True, False], range=["circle", "cross"])),
+            tooltip=[
+                "digit:N",
+                "index:Q",
+                "called:N",
+                alt.Tooltip("to mean 3:Q", format=".4f"),
+                alt.Tooltip("to mean 7:Q", format=".4f"),
+            ],
+        )
+    )
+    _line = (
+        alt.Chart(pd.DataFrame({"to mean 3": [_lo, _hi], "to mean 7": [_lo, _hi]}))
+        .mark_line(color="black", strokeDash=[4, 4])
+        .encode(x=_x, y=_y)
+    )
+    _you = alt.Chart(_picked).mark_point(size=220, color="black", strokeWidth=2).encode(x=_x, y=_y)
+    (_dots + _line + _you).properties(width=420, height=420)
+    return
+
+
+@app.cell
+def _(distance, mean3, mean7, valid3, valid7):
+    accuracy_l1 = baseline_accuracy(distance, valid3, valid7, mean3, mean7)
+    accuracy_l2 = baseline_accuracy(l2_distance, valid3, valid7, mean3, mean7)
+    return accuracy_l1, accuracy_l2
+
+
+@app.cell(hide_code=True)
+def _(accuracy_l1, accuracy_l2, data):
+    _table = pd.DataFrame(
+        {"L1 (this data)": accuracy_l1, "L2 (this data)": accuracy_l2, "book, L1 (full MNIST_SAMPLE)": BOOK}
+    ).T.rename(columns={"threes": "valid 3s", "sevens": "valid 7s", "mean": "mean"})
+    _note = (
+        "These numbers come from the **small offline sample**, so they differ from the book's "
+        f"({BOOK['threes']:.4f} / {BOOK['sevens']:.4f} / {BOOK['mean']:.4f}); with the real MNIST_SAMPLE "
+        "the L1 row matches the book."
+        if data.offline
+        else "On the real MNIST_SAMPLE the L1 row reproduces the book's numbers."
+    )
+    mo.vstack(
+        [
+            mo.md("### Validation accuracy of the baseline"),
+            _table.style.format("{:.4f}"),
+            mo.md(f"{_note} Around 95% with no training at all: any model we train later has to beat this."),
+        ]
+    )
+    return
+
+
+@app.cell(hide_code=True)
+def _(scatter, valid3, valid7):
+    _wrong = scatter[~scatter["right"]].head(24)
+    _imgs = [(valid3 if d == "3" else valid7)[i] for d, i in zip(_wrong["digit"], _wrong["index"])]
+    mo.vstack(
+        [
+            mo.md(
+                f"### What it gets wrong ({int((~scatter['right']).sum())} digits)\n\nEach caption is the "
+                "true digit and its index. Slanted, thick or unusual strokes fall far from the average shape."
+            ),
+            plots.digit_images(
+                _imgs,
+                ncols=12,
+                scale=2,
+                labels=[f"{d} #{i}" for d, i in zip(_wrong["digit"], _wrong["index"])],
+            )
+            if _imgs
+            else mo.md("None!"),
+        ]
+    )
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ## Check yourself
+    """)
+    return
+
+
+@app.cell
+def _():
+    q1 = mo.ui.radio(
+        options=[
+            "the pixel-by-pixel average of all training 3s",
+            "the clearest 3 in the data set",
+            "a 3 drawn by hand",
+        ],
+        label="1. What is the ideal 3?",
+    )
+    q2 = mo.ui.radio(
+        options=["L1 (mean absolute difference)", "L2 (root mean squared error)", "both equally"],
+        label="2. Which distance punishes one large mismatch more than many small ones?",
+    )
+    q3 = mo.ui.radio(
+        options=["()", "(1010,)", "(28, 28)", "(1010, 28, 28)"],
+        label="3. mnist_distance(valid_threes, mean3), shapes (1010, 28, 28) and (28, 28), has which shape?",
+    )
+    q4 = mo.ui.radio(
+        options=[
+            "to stop positive and negative differences cancelling",
+            "to make the numbers smaller",
+            "for speed",
+        ],
+        label="4. Why take the absolute value (or the square) of the differences?",
+    )
+    q5 = mo.ui.radio(
+        options=["no: nothing in it is adjusted to reduce errors", "yes: the means are its learned weights"],
+        label="5. Does this baseline learn, in the sense of chapter 4?",
+    )
+    return q1, q2, q3, q4, q5
+
+
+@app.cell(hide_code=True)
+def _(q1, q2, q3, q4, q5):
+    mo.vstack(
+        [
+            q1,
+            plots.answer_feedback(
+                q1.value, "the pixel-by-pixel average of all training 3s", "It is `stacked_threes.mean(0)`."
+            ),
+            q2,
+            plots.answer_feedback(
+                q2.value,
+                "L2 (root mean squared error)",
+                "Squaring makes big differences much bigger.",
+                "Look at the penalty chart: which curve grows faster for big differences?",
+            ),
+            q3,
+            plots.answer_feedback(
+                q3.value, "(1010,)", "One distance per image.", "The mean runs over the last two axes only."
+            ),
+            q4,
+            plots.answer_feedback(
+                q4.value,
+                "to stop positive and negative differences cancelling",
+                "Otherwise too much ink here and too little there could add up to zero.",
+            ),
+            q5,
+            plots.answer_feedback(
+                q5.value,
+                "no: nothing in it is adjusted to reduce errors",
+                "Learning needs weights that change to improve a measured performance; that comes next.",
+                "Is anything tuned by looking at its mistakes?",
+            ),
+        ]
+    )
+    return
+
+
+if __name__ == "__main__":
+    app.run()

@@ -1,0 +1,113 @@
+"""digitcore.plots: the shared pictures draw what they claim to draw."""
+
+import base64
+import io
+import re
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from digitcore import plots
+
+
+def _digit() -> torch.Tensor:
+    img = torch.zeros(28, 28, dtype=torch.uint8)
+    img[5:20, 10:14] = 255  # a thick vertical stroke
+    img[6, 11] = 100
+    return img
+
+
+def test_heatmap_has_one_rect_per_pixel_and_the_values():
+    img = _digit()
+    spec = plots.digit_heatmap(img, title="a one").to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    assert len(rows) == 784
+    by_pos = {(r["row"], r["col"]): r["value"] for r in rows}
+    assert by_pos[(6, 11)] == 100 and by_pos[(0, 0)] == 0 and by_pos[(10, 12)] == 255
+    assert spec["encoding"]["color"]["scale"]["domain"] == [0.0, 255.0]
+    assert spec["title"] == "a one"
+
+
+def test_heatmap_float_image_uses_unit_range_and_rejects_stacks():
+    spec = plots.digit_heatmap(_digit().float() / 255).to_dict()
+    assert spec["encoding"]["color"]["scale"]["domain"] == [0.0, 1.0]
+    with pytest.raises(ValueError, match="2-D"):
+        plots.digit_heatmap(torch.zeros(2, 28, 28))
+
+
+def _pngs(html: str) -> list[np.ndarray]:
+    return [
+        np.asarray(Image.open(io.BytesIO(base64.b64decode(b))))
+        for b in re.findall(r"base64,([A-Za-z0-9+/=]+)", html)
+    ]
+
+
+def test_digit_images_ink_is_dark_and_scaled():
+    imgs = torch.stack([_digit(), torch.zeros(28, 28, dtype=torch.uint8), _digit()])
+    html = plots.digit_images(imgs, ncols=2, scale=2, labels=["3", "blank", "3"]).text
+    pngs = _pngs(html)
+    assert len(pngs) == 3 and pngs[0].shape == (56, 56)
+    assert pngs[0][20, 24] == 0  # full ink -> black
+    assert pngs[0][0, 0] == 255  # no ink -> white
+    assert (pngs[1] == 255).all()
+    assert "repeat(2," in html and "blank" in html
+
+
+def test_digit_images_same_picture_for_uint8_and_float():
+    a = _pngs(plots.digit_images(_digit(), scale=1).text)[0]
+    b = _pngs(plots.digit_images(_digit().float() / 255, scale=1).text)[0]
+    assert np.array_equal(a, b)
+
+
+def test_pixel_table_labels_and_shading():
+    img = _digit()
+    styler = plots.pixel_table(img, rows=slice(4, 8), cols=slice(9, 13))
+    df = styler.data
+    assert list(df.index) == [4, 5, 6, 7] and list(df.columns) == [9, 10, 11, 12]
+    assert df.loc[6, 11] == 100 and df.loc[4, 9] == 0
+    html = styler.to_html()
+    assert "rgb(0,0,0)" in html and "rgb(255,255,255)" in html
+
+
+def test_training_curves_drop_nonfinite_values():
+    rows = [
+        {"epoch": 1, "train_loss": 0.5, "valid_loss": 0.4, "batch_accuracy": 0.9, "seconds": 0.1},
+        {"epoch": 2, "train_loss": float("nan"), "valid_loss": float("inf"), "batch_accuracy": 0.5},
+    ]
+    spec = plots.training_curves(rows).to_dict()
+    data = [r for rs in spec["datasets"].values() for r in rs]
+    losses = [r["loss"] for r in data if "loss" in r]
+    assert losses == [0.5, 0.4]
+    assert sorted(r["batch_accuracy"] for r in data if "batch_accuracy" in r) == [0.5, 0.9]
+    assert plots.training_curves([]).to_dict()["mark"]["type"] == "text"
+
+
+class _Sample:
+    def __init__(self, offline):
+        self.offline = offline
+        self.source = "test source line"
+        self.train_threes = self.train_sevens = torch.zeros(3, 28, 28)
+        self.valid_threes = self.valid_sevens = torch.zeros(2, 28, 28)
+
+
+def test_data_notice_says_which_data_and_how_to_get_more():
+    offline = plots.data_notice(_Sample(True)).text
+    assert "offline" in offline and "digitcore data download" in offline and "DIGITCORE_DATA" in offline
+    real = plots.data_notice(_Sample(False)).text
+    assert "test source line" in real and "digitcore data download" not in real
+
+
+def test_data_notice_for_a_lesson_without_mnist():
+    text = plots.data_notice(None, what="Small made-up tensors.").text
+    assert "no MNIST" in text and "made-up" in text
+
+
+def test_answer_feedback_right_wrong_and_empty():
+    assert "Right" in plots.answer_feedback("3", "3", "why").text
+    assert "Not quite" in plots.answer_feedback("2", "3", "why", "look again").text
+    assert "look again" in plots.answer_feedback("2", "3", "why", "look again").text
+    assert "Right" in plots.answer_feedback(" 784 ", lambda s: s.strip() == "784").text
+    assert "pick or type" in plots.answer_feedback(None, "3").text
+    assert "pick or type" in plots.answer_feedback("  ", "3").text
