@@ -1,0 +1,576 @@
+import marimo
+
+__generated_with = "0.25.2"
+app = marimo.App(width="medium")
+
+with app.setup:
+    import time
+
+    import altair as alt
+    import marimo as mo
+    import pandas as pd
+    import torch
+    from torch import nn
+
+    from digitcore import chapter, plots
+    from digitcore.data import load_sample
+    from digitcore.dataloader import DataLoader, DataLoaders
+    from digitcore.learner import Callback, Learner
+    from digitcore.models import linear_model, simple_net_model
+
+    RUNS = {}  # finished training runs, keyed by their settings: a revisited slider setting comes back instantly
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    # 7. Adding a nonlinearity
+
+    The linear model gives every pixel one weight and adds them up. It already tells 3s from 7s
+    well, but it can only draw one straight boundary through pixel space. To do better we need
+    more layers — and, as this lesson shows, *something between them*.
+
+    In this lesson:
+
+    1. two linear layers in a row are secretly one linear layer;
+    2. the ReLU, the simplest thing that breaks the spell;
+    3. a race: the linear model against `simple_net`, on the digits;
+    4. why a ReLU net can draw any curve, with a slider for the number of ReLUs.
+    """)
+    return
+
+
+@app.cell
+def _():
+    data = load_sample()
+    plots.data_notice(data)
+    return (data,)
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ## 1. Two linear layers are one linear layer
+
+    A linear layer computes $W x + b$. Feed its output into a second one:
+
+    $$
+    W_2\,(W_1 x + b_1) + b_2 \;=\; \underbrace{(W_2 W_1)}_{W}\,x \;+\; \underbrace{(W_2 b_1 + b_2)}_{b}
+    $$
+
+    The right-hand side is again just *one* weight matrix and *one* bias. However many linear layers
+    you stack, the result is a single linear layer in disguise: no extra power, only extra parameters.
+
+    Don't take the algebra on trust: below, a random 784 → `hidden` → 1 stack and its collapsed
+    single layer look at the same digits.
+    """)
+    return
+
+
+@app.class_definition
+class OneThread:
+    """`with OneThread():` runs torch on one CPU thread. These models are tiny: on a busy machine, a second thread
+    only waits for the first (measured here: ten times faster on one thread when other work shares the cores)."""
+
+    def __enter__(self):
+        self.before = torch.get_num_threads()
+        torch.set_num_threads(1)
+
+    def __exit__(self, *exc):
+        torch.set_num_threads(self.before)
+
+
+@app.function
+def collapse(first: nn.Linear, second: nn.Linear) -> nn.Linear:
+    """The one linear layer that computes exactly what `second(first(x))` does: W = W2 W1, b = W2 b1 + b2."""
+    one = nn.Linear(first.in_features, second.out_features)
+    with torch.no_grad():
+        one.weight.copy_(second.weight @ first.weight)
+        one.bias.copy_(second.weight @ first.bias + second.bias)
+    return one
+
+
+@app.cell
+def _():
+    hidden = mo.ui.slider(1, 200, value=30, label="hidden width", show_value=True)
+    hidden
+    return (hidden,)
+
+
+@app.cell
+def _(data, hidden):
+    torch.manual_seed(0)
+    _x, _ = data.valid_xy()
+    _xb = torch.cat([_x[:3], _x[-3:]])  # three 3s and three 7s
+    layer1, layer2 = nn.Linear(784, hidden.value), nn.Linear(hidden.value, 1)
+    one_layer = collapse(layer1, layer2)
+    with torch.no_grad():
+        _two = layer2(layer1(_xb)).squeeze(1)
+        _one = one_layer(_xb).squeeze(1)
+    _table = pd.DataFrame({
+        "digit": ["3", "3", "3", "7", "7", "7"],
+        "two layers: W2(W1x+b1)+b2": _two.double().numpy().round(6),
+        "one layer: Wx+b": _one.double().numpy().round(6),
+    })
+    mo.vstack([
+        plots.digit_images(_xb.view(-1, 28, 28), ncols=6, scale=2),
+        _table,
+        mo.md(f"Largest difference: **{(_two - _one).abs().max().item():.1e}** (float rounding). "
+              f"The stack has {sum(p.numel() for m in (layer1, layer2) for p in m.parameters()):,} parameters; "
+              f"the single layer that does the same job has {sum(p.numel() for p in one_layer.parameters()):,}."),
+    ])
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ## 2. ReLU: the simplest bend
+
+    The fix is to put a *nonlinear* function between the layers, so the two matrices can no longer be
+    multiplied together. The one used everywhere is the **rectified linear unit**: keep positive numbers,
+    replace negative ones by zero,
+
+    $$\operatorname{relu}(x) = \max(0, x).$$
+
+    In PyTorch: `x.relu()`, `torch.relu(x)`, `F.relu(x)` or the layer `nn.ReLU()`. One bend at zero is
+    all it has, yet it is enough: the next sections show what a few of them can do.
+    """)
+    return
+
+
+@app.cell
+def _():
+    _x = torch.linspace(-3, 3, 61)
+    _df = pd.DataFrame({"x": _x.numpy(), "relu(x)": _x.relu().numpy()})
+    _chart = (
+        alt.Chart(_df).mark_line(color="#e76f51", strokeWidth=3)
+        .encode(x="x:Q", y="relu(x):Q", tooltip=["x:Q", "relu(x):Q"])
+        .properties(width=300, height=200, title="relu(x) = max(0, x)")
+    )
+    _demo = torch.tensor([-2.5, -1.0, 0.0, 0.5, 3.0])
+    mo.hstack([_chart, mo.md(f"```\nx        = {_demo.tolist()}\nx.relu() = {_demo.relu().tolist()}\n```")],
+              justify="start", align="center", gap=2)
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ## 3. The race: linear model vs `simple_net`
+
+    `simple_net` is the chapter's neural network: 784 → 30, ReLU, 30 → 1. We train it against the
+    plain linear model on the same digits, with the same learning rate and batches. A third runner,
+    the same two layers *without* the ReLU, shows section 1 in action: it can't beat the linear model,
+    because it *is* one.
+
+    Move a slider and training starts on release; the curves grow epoch by epoch. A setting you have
+    already run comes back instantly.
+    """)
+    return
+
+
+@app.cell
+def _():
+    epochs = mo.ui.slider(1, 40, value=10, label="epochs", show_value=True, debounce=True)
+    lr = mo.ui.slider(steps=[0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0], value=0.3,
+                      label="learning rate", show_value=True, debounce=True)
+    mo.hstack([epochs, lr], justify="start", gap=2)
+    return epochs, lr
+
+
+@app.function
+def two_linear_model(seed: int = 0) -> nn.Module:
+    """simple_net without its ReLU: 784 -> 30 -> 1, two linear layers in a row."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Linear(28 * 28, 30), nn.Linear(30, 1))
+
+
+@app.function
+def digit_loaders(data, batch_size: int = 128, seed: int = 0) -> DataLoaders:
+    """Fresh train/valid loaders over a DigitSample (the train set shuffled with `seed`)."""
+    x, y = data.train_xy()
+    vx, vy = data.valid_xy()
+    return DataLoaders(DataLoader.from_tensors(x, y, batch_size=batch_size, shuffle=True, seed=seed),
+                       DataLoader.from_tensors(vx, vy, batch_size=1024))
+
+
+@app.class_definition
+class EveryEpoch(Callback):
+    """Calls `fn(learn)` after each epoch: how a lesson redraws its chart while training goes on."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def after_epoch(self, learn):
+        self.fn(learn)
+
+
+@app.function
+def race_chart(runs: dict) -> alt.Chart:
+    """Validation accuracy and loss per epoch, one line per model, from {model name: Recorder rows}."""
+    rows = [{"model": name, "epoch": r["epoch"], "accuracy": r["batch_accuracy"], "valid loss": r["valid_loss"]}
+            for name, rs in runs.items() for r in rs]
+    df = pd.DataFrame(rows, columns=["model", "epoch", "accuracy", "valid loss"])
+    base = alt.Chart(df).mark_line(point=True).encode(
+        x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
+        color=alt.Color("model:N", title=None, scale=alt.Scale(
+            domain=["linear", "two linear, no ReLU", "simple_net", "simple_net (yours)"],
+            range=["#264653", "#a8a8a8", "#e76f51", "#f4a261"])),
+        tooltip=["model:N", "epoch:Q", alt.Tooltip("accuracy:Q", format=".4f"),
+                 alt.Tooltip("valid loss:Q", format=".4f")],
+    ).properties(width=300, height=220)
+    acc = base.encode(y=alt.Y("accuracy:Q", scale=alt.Scale(zero=False))).properties(title="valid accuracy")
+    loss = base.encode(y=alt.Y("valid loss:Q", scale=alt.Scale(zero=False))).properties(title="valid loss")
+    return alt.hconcat(acc, loss)
+
+
+@app.function
+def train_run(name: str, make_model, data, n_epoch: int, lr: float, on_epoch=None, key_extra=()) -> dict:
+    """Train one model with the Learner (cached by its settings); returns rows, message and the model."""
+    key = (name, data.source, n_epoch, lr, *key_extra)
+    if key in RUNS:
+        return RUNS[key]
+    model = make_model()
+    cbs = [EveryEpoch(on_epoch)] if on_epoch else []
+    try:
+        with OneThread():
+            rec = Learner(digit_loaders(data), model, cbs=cbs, device="cpu").fit(n_epoch, lr)
+        run = {"rows": rec.rows, "message": rec.message, "model": model}
+    except Exception as e:  # a student's forward pass may still break mid-training: say so, never a traceback
+        return {"rows": [], "message": f"training stopped: {type(e).__name__}: {e}", "model": model}
+    RUNS[key] = run
+    return run
+
+
+@app.cell
+def _(data, epochs, lr, use_mine):
+    _mine = use_mine.value
+    _runners = {
+        "linear": lambda: linear_model(seed=0),
+        "two linear, no ReLU": lambda: two_linear_model(seed=0),
+        "simple_net (yours)" if _mine else "simple_net": (
+            (lambda: FunctionNet(simple_net, seed=0)) if _mine else (lambda: simple_net_model(seed=0))),
+    }
+    race = {}
+    _rows = {}
+    _drawn = [time.perf_counter()]
+    with mo.status.progress_bar(total=len(_runners) * epochs.value, title="training", remove_on_exit=True) as _bar:
+        mo.output.append(race_chart(_rows))
+        for _name, _make in _runners.items():
+            _rows[_name] = []
+
+            def _step(learn, _name=_name):
+                _rows[_name] = list(learn.recorder.rows)
+                _bar.update()
+                if time.perf_counter() - _drawn[0] > 0.5:  # redraw at most twice a second: drawing costs too
+                    mo.output.replace_at_index(race_chart(_rows), 1)
+                    _drawn[0] = time.perf_counter()
+
+            race[_name] = train_run(_name, _make, data, epochs.value, lr.value, _step,
+                                    key_extra=("mine", simple_net.__code__) if _name.endswith("(yours)") else ())
+            _rows[_name] = race[_name]["rows"]
+    _notes = [mo.callout(mo.md(f"**{n}**: {r['message']}"), kind="danger") for n, r in race.items() if r["message"]]
+    _why = ("its activations got so large that the sigmoid is flat and the gradients vanish (saturated). The "
+            "learning rate is too high for this model; try a smaller one." if lr.value >= 1 else
+            "the steps are too small to get anywhere in this many epochs: try more epochs or a larger learning rate.")
+    _notes += [mo.callout(mo.md(f"**{n}** is still near chance ({r['rows'][-1]['batch_accuracy']:.2f}): {_why}"),
+                          kind="warn")
+               for n, r in race.items() if r["rows"] and r["rows"][-1]["batch_accuracy"] < 0.6]
+    _final = " · ".join(f"**{n}** {r['rows'][-1]['batch_accuracy']:.4f}" for n, r in race.items() if r["rows"])
+    mo.vstack([race_chart(_rows), mo.md(f"Final valid accuracy: {_final}"), *_notes])
+    return (race,)
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ### What did the two stacked linear layers learn?
+
+    Collapse the trained stack into its single equivalent layer, and its 784 weights can be drawn as a
+    28×28 picture, next to the linear model's. Blue pixels push towards "3", red ones towards "7".
+    Both pictures tell the same story: one template, one weight per pixel.
+    """)
+    return
+
+
+@app.cell
+def _(race):
+    _pics = []
+    for _name in ("linear", "two linear, no ReLU"):
+        _model = race[_name]["model"]
+        _layer = _model if isinstance(_model, nn.Linear) else collapse(_model[0], _model[1])
+        _w = _layer.weight.detach().view(28, 28)
+        _m = _w.abs().max().item() or 1.0
+        _pics.append(plots.digit_heatmap(_w, title=f"{_name}: W", scheme="redblue", vmin=-_m, vmax=_m, size=180))
+    mo.hstack(_pics, justify="start")
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ## 4. Any curve from a few bends
+
+    Why is one ReLU between two linear layers enough in principle? Look at one input number $x$. A
+    hidden unit computes $a_i\,\operatorname{relu}(x - t_i)$: flat until $t_i$, then a straight ramp.
+    Add up $k$ of them (plus a constant) and you get a line that may change its slope at $k$ places:
+
+    $$\hat y(x) = c + \sum_{i=1}^{k} a_i \operatorname{relu}(x - t_i).$$
+
+    With enough kinks such a broken line follows any smooth curve as closely as you like: this is the
+    **universal approximation theorem**. Here the kinks $t_i$ start evenly spaced and the heights $a_i, c$
+    are solved by least squares; switch on gradient descent to let training move the kinks too, exactly as
+    it would in a real network.
+    """)
+    return
+
+
+@app.function
+def target_curve(name: str, x: torch.Tensor) -> torch.Tensor:
+    """The curves to imitate, on x in [-3, 3]."""
+    if name == "sine":
+        return torch.sin(2 * x)
+    if name == "bumps":
+        return torch.sin(3 * x) * torch.exp(-0.25 * x**2) + 0.3 * x
+    if name == "parabola":
+        return x**2 / 3 - 1
+    if name == "step":
+        return (x > 0.5).float()
+    raise ValueError(f"unknown curve {name!r}")
+
+
+@app.function
+def relu_features(x: torch.Tensor, w: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Hidden activations relu(w_i * (x - t_i)) for every point (rows) and unit (columns)."""
+    return torch.relu(w[None, :] * (x[:, None] - t[None, :]))
+
+
+@app.function
+def fit_relus(x: torch.Tensor, y: torch.Tensor, k: int, gd_steps: int = 0, lr: float = 0.01) -> dict:
+    """Fit y ~ c + sum_i a_i relu(w_i (x - t_i)) with k units: least squares for a and c (kinks evenly
+    spaced, w = 1), then optionally `gd_steps` of Adam on everything. Returns the parameters and the MSE."""
+    with OneThread():
+        return least_squares_then_gd(x, y, k, gd_steps, lr)
+
+
+@app.function
+def least_squares_then_gd(x, y, k, gd_steps, lr):
+    """fit_relus without the thread setting."""
+    lo, hi = x.min().item(), x.max().item()
+    t = torch.linspace(lo, hi, k + 1)[:-1]  # the first kink at the left end gives the overall slope
+    w = torch.ones(k)
+    design = torch.cat([torch.ones(len(x), 1), relu_features(x, w, t)], dim=1)
+    sol = torch.linalg.lstsq(design.double(), y.double()[:, None]).solution.float().squeeze(1)
+    c, a = sol[0].clone(), sol[1:].clone()
+    if gd_steps:
+        params = [p.clone().requires_grad_() for p in (a, c, w, t)]
+        opt = torch.optim.Adam(params, lr=lr)
+        for _ in range(gd_steps):
+            pa, pc, pw, pt = params
+            loss = ((pc + relu_features(x, pw, pt) @ pa - y) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        a, c, w, t = (p.detach() for p in params)
+    pred = c + relu_features(x, w, t) @ a
+    return {"a": a, "c": c, "w": w, "t": t, "pred": pred, "mse": ((pred - y) ** 2).mean().item()}
+
+
+@app.cell
+def _():
+    curve = mo.ui.dropdown(["sine", "bumps", "parabola", "step"], value="bumps", label="curve")
+    k_relus = mo.ui.slider(1, 30, value=8, label="k (number of ReLUs)", show_value=True, debounce=True)
+    move_kinks = mo.ui.switch(value=False, label="gradient descent moves the kinks (300 steps)")
+    mo.hstack([curve, k_relus, move_kinks], justify="start", gap=2)
+    return curve, k_relus, move_kinks
+
+
+@app.cell
+def _(curve, k_relus, move_kinks):
+    _x = torch.linspace(-3, 3, 121)
+    _y = target_curve(curve.value, _x)
+    torch.manual_seed(0)
+    _fit = fit_relus(_x, _y, k_relus.value, gd_steps=300 if move_kinks.value else 0)
+    _pieces = relu_features(_x, _fit["w"], _fit["t"]) * _fit["a"][None, :]
+    _main = pd.DataFrame({"x": _x.numpy(), "target": _y.numpy(), "sum of ReLUs": _fit["pred"].numpy()}).melt(
+        "x", var_name="curve", value_name="y")
+    _kinks = pd.DataFrame({"kink": _fit["t"].numpy()})
+    _kinks = _kinks[(_kinks.kink > -3) & (_kinks.kink < 3)]
+    _top = (
+        alt.Chart(_main).mark_line().encode(
+            x=alt.X("x:Q", title="x"), y=alt.Y("y:Q", title=None),
+            color=alt.Color("curve:N", title=None, scale=alt.Scale(range=["#e76f51", "#264653"])),
+            strokeDash=alt.StrokeDash("curve:N", legend=None, scale=alt.Scale(range=[[1, 0], [5, 3]])),
+        )
+        + alt.Chart(_kinks).mark_rule(color="#bbb").encode(x=alt.X("kink:Q", title="x"))
+    ).properties(width=420, height=220, title=f"{k_relus.value} ReLUs: mean squared error {_fit['mse']:.4f}")
+    _pdf = pd.DataFrame({"x": _x.repeat_interleave(k_relus.value).numpy(),
+                         "unit": [i + 1 for _ in range(len(_x)) for i in range(k_relus.value)],
+                         "a_i relu(w_i (x - t_i))": _pieces.reshape(-1).numpy()})
+    _bottom = alt.Chart(_pdf).mark_line(opacity=0.7).encode(
+        x="x:Q", y="a_i relu(w_i (x - t_i)):Q", color=alt.Color("unit:N", legend=None), detail="unit:N",
+        tooltip=["unit:N"],
+    ).properties(width=420, height=160, title="the pieces being added up (plus a constant)")
+    mo.vstack([_top, _bottom])
+    return
+
+
+@app.cell
+def _(curve, k_relus):
+    _x = torch.linspace(-3, 3, 121)
+    _y = target_curve(curve.value, _x)
+    _df = pd.DataFrame([{"k": k, "mse": fit_relus(_x, _y, k)["mse"]} for k in range(1, 31)])
+    _line = alt.Chart(_df).mark_line(point=True).encode(
+        x=alt.X("k:Q", title="number of ReLUs k"), y=alt.Y("mse:Q", scale=alt.Scale(type="symlog", constant=1e-4),
+                                                          title="mean squared error"),
+        tooltip=["k:Q", alt.Tooltip("mse:Q", format=".5f")])
+    _now = alt.Chart(_df[_df.k == k_relus.value]).mark_point(size=150, color="#e76f51", filled=True).encode(
+        x="k:Q", y="mse:Q")
+    mo.vstack([
+        (_line + _now).properties(width=420, height=180, title="more ReLUs, smaller error (kinks evenly spaced)"),
+        mo.md("The theorem promises that *some* set of weights gets close; it says nothing about how many units "
+              "you need or whether SGD will find them. That is why, in practice, we go deeper (lesson 8)."),
+    ])
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ## Your turn: write `simple_net`
+
+    In `marimo edit`, replace the `raise` below with the forward pass of the chapter's net: a linear
+    layer `xb @ w1 + b1`, a ReLU, then `@ w2 + b2`. Shapes: `xb` is `(n, 784)`, `w1` `(784, 30)`, `b1`
+    `(30,)`, `w2` `(30, 1)`, `b2` `(1,)`. The box under it checks your function as you type.
+    """)
+    return
+
+
+@app.function
+def simple_net(xb, w1, b1, w2, b2):
+    """Your forward pass: linear, ReLU, linear. Returns (n, 1) activations."""
+    raise NotImplementedError("write simple_net: xb @ w1 + b1, then a ReLU, then @ w2 + b2")
+
+
+@app.function
+def check_simple_net(fn) -> tuple[str, str]:
+    """Compare a student's simple_net with the chapter's on random inputs: (callout kind, markdown message)."""
+    g = torch.Generator().manual_seed(7)
+    xb = torch.randn(5, 784, generator=g)
+    w1, b1 = torch.randn(784, 30, generator=g) * 0.05, torch.randn(30, generator=g)
+    w2, b2 = torch.randn(30, 1, generator=g), torch.randn(1, generator=g)
+    inputs = [xb, w1, b1, w2, b2]
+    copies = [t.clone() for t in inputs]
+    try:
+        got = fn(*inputs)
+    except NotImplementedError:
+        return "neutral", "**`simple_net`: not started yet.** Replace `raise NotImplementedError` with your code."
+    except Exception as e:
+        return "warn", (f"**Your function raised `{type(e).__name__}`:** {str(e)[:200]}\n\n"
+                        "Hint: `xb @ w1` needs the 784 of `xb`'s columns to meet the 784 rows of `w1`.")
+    if got is None:
+        return "warn", "**Your function returned `None`.** Did you forget the `return`?"
+    if not isinstance(got, torch.Tensor):
+        return "warn", f"**Expected a tensor, got `{type(got).__name__}`.**"
+    if any(not torch.equal(a, b) for a, b in zip(inputs, copies)):
+        return "warn", "**Your function changed one of its inputs.** Compute new tensors instead of editing in place."
+    want = chapter.simple_net(*copies)
+    if tuple(got.shape) != tuple(want.shape):
+        return "warn", f"**Wrong shape:** expected `{tuple(want.shape)}` for 5 digits, got `{tuple(got.shape)}`."
+    if torch.allclose(got, want, atol=1e-4):
+        return "success", ("**`simple_net` works.** Same numbers as the chapter's. "
+                           "Flip the switch below to race with your own function.")
+    if torch.allclose(got, (xb @ w1 + b1) @ w2 + b2, atol=1e-4):
+        return "warn", "**Close, but no ReLU:** this is two linear layers, i.e. one. Add `.relu()` between them."
+    if torch.allclose(got, ((xb @ w1 + b1) @ w2 + b2).relu(), atol=1e-4):
+        return "warn", "**The ReLU is in the wrong place:** it goes between the layers, not after the last one."
+    diff = (got - want).abs().max().item()
+    return "warn", f"**The numbers differ** from the chapter's by up to {diff:.3g}. Check each bias and the order."
+
+
+@app.class_definition
+class FunctionNet(nn.Module):
+    """simple_net's parameters in a module whose forward pass is a function you pass in (starts from the same
+    weights as simple_net_model(seed), so the race is fair)."""
+
+    def __init__(self, fn, seed: int = 0):
+        super().__init__()
+        ref = simple_net_model(seed=seed)
+        self.fn = fn
+        self.w1 = nn.Parameter(ref[0].weight.detach().T.clone())
+        self.b1 = nn.Parameter(ref[0].bias.detach().clone())
+        self.w2 = nn.Parameter(ref[2].weight.detach().T.clone())
+        self.b2 = nn.Parameter(ref[2].bias.detach().clone())
+
+    def forward(self, xb):
+        return self.fn(xb, self.w1, self.b1, self.w2, self.b2)
+
+
+@app.cell
+def _():
+    exercise_kind, exercise_message = check_simple_net(simple_net)
+    mo.callout(mo.md(exercise_message), kind=exercise_kind)
+    return (exercise_kind,)
+
+
+@app.cell
+def _(exercise_kind):
+    use_mine = mo.ui.switch(value=False, label="race with my simple_net", disabled=exercise_kind != "success")
+    use_mine if exercise_kind == "success" else mo.md("_(Once your function passes, a switch here lets the race use "
+                                                        "it instead of the reference.)_")
+    return (use_mine,)
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ## Check yourself
+    """)
+    return
+
+
+@app.cell
+def _():
+    quiz = [
+        ("You stack `nn.Linear(784, 50)` and `nn.Linear(50, 10)` with nothing between them. Compared with a "
+         "single `nn.Linear(784, 10)`, what can it compute?",
+         ["strictly more functions", "the same kind of function: it is one linear layer", "nothing useful"],
+         "the same kind of function: it is one linear layer",
+         "W2(W1x+b1)+b2 = (W2W1)x + (W2b1+b2): multiply out the matrices and one layer remains."),
+        ("What is `torch.tensor([-2., 0., 3.]).relu()`?",
+         ["tensor([2., 0., 3.])", "tensor([0., 0., 3.])", "tensor([-2., 0., 0.])"],
+         "tensor([0., 0., 3.])", "ReLU keeps positives and turns negatives into 0."),
+        ("A net with one hidden layer of k ReLUs, one input and one output, draws which kind of curve?",
+         ["a straight line", "a broken line with at most k kinks", "a smooth curve"],
+         "a broken line with at most k kinks", "Each unit adds one bend where its input crosses zero."),
+        ("What does the universal approximation theorem NOT tell you?",
+         ["that a big enough ReLU net can get close to any continuous function",
+          "how many units you need and how to find their weights",
+          "that one hidden layer can be enough in principle"],
+         "how many units you need and how to find their weights",
+         "It is an existence result; training (SGD) and depth are what make it work in practice."),
+    ]
+    answers = mo.ui.array([mo.ui.radio(options, label=f"**{i + 1}.** {q}") for i, (q, options, _, _) in
+                           enumerate(quiz)])
+    return answers, quiz
+
+
+@app.cell
+def _(answers, quiz):
+    _items = []
+    for _radio, (_, _, _right, _why) in zip(answers, quiz):
+        if _radio.value is None:
+            _note = mo.md("")
+        elif _radio.value == _right:
+            _note = mo.callout(mo.md(f"Right. {_why}"), kind="success")
+        else:
+            _note = mo.callout(mo.md(f"Not quite. {_why}"), kind="warn")
+        _items += [_radio, _note]
+    mo.vstack(_items)
+    return
+
+
+if __name__ == "__main__":
+    app.run()
