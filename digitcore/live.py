@@ -1,0 +1,371 @@
+"""Live training in marimo: exercise feedback, a settings cache, streaming curves with a progress bar.
+
+    live.exercise_feedback(check("mnist_loss", mnist_loss))   # a callout: not started / passes / diagnosis + hint
+    run = live.train_live(data, lr, bs, epochs)                # in a cell: progress bar + growing curves; cached
+    live.run_view(run)                                         # its verdict (diverged, saturated, stopped...) + curves
+    live.fit(data, lr, bs, epochs)                             # the same run without marimo (scripts, tests)
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+
+import marimo as mo
+import torch
+
+from . import chapter, models, plots
+from .dataloader import DataLoader, DataLoaders
+from .learner import Callback, CancelFitException, Learner
+
+# ---------------------------------------------------------------------------------------------------------------
+# Exercise feedback: one callout for a digitcore.exercises.ExerciseResult
+
+
+def _not_started(result) -> bool:
+    """True when the student has not written the function yet (NotImplementedError or returning None)."""
+    if getattr(result, "not_started", False):
+        return True
+    items = getattr(result, "items", None) or []
+    if any(v.passed for _, v in items):
+        return False
+    return any("not started" in (v.message or "").lower() for _, v in items)
+
+
+def exercise_feedback(result) -> mo.Html:
+    """A callout for an ExerciseResult: not started yet (neutral), passed (success), or the first failing
+    check's diagnosis with its hint (warn). Never a traceback."""
+    if result is None:
+        return mo.callout(mo.md("No result yet."), kind="neutral")
+    name = getattr(result, "exercise", "exercise")
+    if _not_started(result):
+        return mo.callout(
+            mo.md(f"**`{name}`: not started yet.** Replace `raise NotImplementedError` with your code; "
+                  "this box checks it again every time the function changes."),
+            kind="neutral",
+        )
+    try:
+        text = result.markdown()
+    except Exception:  # noqa: BLE001  fall back to the first failure's message
+        items = getattr(result, "items", None) or []
+        text = next((f"`{name}`: {v.message}" for _, v in items if not v.passed), f"`{name}`: checked.")
+    if getattr(result, "passed", False):
+        return mo.callout(mo.md(f"{text}\n\nWell done."),
+                          kind="success")
+    return mo.callout(mo.md(text), kind="warn")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Training behind a slider: one run per setting, cached; streamed into the cell as it happens
+
+BUDGET_S = 15.0  # seconds per run: it stops between epochs when one more would not fit, or cuts an epoch short
+VALID_BS = 1024  # validation batch size: fixed, so it costs the same whatever the training batch size
+MODELS = {"linear": models.linear_model, "simple_net": models.simple_net_model}
+_CACHE: dict[tuple, Run] = {}
+
+
+@contextmanager
+def one_thread():
+    """Run torch on one CPU thread for a while: the models here are tiny, and two threads fighting other busy
+    processes for two cores made each step up to ten times slower on a loaded machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@dataclass
+class Run:
+    """What one training run did: Recorder-style rows, and how it ended."""
+
+    settings: dict
+    rows: list[dict] = field(default_factory=list)  # {"epoch", "train_loss", "valid_loss", "batch_accuracy", "seconds"}
+    start: dict = field(default_factory=dict)  # valid_loss and batch_accuracy of the untrained model
+    diverged_at: int | None = None
+    message: str = ""  # "diverged at epoch k: ..." (from the Learner) or "" when it did not
+    stopped: str = ""  # why it stopped before the last epoch (the time budget), or ""
+    error: str = ""  # one line when the student's own code raised
+    saturated: float = 0.0  # fraction of validation activations where sigmoid is flat (|activation| > 10)
+    weight_max: float = 0.0  # largest |parameter| after training
+    seconds: float = 0.0
+    updates: int = 0  # parameter updates (batches) done
+    cached: bool = False
+
+
+def run_key(data, model: str, lr: float, bs: int, epochs: int, seed: int, impl) -> tuple:
+    """What makes two runs the same: (data source, model, lr, bs, epochs, seed, implementation)."""
+    return (getattr(data, "source", id(data)), model, float(lr), int(bs), int(epochs), int(seed), impl)
+
+
+def _impl_key(student) -> object:
+    """"reference", or the student's functions (their code objects too, so an edit means a new run)."""
+    if student is None:
+        return "reference"
+    return tuple((id(fn), getattr(fn, "__code__", None)) for fn in student)
+
+
+_XY: dict[str, tuple] = {}  # data source -> (train_x, train_y, valid_x, valid_y): converted to float once
+
+
+def _tensors(data) -> tuple:
+    key = getattr(data, "source", str(id(data)))
+    if key not in _XY:
+        _XY[key] = (*data.train_xy(), *data.valid_xy())
+    return _XY[key]
+
+
+def _loaders(data, bs: int, seed: int) -> DataLoaders:
+    train_x, train_y, valid_x, valid_y = _tensors(data)
+    return DataLoaders(DataLoader.from_tensors(train_x, train_y, batch_size=int(bs), shuffle=True, seed=seed),
+                       DataLoader.from_tensors(valid_x, valid_y, batch_size=VALID_BS))
+
+
+def _evaluate(model, dl, loss_func) -> dict:
+    """Validation loss and accuracy (means weighted by batch size) and how saturated the activations are."""
+    total = {"valid_loss": 0.0, "batch_accuracy": 0.0, "saturated": 0.0}
+    n = 0
+    with torch.no_grad():
+        for xb, yb in dl:
+            xb, yb = xb.to(_device(model)), yb.to(_device(model))
+            preds = model(xb)
+            total["valid_loss"] += float(loss_func(preds, yb)) * len(xb)
+            total["batch_accuracy"] += float(chapter.batch_accuracy(preds, yb)) * len(xb)
+            total["saturated"] += float((preds.abs() > 10).float().sum())
+            n += len(xb)
+    return {k: v / max(n, 1) for k, v in total.items()}
+
+
+def _device(model) -> torch.device:
+    return next(model.parameters()).device
+
+
+class _Clock:
+    """The time budget of one run, and the training loader wrapped so it can end an epoch early.
+
+    Between epochs, a run stops if one more epoch would end past the budget; inside an epoch (batch size 1 on a
+    slow machine), the loader stops handing out batches once the budget is spent, so that epoch is cut short
+    but still validated and charted.
+    """
+
+    def __init__(self, dl, budget_s: float | None):
+        self.dl, self.budget_s = dl, budget_s
+        self.t0 = time.perf_counter()
+        self.updates, self.cut, self.stopped = 0, None, ""
+
+    # the loader side: what Learner and train_epoch iterate
+    def __len__(self) -> int:
+        return len(self.dl)
+
+    def to(self, device):
+        self.dl.to(device)
+        return self
+
+    def __iter__(self):
+        for i, batch in enumerate(self.dl):
+            if i > 0 and self.budget_s is not None and time.perf_counter() - self.t0 > self.budget_s:
+                self.cut = (i, len(self.dl))
+                return
+            self.updates += 1
+            yield batch
+
+    # the judge: called after each epoch
+    def stop_reason(self, rows: list, n_epoch: int) -> str:
+        elapsed = time.perf_counter() - self.t0
+        if self.cut and rows:
+            i, n = self.cut
+            return (f"stopped during epoch {len(rows)}, after {i:,} of its {n:,} updates: the run had used up this "
+                    f"page's time budget of {self.budget_s:g} s; epoch {len(rows)} in the chart is that partial one")
+        if self.budget_s is None or not rows or len(rows) >= n_epoch or elapsed + rows[-1]["seconds"] <= self.budget_s:
+            return ""
+        return (f"stopped after {len(rows)} of {n_epoch} epochs: one more would pass this page's time budget of "
+                f"{self.budget_s:g} s ({elapsed:.1f} s so far)")
+
+
+class _Watch(Callback):
+    """Per-batch and per-epoch hooks for a Learner, and the time budget."""
+
+    order = 20
+
+    def __init__(self, clock: _Clock, on_batch, on_epoch):
+        self.clock, self.on_batch, self.on_epoch = clock, on_batch, on_epoch
+
+    def after_batch(self, learn):
+        if self.on_batch:
+            self.on_batch(learn.epoch, learn.iter + 1, learn.n_iter)
+
+    def after_epoch(self, learn):
+        if self.on_epoch:
+            self.on_epoch(learn.recorder.rows)
+        self.clock.stopped = self.clock.stop_reason(learn.recorder.rows, learn.n_epoch)
+        if self.clock.stopped:
+            raise CancelFitException()
+
+
+def _fit_reference(run: Run, dls, model, lr, epochs, on_batch, on_epoch, clock: _Clock) -> None:
+    learn = Learner(DataLoaders(clock, dls.valid), model, loss_func=chapter.mnist_loss,
+                    metrics=chapter.batch_accuracy, cbs=[_Watch(clock, on_batch, on_epoch)])
+    rec = learn.fit(int(epochs), float(lr))
+    run.rows, run.diverged_at, run.message = rec.rows, rec.diverged_at, rec.message
+
+
+def _fit_student(run: Run, dls, model, lr, epochs, student, on_batch, on_epoch, clock: _Clock) -> None:
+    """The student's train_epoch and mnist_loss in a small loop, validated by the reference validate_epoch."""
+    train_epoch, loss_func = student
+    params = list(model.parameters())
+    n_iter = len(clock)
+    for epoch in range(int(epochs)):
+        start, losses = time.perf_counter(), []
+
+        def recording_loss(preds, yb, _epoch=epoch, _losses=losses):  # records each batch's loss, reports progress
+            loss = loss_func(preds, yb)
+            _losses.append((float(loss.detach()), len(yb)))
+            if on_batch:
+                on_batch(_epoch, len(_losses), n_iter)
+            return loss
+
+        try:
+            train_epoch(model, float(lr), params, clock, loss_func=recording_loss)
+        except Exception as e:  # noqa: BLE001  the student's code: say what broke in one line, never a traceback
+            run.error = f"your train_epoch raised {type(e).__name__}: {e}"
+            return
+        train_loss = sum(v * n for v, n in losses) / max(sum(n for _, n in losses), 1)
+        valid = _evaluate(model, dls.valid, loss_func)
+        finite = math.isfinite(train_loss) and math.isfinite(valid["valid_loss"])
+        if not finite or not all(bool(torch.isfinite(p).all()) for p in params):
+            run.diverged_at = epoch + 1
+            run.message = (f"diverged at epoch {epoch + 1}: the learning rate is too high for this model; "
+                           "try a smaller one")
+            return
+        accuracy = chapter.validate_epoch(model, dls.valid)
+        run.rows.append({"epoch": epoch + 1, "train_loss": train_loss, "valid_loss": valid["valid_loss"],
+                         "batch_accuracy": accuracy, "seconds": time.perf_counter() - start})
+        if on_epoch:
+            on_epoch(run.rows)
+        clock.stopped = clock.stop_reason(run.rows, int(epochs))
+        if clock.stopped:
+            return
+
+
+def fit(data, lr: float, bs: int, epochs: int, *, model: str = "linear", seed: int = 0, student=None,
+        budget_s: float | None = BUDGET_S, on_batch=None, on_epoch=None) -> Run:
+    """Train a fresh `model` on `data` (a DigitSample) and return the Run; cached by its settings.
+
+    student: None for digitcore's Learner, or (train_epoch, mnist_loss) to train with the student's own.
+    on_batch(epoch, i, n_iter) and on_epoch(rows) are called as training goes (not on a cache hit).
+    """
+    key = run_key(data, model, lr, bs, epochs, seed, _impl_key(student))
+    if key in _CACHE:
+        return replace(_CACHE[key], cached=True)
+    settings = {"model": model, "lr": float(lr), "bs": int(bs), "epochs": int(epochs), "seed": int(seed),
+                "impl": "reference" if student is None else "yours"}
+    run = Run(settings=settings)
+    dls = _loaders(data, bs, seed)
+    net = MODELS[model](seed=seed).to("cuda" if torch.cuda.is_available() else "cpu")
+    dls.to(_device(net))
+    start = _evaluate(net, dls.valid, chapter.mnist_loss)
+    run.start = {"valid_loss": start["valid_loss"], "batch_accuracy": start["batch_accuracy"]}
+    clock = _Clock(dls.train, budget_s)
+    with one_thread():
+        if student is None:
+            _fit_reference(run, dls, net, lr, epochs, on_batch, on_epoch, clock)
+        else:
+            _fit_student(run, dls, net, lr, epochs, student, on_batch, on_epoch, clock)
+    run.seconds = time.perf_counter() - clock.t0
+    run.updates, run.stopped = clock.updates, clock.stopped
+    with torch.no_grad():
+        run.weight_max = max(float(p.abs().max()) for p in net.parameters())
+    if not run.diverged_at and not run.error:
+        run.saturated = _evaluate(net, dls.valid, chapter.mnist_loss)["saturated"]
+    if not run.error:  # a broken student function is not worth remembering
+        if len(_CACHE) > 500:
+            _CACHE.clear()
+        _CACHE[key] = run
+    return run
+
+
+def train_live(data, lr: float, bs: int, epochs: int, *, model: str = "linear", seed: int = 0, student=None,
+               budget_s: float | None = BUDGET_S, metric: str = "batch_accuracy") -> Run:
+    """`fit` inside a marimo cell: a progress bar (updated within an epoch too) and curves that grow each epoch.
+
+    Call it first in its cell (the bar is the cell's output 0, the curves output 1); then show `run_view(run)`.
+    A cached setting returns at once, without a bar.
+    """
+    key = run_key(data, model, lr, bs, epochs, seed, _impl_key(student))
+    if key in _CACHE:
+        return replace(_CACHE[key], cached=True)
+    n_iter = math.ceil(len(_tensors(data)[0]) / int(bs))
+    title = f"training: lr {lr:g}, batch size {bs}, {epochs} epochs"
+    with mo.status.progress_bar(total=int(epochs) * n_iter, title=title, remove_on_exit=True) as bar:
+        mo.output.append(plots.training_curves([], metric=metric))
+        state = {"done": 0, "shown": 0, "t": time.perf_counter()}
+
+        def on_batch(epoch, i, n):
+            state["done"] = epoch * n + i
+            now = time.perf_counter()
+            if now - state["t"] > 0.1 or i == n:  # a few updates a second, not one per batch
+                bar.update(increment=state["done"] - state["shown"], subtitle=f"epoch {epoch + 1}/{epochs}")
+                state["shown"], state["t"] = state["done"], now
+
+        def on_epoch(rows):
+            mo.output.replace_at_index(plots.training_curves(rows, metric=metric), 1)
+
+        run = fit(data, lr, bs, epochs, model=model, seed=seed, student=student, budget_s=budget_s,
+                  on_batch=on_batch, on_epoch=on_epoch)
+    mo.output.clear()
+    return run
+
+
+def verdict(run: Run) -> tuple[str, str]:
+    """(callout kind, markdown) saying honestly how the run ended."""
+    if run.error:
+        return "danger", f"**Training with your functions stopped:** {run.error}"
+    if run.diverged_at:
+        return "danger", (f"**Diverged at epoch {run.diverged_at}.** The loss or the weights stopped being finite "
+                          f"numbers, so there is nothing to chart. {run.message}.")
+    if not run.rows:
+        return "warn", "No epoch finished."
+    last = run.rows[-1]
+    best_acc = max(r["batch_accuracy"] for r in run.rows)
+    epochs = f"{len(run.rows)} epoch{'s' if len(run.rows) != 1 else ''}"
+    took = f"trained earlier in {run.seconds:.2f} s, shown from the cache" if run.cached else f"{run.seconds:.2f} s"
+    head = (f"**{epochs}, {run.updates:,} updates ({took}):** validation accuracy "
+            f"{last['batch_accuracy']:.4f}, loss {last['valid_loss']:.4f}.")
+    notes = []
+    if run.stopped:
+        notes.append(run.stopped + ".")
+    if run.saturated > 0.5 and run.weight_max > 20:
+        notes.append(
+            f"**The learning rate is so large that the model saturated.** The weights grew to {run.weight_max:,.0f}, "
+            f"and {run.saturated:.0%} of the validation activations are beyond ±10, where the sigmoid is flat: "
+            "its gradient is almost 0 there, so those images stop teaching the model anything. The loss cannot "
+            "blow up (the sigmoid keeps every prediction in (0, 1)), so instead of diverging the model gets "
+            "*stuck* wherever the first few huge steps threw it.")
+    later = [r["valid_loss"] for r in run.rows[1:]]
+    if len(later) >= 2 and max(later) - min(later) < 1e-4:
+        notes.append("**Training is stuck:** after the first epoch the validation loss "
+                     + ("does not change at all." if max(later) == min(later) else "hardly changes."))
+    if last["valid_loss"] > 0.9 * run.start.get("valid_loss", 0) and run.weight_max < 20:
+        notes.append("**The model has barely moved:** with steps this small it would need far more epochs; "
+                     "try a larger learning rate.")
+    if len(run.rows) > 1 and last["valid_loss"] > run.rows[0]["valid_loss"] * 1.05:
+        notes.append("**Training got worse:** the validation loss went up from epoch 1 to the end.")
+    if last["batch_accuracy"] < best_acc - 0.01:
+        notes.append(f"Accuracy peaked at {best_acc:.4f} and fell back: steps this size bounce around the minimum.")
+    if last["valid_loss"] >= run.start.get("valid_loss", math.inf):
+        notes.append("The model ends **no better than where it started** (untrained validation loss "
+                     f"{run.start['valid_loss']:.4f}).")
+    kind = "warn" if any(n.startswith("**") for n in notes) else "info" if notes else "success"
+    return kind, "\n\n".join([head] + notes)
+
+
+def run_view(run: Run, metric: str = "batch_accuracy") -> mo.Html:
+    """The finished run: its verdict in a callout, and the curves unless it diverged before any epoch."""
+    kind, text = verdict(run)
+    parts = [mo.callout(mo.md(text), kind=kind)]
+    if run.rows:
+        parts.append(plots.training_curves(run.rows, metric=metric))
+    return mo.vstack(parts)
