@@ -1,0 +1,165 @@
+"""05_sgd.py in Chromium: the training lab's sliders retrain live, divergence is said in words, and the
+exercise cells grade code that a student types in `marimo edit`.
+
+The slider tests share one `marimo run` server and one page (module scope) and run in file order.
+"""
+
+import shutil
+import time
+
+import pytest
+from marimo_driver import ROOT, SCREENSHOTS, LessonPage, serve
+
+LESSON = ROOT / "lessons" / "05_sgd.py"
+LR, BS = "learning rate", "batch size"
+
+pytestmark = pytest.mark.skipif(not LESSON.exists(), reason="lessons/05_sgd.py is not written yet")
+
+
+def lab_curves(page: LessonPage) -> list[str]:
+    """Specs of the training lab's charts: plots.training_curves draws loss per set (train/valid) by epoch."""
+    return [s for s in page.chart_specs() if '"set"' in s and '"valid"' in s and '"epoch"' in s]
+
+
+def move_and_watch(page: LessonPage, label: str, index: int, timeout: float = 120.0) -> dict:
+    """Drag `label` to `index` and follow the run it starts: whether a progress bar showed while the kernel
+    worked, and the lab's curves before and after."""
+    before, runs, bars = lab_curves(page), page.runs(), page.state()["progress"]
+    page.drag_slider(label, index)
+    saw_progress, deadline = False, time.monotonic() + timeout
+    while page.runs() <= runs:
+        saw_progress = saw_progress or page.progress_visible()
+        assert time.monotonic() < deadline, f"no run finished {timeout:.0f} s after moving {label}"
+        time.sleep(0.03)
+    page.wait_idle(after_runs=runs)
+    return {"before": before, "after": lab_curves(page), "progress": saw_progress or page.state()["progress"] > bars}
+
+
+@pytest.fixture(scope="module")
+def sgd(browser):
+    with serve(LESSON) as server:
+        page = LessonPage(browser, server.url)
+        page.open(timeout=240)
+        yield page
+        page.close()
+
+
+def test_lab_shows_curves_at_defaults(sgd):
+    assert sgd.errors() == {}, sgd.describe_errors()
+    assert lab_curves(sgd), "the training lab drew no loss curves at its default settings"
+    assert sgd.rendered_charts() > 0
+    assert sgd.slider_steps(LR) and sgd.slider_steps(BS), "the lab has no learning-rate and batch-size sliders"
+
+
+def test_learning_rate_drag_retrains(sgd):
+    steps, now = sgd.slider_steps(LR), sgd.slider_index(LR)
+    target = now + 1 if now + 1 < len(steps) - 4 else now - 1  # a neighbouring, well-behaved rate
+    seen = move_and_watch(sgd, LR, target)
+    assert sgd.slider_index(LR) == target
+    assert seen["progress"], "no progress bar while the model retrained"
+    assert seen["after"] and seen["after"] != seen["before"], "the curves did not change with the learning rate"
+    assert sgd.errors() == {} and sgd.dom_errors() == [], sgd.describe_errors()
+
+
+def test_batch_size_drag_retrains(sgd):
+    steps, now = sgd.slider_steps(BS), sgd.slider_index(BS)
+    target = now + 1 if now + 1 < len(steps) else now - 1  # a bigger batch: fewer updates, a quicker run
+    seen = move_and_watch(sgd, BS, target)
+    assert sgd.slider_index(BS) == target
+    assert seen["progress"], "no progress bar while the model retrained"
+    assert seen["after"] and seen["after"] != seen["before"], "the curves did not change with the batch size"
+    assert sgd.errors() == {} and sgd.dom_errors() == [], sgd.describe_errors()
+
+
+def test_extreme_learning_rate_says_diverged(sgd):
+    top = len(sgd.slider_steps(LR)) - 1
+    said_before = sgd.text().lower().count("diverged")  # the prose may use the word; the result must add it
+    move_and_watch(sgd, LR, top)
+    assert sgd.slider_index(LR) == top
+    text = sgd.text().lower()
+    assert text.count("diverged") > said_before, (
+        f"at the largest learning rate ({sgd.slider_steps(LR)[top]:g}) the page does not say the run diverged:\n"
+        f"{text[-1500:]}"
+    )
+    assert sgd.errors() == {} and sgd.dom_errors() == [] and sgd.failed_runs() == [], sgd.describe_errors()
+    sgd.screenshot(SCREENSHOTS / "05_sgd-diverged.png")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# exercises, typed in marimo edit on a copy of the lesson
+
+WRONG_LOSS = '''def mnist_loss(predictions, targets):
+    """forgot the sigmoid"""
+    return torch.where(targets == 1, 1 - predictions, predictions).mean()
+'''
+RIGHT_LOSS = '''def mnist_loss(predictions, targets):
+    """squash, then distance from the target"""
+    predictions = predictions.sigmoid()
+    return torch.where(targets == 1, 1 - predictions, predictions).mean()
+'''
+
+
+def cell_with_code(page: LessonPage, needle: str) -> str:
+    """The id of the (edit mode) cell whose code contains `needle`. marimo mounts a cell's editor only once it
+    has been on screen, so cells are scrolled into view one by one, as a reader scrolls."""
+    find = """(needle) => { for (const c of document.querySelectorAll('[data-cell-id]')) {
+                   const ed = c.querySelector('.cm-content');
+                   if (ed && ed.textContent.includes(needle)) return c.getAttribute('data-cell-id'); }
+                 return null; }"""
+    for cell in page.page.locator("[data-cell-id]").all():
+        if cell_id := page.page.evaluate(find, needle):
+            return cell_id
+        cell.scroll_into_view_if_needed()
+    cell_id = page.page.evaluate(find, needle)
+    assert cell_id, f"no cell's code contains {needle!r}"
+    return cell_id
+
+
+def callout(page: LessonPage, cell_id: str) -> tuple[str, str]:
+    """(kind, text) of the callout in a cell's output."""
+    return page.page.evaluate(
+        """(id) => { const out = document.getElementById('output-' + id);
+               const c = out && __deep('marimo-callout-output', out)[0];
+               return c ? [JSON.parse(c.getAttribute('data-kind')), __text(c)] : [null, out ? __text(out) : '']; }""",
+        cell_id)
+
+
+def type_into_cell(page: LessonPage, cell_id: str, code: str) -> None:
+    """Replace a cell's code as a student does (click, select all, paste) and run it with Shift+Enter."""
+    runs = page.runs()
+    editor = page.page.locator(f'[data-cell-id="{cell_id}"] .cm-content').first
+    editor.scroll_into_view_if_needed()
+    editor.click()
+    page.page.keyboard.press("Control+a")
+    page.page.keyboard.insert_text(code)
+    page.page.keyboard.press("Shift+Enter")
+    page.wait_idle(after_runs=runs, timeout=180)
+
+
+def test_exercise_feedback_for_typed_code(browser, tmp_path):
+    notebook = tmp_path / LESSON.name
+    shutil.copy(LESSON, notebook)
+    with serve(notebook, mode="edit", env={"DIGITCORE_DATA": "offline"}) as server:  # grading, not training
+        page = LessonPage(browser, server.url)
+        try:
+            page.page.goto(server.url)
+            page.page.locator(".cm-content").first.wait_for(timeout=120_000)
+            page.page.keyboard.press("Control+Shift+KeyR")  # "run all stale cells", as the student would
+            page.wait_idle(timeout=240)
+            stub, feedback = cell_with_code(page, "def mnist_loss"), cell_with_code(page, 'check("mnist_loss"')
+            kind, text = callout(page, feedback)
+            assert kind is not None and "not started" in text.lower(), f"before any code: {kind} {text!r}"
+
+            type_into_cell(page, stub, WRONG_LOSS)
+            kind, text = callout(page, feedback)
+            assert kind in ("warn", "danger") and "not started" not in text.lower(), f"wrong code: {kind} {text!r}"
+            assert "sigmoid" in text.lower(), f"the diagnosis does not point at the missing sigmoid: {text!r}"
+            assert "Traceback" not in text
+
+            type_into_cell(page, stub, RIGHT_LOSS)
+            kind, text = callout(page, feedback)
+            assert kind == "success", f"right code: {kind} {text!r}"
+            assert page.errors() == {}, page.describe_errors()
+            page.screenshot(SCREENSHOTS / "05_sgd-exercise.png")
+        finally:
+            page.close()
