@@ -4,7 +4,7 @@ Two paths:
 - any collection (a range, a list of (int, letter) pairs, ...): items are gathered and collated one batch at a
   time, as the book's toy examples show;
 - stacked tensors (a list of (x, y) tensor pairs, or `DataLoader.from_tensors(X, Y)`): the items are stacked ONCE,
-  and each batch is a slice (or one index_select when shuffling). No per-item work: this is what makes training fast.
+  and each batch is a slice (or one index_select per batch when shuffling). No per-item work: this is what makes training fast.
 """
 
 import math
@@ -84,11 +84,16 @@ class DataLoader:
         stop = len(self) * bs
         if self.tensors is not None:
             tensors = self.tensors
-            if order is not None:  # one gather per tensor per pass, then cheap slices
-                order = order.to(tensors[0].device)
-                tensors = tuple(t.index_select(0, order) for t in tensors)
+            if order is None:  # in order: every batch is a view, no copy at all
+                for i in range(0, min(stop, self.n), bs):
+                    yield tuple(t[i : i + bs] for t in tensors)
+                return
+            # Shuffled: gather one batch at a time. The same total copying as reordering the whole set first,
+            # but each batch is still in cache when the model reads it (10 linear epochs: 0.81 s -> 0.48 s CPU).
+            order = order.to(tensors[0].device)
             for i in range(0, min(stop, self.n), bs):
-                yield tuple(t[i : i + bs] for t in tensors)
+                idx = order[i : i + bs]
+                yield tuple(t.index_select(0, idx) for t in tensors)
         else:
             idxs = order.tolist() if order is not None else range(self.n)
             for i in range(0, min(stop, self.n), bs):
