@@ -63,6 +63,21 @@ def exercise_feedback(result) -> mo.Html:
 BUDGET_S = 15.0  # seconds per run: it stops between epochs when one more would not fit, or cuts an epoch short
 VALID_BS = 1024  # validation batch size: fixed, so it costs the same whatever the training batch size
 MODELS = {"linear": models.linear_model, "simple_net": models.simple_net_model}
+
+
+def squared_error(preds, targets):
+    """The loss most people try first: squared distance of the raw output from the 0/1 target, no sigmoid.
+    Unlike mnist_loss it is unbounded, so a learning rate that is too large really does blow up."""
+    return ((preds - targets) ** 2).mean()
+
+
+def threshold_accuracy(preds, targets):
+    """Accuracy when the raw output itself is the guess: above 0.5 means "a 3"."""
+    return ((preds > 0.5).float() == targets).float().mean()
+
+
+threshold_accuracy.__name__ = "batch_accuracy"  # the same column as mnist_loss runs, so charts treat both alike
+LOSSES = {"mnist_loss": (chapter.mnist_loss, chapter.batch_accuracy), "squared": (squared_error, threshold_accuracy)}
 _CACHE: dict[tuple, Run] = {}
 
 
@@ -96,9 +111,9 @@ class Run:
     cached: bool = False
 
 
-def run_key(data, model: str, lr: float, bs: int, epochs: int, seed: int, impl) -> tuple:
-    """What makes two runs the same: (data source, model, lr, bs, epochs, seed, implementation)."""
-    return (getattr(data, "source", id(data)), model, float(lr), int(bs), int(epochs), int(seed), impl)
+def run_key(data, model: str, lr: float, bs: int, epochs: int, seed: int, impl, loss: str = "mnist_loss") -> tuple:
+    """What makes two runs the same: (data source, model, lr, bs, epochs, seed, implementation, loss)."""
+    return (getattr(data, "source", id(data)), model, float(lr), int(bs), int(epochs), int(seed), impl, loss)
 
 
 def _impl_key(student) -> object:
@@ -124,7 +139,7 @@ def _loaders(data, bs: int, seed: int) -> DataLoaders:
                        DataLoader.from_tensors(valid_x, valid_y, batch_size=VALID_BS))
 
 
-def _evaluate(model, dl, loss_func) -> dict:
+def _evaluate(model, dl, loss_func, accuracy=chapter.batch_accuracy) -> dict:
     """Validation loss and accuracy (means weighted by batch size) and how saturated the activations are."""
     total = {"valid_loss": 0.0, "batch_accuracy": 0.0, "saturated": 0.0}
     n = 0
@@ -133,7 +148,7 @@ def _evaluate(model, dl, loss_func) -> dict:
             xb, yb = xb.to(_device(model)), yb.to(_device(model))
             preds = model(xb)
             total["valid_loss"] += float(loss_func(preds, yb)) * len(xb)
-            total["batch_accuracy"] += float(chapter.batch_accuracy(preds, yb)) * len(xb)
+            total["batch_accuracy"] += float(accuracy(preds, yb)) * len(xb)
             total["saturated"] += float((preds.abs() > 10).float().sum())
             n += len(xb)
     return {k: v / max(n, 1) for k, v in total.items()}
@@ -205,9 +220,10 @@ class _Watch(Callback):
             raise CancelFitException()
 
 
-def _fit_reference(run: Run, dls, model, lr, epochs, on_batch, on_epoch, clock: _Clock) -> None:
-    learn = Learner(DataLoaders(clock, dls.valid), model, loss_func=chapter.mnist_loss,
-                    metrics=chapter.batch_accuracy, cbs=[_Watch(clock, on_batch, on_epoch)])
+def _fit_reference(run: Run, dls, model, lr, epochs, on_batch, on_epoch, clock: _Clock, loss: str) -> None:
+    loss_func, accuracy = LOSSES[loss]
+    learn = Learner(DataLoaders(clock, dls.valid), model, loss_func=loss_func,
+                    metrics=accuracy, cbs=[_Watch(clock, on_batch, on_epoch)])
     rec = learn.fit(int(epochs), float(lr))
     run.rows, run.diverged_at, run.message = rec.rows, rec.diverged_at, rec.message
 
@@ -251,34 +267,36 @@ def _fit_student(run: Run, dls, model, lr, epochs, student, on_batch, on_epoch, 
 
 
 def fit(data, lr: float, bs: int, epochs: int, *, model: str = "linear", seed: int = 0, student=None,
-        budget_s: float | None = BUDGET_S, on_batch=None, on_epoch=None) -> Run:
+        loss: str = "mnist_loss", budget_s: float | None = BUDGET_S, on_batch=None, on_epoch=None) -> Run:
     """Train a fresh `model` on `data` (a DigitSample) and return the Run; cached by its settings.
 
     student: None for digitcore's Learner, or (train_epoch, mnist_loss) to train with the student's own.
+    loss: "mnist_loss" (the chapter's, with sigmoid) or "squared" (squared error on the raw output; reference only).
     on_batch(epoch, i, n_iter) and on_epoch(rows) are called as training goes (not on a cache hit).
     """
-    key = run_key(data, model, lr, bs, epochs, seed, _impl_key(student))
+    loss = "mnist_loss" if student is not None else loss  # the student's run uses their own mnist_loss
+    key = run_key(data, model, lr, bs, epochs, seed, _impl_key(student), loss)
     if key in _CACHE:
         return replace(_CACHE[key], cached=True)
     settings = {"model": model, "lr": float(lr), "bs": int(bs), "epochs": int(epochs), "seed": int(seed),
-                "impl": "reference" if student is None else "yours"}
+                "impl": "reference" if student is None else "yours", "loss": loss}
     run = Run(settings=settings)
     dls = _loaders(data, bs, seed)
     net = MODELS[model](seed=seed).to("cuda" if torch.cuda.is_available() else "cpu")
     dls.to(_device(net))
-    start = _evaluate(net, dls.valid, chapter.mnist_loss)
+    start = _evaluate(net, dls.valid, *LOSSES[loss])
     run.start = {"valid_loss": start["valid_loss"], "batch_accuracy": start["batch_accuracy"]}
     clock = _Clock(dls.train, budget_s)
     with one_thread():
         if student is None:
-            _fit_reference(run, dls, net, lr, epochs, on_batch, on_epoch, clock)
+            _fit_reference(run, dls, net, lr, epochs, on_batch, on_epoch, clock, loss)
         else:
             _fit_student(run, dls, net, lr, epochs, student, on_batch, on_epoch, clock)
     run.seconds = time.perf_counter() - clock.t0
     run.updates, run.stopped = clock.updates, clock.stopped
     with torch.no_grad():
         run.weight_max = max(float(p.abs().max()) for p in net.parameters())
-    if not run.diverged_at and not run.error:
+    if not run.diverged_at and not run.error and loss == "mnist_loss":  # only a sigmoid saturates
         run.saturated = _evaluate(net, dls.valid, chapter.mnist_loss)["saturated"]
     if not run.error:  # a broken student function is not worth remembering
         if len(_CACHE) > 500:
@@ -288,13 +306,13 @@ def fit(data, lr: float, bs: int, epochs: int, *, model: str = "linear", seed: i
 
 
 def train_live(data, lr: float, bs: int, epochs: int, *, model: str = "linear", seed: int = 0, student=None,
-               budget_s: float | None = BUDGET_S, metric: str = "batch_accuracy") -> Run:
+               loss: str = "mnist_loss", budget_s: float | None = BUDGET_S, metric: str = "batch_accuracy") -> Run:
     """`fit` inside a marimo cell: a progress bar (updated within an epoch too) and curves that grow each epoch.
 
     Call it first in its cell (the bar is the cell's output 0, the curves output 1); then show `run_view(run)`.
     A cached setting returns at once, without a bar.
     """
-    key = run_key(data, model, lr, bs, epochs, seed, _impl_key(student))
+    key = run_key(data, model, lr, bs, epochs, seed, _impl_key(student), "mnist_loss" if student else loss)
     if key in _CACHE:
         return replace(_CACHE[key], cached=True)
     n_iter = math.ceil(len(_tensors(data)[0]) / int(bs))
@@ -313,7 +331,7 @@ def train_live(data, lr: float, bs: int, epochs: int, *, model: str = "linear", 
         def on_epoch(rows):
             mo.output.replace_at_index(plots.training_curves(rows, metric=metric), 1)
 
-        run = fit(data, lr, bs, epochs, model=model, seed=seed, student=student, budget_s=budget_s,
+        run = fit(data, lr, bs, epochs, model=model, seed=seed, student=student, loss=loss, budget_s=budget_s,
                   on_batch=on_batch, on_epoch=on_epoch)
     mo.output.clear()
     return run
@@ -324,8 +342,11 @@ def verdict(run: Run) -> tuple[str, str]:
     if run.error:
         return "danger", f"**Training with your functions stopped:** {run.error}"
     if run.diverged_at:
+        why = (" Squared error has no sigmoid to bound it: each step that overshoots makes the next error, and so "
+               "the next step, bigger, until the numbers overflow." if run.settings.get("loss") == "squared" else "")
         return "danger", (f"**Diverged at epoch {run.diverged_at}.** The loss or the weights stopped being finite "
-                          f"numbers, so there is nothing to chart. {run.message}.")
+                          f"numbers, so there is nothing to chart.{why} The learning rate is too high for this "
+                          "model: try a smaller one.")
     if not run.rows:
         return "warn", "No epoch finished."
     last = run.rows[-1]

@@ -477,6 +477,10 @@ def _():
       the box under the chart says: with `mnist_loss` the loss cannot explode (the sigmoid keeps it between
       0 and 1), so a huge step does not make the numbers infinite; it throws the weights so far that every
       activation lands on a flat part of the sigmoid, where the gradient is almost 0 and learning stalls.
+    - **loss**: switch to *squared error, no sigmoid* (the loss most people try first) and the same
+      learning rates tell another story: nothing bounds the error, so a step that overshoots makes the next
+      one bigger, and at learning rate 1 the run **diverges**. Find the largest learning rate that still
+      trains with it (hint: it is far below 1).
     - **batch size** 1: one update per image, 12,396 per epoch: slow and noisy (watch the progress bar).
       2,048: only 7 updates per epoch, so each epoch teaches less. Lesson 06 measures these trade-offs.
     - **epochs**: more passes over the data. A run has a 15-second time budget: it stops between epochs
@@ -490,8 +494,10 @@ def _():
     lr_slider = mo.ui.slider(steps=LRS, value=1, debounce=True, show_value=True, label="learning rate")
     bs_slider = mo.ui.slider(steps=BATCH_SIZES, value=256, debounce=True, show_value=True, label="batch size")
     epochs_slider = mo.ui.slider(1, 30, value=5, debounce=True, show_value=True, label="epochs")
-    mo.hstack([lr_slider, bs_slider, epochs_slider], justify="start", gap=2)
-    return bs_slider, epochs_slider, lr_slider
+    loss_choice = mo.ui.dropdown({"mnist_loss (with sigmoid)": "mnist_loss", "squared error, no sigmoid": "squared"},
+                                 value="mnist_loss (with sigmoid)", label="loss")
+    mo.hstack([lr_slider, bs_slider, epochs_slider, loss_choice], justify="start", gap=2)
+    return bs_slider, epochs_slider, loss_choice, lr_slider
 
 
 @app.cell
@@ -506,9 +512,10 @@ def _(epoch_result, loss_result):
 
 
 @app.cell
-def _(bs_slider, data, epochs_slider, lr_slider, mine_ok, use_mine):
+def _(bs_slider, data, epochs_slider, loss_choice, lr_slider, mine_ok, use_mine):
     _student = (train_epoch, mnist_loss) if (mine_ok and use_mine.value) else None
-    lab_run = live.train_live(data, lr_slider.value, bs_slider.value, epochs_slider.value, student=_student)
+    lab_run = live.train_live(data, lr_slider.value, bs_slider.value, epochs_slider.value, student=_student,
+                              loss=loss_choice.value)
     live.run_view(lab_run)
     return (lab_run,)
 
