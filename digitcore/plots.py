@@ -252,3 +252,18 @@ def answer_feedback(answer, correct, why: str = "", hint: str = "") -> mo.Html:
     return mo.callout(
         mo.md(f"**Not quite.** {hint or 'Have another look at the section above.'}"), kind="warn"
     )
+
+
+def quiz(items) -> mo.ui.array:
+    """Self-check questions as radio buttons. items: [(question, options, right, why[, hint]), ...] where `right`
+    is the right option (or its index)."""
+    return mo.ui.array([mo.ui.radio(options, label=f"**{i + 1}.** {q}") for i, (q, options, *_) in enumerate(items)])
+
+
+def quiz_view(answers, items) -> mo.Html:
+    """Each question of `quiz(items)` followed by immediate feedback on the answer picked."""
+    parts = []  # the answers come from the array's value: its children are copies that do not track the page
+    for radio, answer, (_, options, right, why, *hint) in zip(answers, answers.value, items):
+        right = options[right] if isinstance(right, int) else right
+        parts += [radio, answer_feedback(answer, right, why, hint[0] if hint else why)]
+    return mo.vstack(parts)

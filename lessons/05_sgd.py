@@ -565,17 +565,13 @@ def _():
          "mnist_loss stays between 0 and 1; training stalls on the flat parts of the sigmoid instead.",
          "Try learning rate 100,000 in the lab and read the box under the chart."),
     ]
-    quiz = mo.ui.array([mo.ui.radio(options=opts, label=f"**{i + 1}. {q}**")
-                        for i, (q, opts, *_) in enumerate(quiz_items)])
+    quiz = plots.quiz(quiz_items)
     return quiz, quiz_items
 
 
 @app.cell
 def _(quiz, quiz_items):
-    _parts = []
-    for _radio, _value, (_q, _opts, _right, _why, _hint) in zip(quiz, quiz.value, quiz_items):
-        _parts += [_radio, plots.answer_feedback(_value, _opts[_right], _why, _hint)]
-    mo.vstack(_parts)
+    plots.quiz_view(quiz, quiz_items)
     return
 
 

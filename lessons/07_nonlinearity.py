@@ -552,23 +552,13 @@ def _():
          "how many units you need and how to find their weights",
          "It is an existence result; training (SGD) and depth are what make it work in practice."),
     ]
-    answers = mo.ui.array([mo.ui.radio(options, label=f"**{i + 1}.** {q}") for i, (q, options, _, _) in
-                           enumerate(quiz)])
+    answers = plots.quiz(quiz)
     return answers, quiz
 
 
 @app.cell
 def _(answers, quiz):
-    _items = []
-    for _radio, (_, _, _right, _why) in zip(answers, quiz):
-        if _radio.value is None:
-            _note = mo.md("")
-        elif _radio.value == _right:
-            _note = mo.callout(mo.md(f"Right. {_why}"), kind="success")
-        else:
-            _note = mo.callout(mo.md(f"Not quite. {_why}"), kind="warn")
-        _items += [_radio, _note]
-    mo.vstack(_items)
+    plots.quiz_view(answers, quiz)
     return
 
 
