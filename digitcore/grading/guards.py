@@ -27,6 +27,10 @@ PATH_WRITE_EVENTS = {
 PATH_READ_EVENTS = {"os.listdir", "os.scandir", "glob.glob", "os.getxattr", "os.listxattr"}
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 BLOCKED_TOP_MODULES = ("solutions", "checks", "conftest", "tests")
+# Folder names that mark another copy of this project anywhere on the machine (a second checkout, an
+# installed digitcore): the hidden paths cover only the copy that runs the grader.
+PROJECT_FOLDERS = {"digitcore", "solutions", "checks", "tests"}
+PACKAGE_FOLDERS = {"digitcore", "solutions"}  # the same inside Python's own folders (site-packages)
 
 
 class SandboxRefusal(PermissionError):
@@ -42,6 +46,9 @@ class Guard:
 
     def __init__(self, hidden: list[str], workdir: str, exercise_names: list[str]):
         self.hidden = [os.path.realpath(p) for p in hidden]
+        own = (sys.prefix, sys.base_prefix, sys.exec_prefix)
+        self.python = sorted({os.path.realpath(p) for p in (*own, *sys.path)
+                              if p and os.path.isabs(p) and (p in own or "-packages" in p)}, key=len, reverse=True)
         self.workdir = os.path.realpath(workdir)
         self.exercise_names = list(exercise_names)
         self.checking = False      # False while the file loads, True while a probe runs
@@ -62,7 +69,11 @@ class Guard:
         return os.path.realpath(os.path.join(self.workdir, path))
 
     def _is_hidden(self, real: str) -> bool:
-        return any(real == h or real.startswith(h + os.sep) for h in self.hidden)
+        if any(real == h or real.startswith(h + os.sep) for h in self.hidden):
+            return True
+        root = next((p for p in self.python if real == p or real.startswith(p + os.sep)), None)
+        parts = real[len(root):].split(os.sep) if root else real.split(os.sep)
+        return not PROJECT_FOLDERS.isdisjoint(parts) if root is None else not PACKAGE_FOLDERS.isdisjoint(parts)
 
     def _in_workdir(self, real: str) -> bool:
         return real == self.workdir or real.startswith(self.workdir + os.sep) or real == os.devnull

@@ -51,10 +51,15 @@ def _under(path: str, roots) -> bool:
     return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
 
-def hide_mounts(hidden: list[str]) -> bool:
-    """In a fresh mount namespace: private /tmp, empty read-only mounts over every hidden path."""
+def hide_mounts(hidden: list[str], keep: list[str] = ()) -> bool:
+    """In a fresh mount namespace: private /tmp, empty read-only mounts over every hidden path.
+    `keep`: folders (Python's own) that must stay visible even when they live under /tmp, as a project
+    checked out in /tmp with its .venv does; one that is or holds a hidden path is never kept."""
     if not _mount(None, "/", None, MS_REC | MS_PRIVATE):
         return False
+    keep = _topmost(p for p in keep if _under(p, PRIVATE_TMP) and not _under(p, hidden)
+                    and not any(_under(h, [p]) for h in hidden))
+    kept = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in keep]  # opened before /tmp is covered
     ok = True
     for path in hidden:
         if _under(path, PRIVATE_TMP) or not os.path.lexists(path):
@@ -66,6 +71,10 @@ def hide_mounts(hidden: list[str]) -> bool:
     for path in PRIVATE_TMP:
         if os.path.isdir(path):
             ok &= _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
+    for p, fd in kept:
+        os.makedirs(p, mode=0o755, exist_ok=True)
+        ok &= _mount(f"/proc/self/fd/{fd}", p, None, MS_BIND | MS_REC)
+        os.close(fd)
     return ok
 
 
@@ -78,8 +87,12 @@ def privileged() -> bool:
 def python_paths() -> list[str]:
     """The folders Python itself needs to import anything (stdlib, extensions, site-packages)."""
     paths = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, sys.exec_prefix, *sys.path)
-             if p and os.path.isabs(p) and os.path.isdir(p) and os.path.realpath(p) != os.sep
-             and not _under(os.path.realpath(p), PRIVATE_TMP)}
+             if p and os.path.isabs(p) and os.path.isdir(p) and os.path.realpath(p) != os.sep}
+    return _topmost(paths)
+
+
+def _topmost(paths) -> list[str]:
+    """The paths that are not inside another one of them."""
     return sorted(p for p in paths if not any(q != p and _under(p, [q]) for q in paths))
 
 
@@ -135,7 +148,9 @@ def lock_down(*, hidden: list[str], memory_mb: int, cpu_seconds: int, output_cap
         layers.append("netns")
     pypaths = python_paths()
     if root and unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS):
-        if hide_mounts(hidden) and expose_python(pypaths):
+        needed = {os.path.realpath(p) for p in (sys.prefix, sys.exec_prefix, *sys.path)  # Python's own, not cwd
+                  if p and os.path.isdir(p) and (p in (sys.prefix, sys.exec_prefix) or "-packages" in p)}
+        if hide_mounts(hidden, keep=needed) and expose_python(pypaths):
             layers.append("mountns")
         if in_pid_namespace and _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC):
             layers.append("procfs")
