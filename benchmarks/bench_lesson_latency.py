@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from marimo_driver import LessonPage, launch_chromium, serve
+from marimo_driver import LessonPage, launch_chromium, serve  # noqa: E402 (found through sys.path above)
 
 LESSON = ROOT / "lessons" / "05_sgd.py"
 LR = "learning rate"
