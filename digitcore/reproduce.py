@@ -178,7 +178,8 @@ def bench(path=None, seed: int = 0) -> dict:
     """Time linear fit(10, lr=1) and simple_net fit(40, 0.1): ours, the book's loop, fastai (if importable).
 
     All on the CPU with one thread (what our Learner uses for models this small, so every way gets the same),
-    one after the other in this process, on the same data, models and initial weights."""
+    one after the other in this process, on the same data, models and initial weights, after one untimed
+    warm-up run."""
     data = load_sample(path)
     saved_threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -196,7 +197,8 @@ def _bench(data, seed: int) -> dict:
         out["fastai"] = importlib.metadata.version("fastai")
     except importlib.metadata.PackageNotFoundError:
         out["fastai"] = None
-    for which in RUNS:
+    train_book_model(data, "linear", seed=seed, device="cpu")  # warm-up: torch's one-time start-up costs would
+    for which in RUNS:                                          # otherwise land on whichever way runs first (ours)
         row = {}
         with _Clock() as clock:
             ours = train_book_model(data, which, seed=seed, device="cpu")
