@@ -18,6 +18,7 @@ from .common import (
     first_match,
     flag,
     fmt,
+    inputs_unchanged,
     is_float,
     judge,
     ok,
@@ -261,12 +262,7 @@ def finite_zero(t) -> bool:
 def judge_unchanged(inp, obs):
     as_output_tensor(field(_steps(obs, len(inp["lrs"]))[0], "out"),
                      "this is credited once your function returns the predictions; it returned")
-    for name in ("time", "speed"):
-        after = field(obs, f"{name}_after")
-        if not same(after, inp[name]):
-            return fail(f"inputs unchanged: your function changed {name} from {fmt(inp[name], 4)} to "
-                        f"{fmt(after, 4)}", "mutates_input", MISCONCEPTIONS)
-    return ok()
+    return inputs_unchanged(inp, obs, ("time", "speed"), MISCONCEPTIONS, digits=4)
 
 
 def make_checks():

@@ -18,11 +18,11 @@ from .common import (
     first_match,
     fmt,
     got_vs_expected,
+    inputs_unchanged,
     is_float,
     judge,
     kind,
     ok,
-    same,
 )
 
 EXERCISE = "batch_accuracy"
@@ -160,12 +160,7 @@ def judge_value(inp, obs, title, hidden=False):
 @judge
 def judge_unchanged(inp, obs):
     as_output_tensor(field(obs, "out"), "this is credited once your function returns a tensor; it returned")
-    for name in ("xb", "yb"):
-        after = field(obs, f"{name}_after")
-        if not same(after, inp[name]):
-            return fail(f"inputs unchanged: your function changed {name} from {fmt(inp[name])} to {fmt(after)}",
-                        "mutates_input", MISCONCEPTIONS)
-    return ok()
+    return inputs_unchanged(inp, obs, ("xb", "yb"), MISCONCEPTIONS)
 
 
 def make_checks():

@@ -168,6 +168,17 @@ def first_match(got, candidates, rtol=1e-4, atol=1e-5) -> str | None:
 # --- formatting ---------------------------------------------------------------------------------------------
 
 
+def inputs_unchanged(inp, obs, names, table: Misconceptions, digits: int = 6) -> Verdict:
+    """The judge of every "inputs unchanged" check: each input named in `names` must come back as it went in
+    (the probe returns it as `<name>_after`)."""
+    for name in names:
+        after = field(obs, f"{name}_after")
+        if not same(after, inp[name]):
+            return fail(f"inputs unchanged: your function changed {name} from {fmt(inp[name], digits)} to "
+                        f"{fmt(after, digits)}", "mutates_input", table)
+    return ok()
+
+
 def fmt(t, n: int = 6) -> str:
     """tensor([0.9, -2.0, 0.1]) style, short, with the shape when it is not 1-D."""
     if type(t) is not torch.Tensor:

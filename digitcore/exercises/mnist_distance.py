@@ -18,11 +18,11 @@ from .common import (
     first_match,
     fmt,
     got_vs_expected,
+    inputs_unchanged,
     is_float,
     judge,
     kind,
     ok,
-    same,
 )
 
 EXERCISE = "mnist_distance"
@@ -138,12 +138,7 @@ def judge_value(inp, obs, title, hidden=False):
 @judge
 def judge_unchanged(inp, obs):
     as_output_tensor(field(obs, "out"), "this is credited once your function returns a tensor; it returned")
-    for name in ("a", "b"):
-        after = field(obs, f"{name}_after")
-        if not same(after, inp[name]):
-            return fail(f"inputs unchanged: your function changed {name} (now {fmt(after)})",
-                        "mutates_input", MISCONCEPTIONS)
-    return ok()
+    return inputs_unchanged(inp, obs, ("a", "b"), MISCONCEPTIONS)
 
 
 def make_checks():

@@ -18,11 +18,11 @@ from .common import (
     first_match,
     fmt,
     got_vs_expected,
+    inputs_unchanged,
     is_float,
     judge,
     kind,
     ok,
-    same,
 )
 
 EXERCISE = "mnist_loss"
@@ -210,14 +210,7 @@ def judge_gradient(inp, obs):
 @judge
 def judge_unchanged(inp, obs):
     as_output_tensor(field(obs, "out"), "this is credited once your function returns a tensor; it returned")
-    p, t = inp["predictions"], inp["targets"]
-    p_after, t_after = field(obs, "predictions_after"), field(obs, "targets_after")
-    if same(p_after, p) and same(t_after, t):
-        return ok()
-    what = "predictions" if not same(p_after, p) else "targets"
-    before, after = (p, p_after) if what == "predictions" else (t, t_after)
-    return fail(f"inputs unchanged: your function changed {what} from {fmt(before)} to {fmt(after)}",
-                "mutates_input", MISCONCEPTIONS)
+    return inputs_unchanged(inp, obs, ("predictions", "targets"), MISCONCEPTIONS)
 
 
 def make_checks(hidden_extra=()):
