@@ -13,6 +13,8 @@ with app.setup:
     from digitcore import plots
     from digitcore.data import load_sample
 
+    torch.set_num_threads(1)  # tiny models: one thread is as fast, and on two cores it leaves one for the browser
+
 
 @app.function
 def tensor_facts(t) -> dict:

@@ -18,6 +18,8 @@ with app.setup:
 
     BOOK = {"threes": 0.9168, "sevens": 0.9854, "mean": 0.9511}
 
+    torch.set_num_threads(1)  # tiny models: one thread is as fast, and on two cores it leaves one for the browser
+
 
 @app.function
 def l2_distance(a, b):

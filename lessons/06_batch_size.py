@@ -12,7 +12,7 @@ with app.setup:
     import pandas as pd
     import torch
 
-    from digitcore import chapter, live, plots
+    from digitcore import chapter, plots
     from digitcore.data import DataError, load_sample
     from digitcore.models import linear_model
 
@@ -21,6 +21,8 @@ with app.setup:
     FIXED_UPDATES = 100  # the "same number of steps" comparison
     NOISE_BATCHES = 256  # minibatch gradients drawn per small batch size to measure their noise (64 for big ones)
     MEASURED = {}  # finished measurements, keyed by their settings: a revisited setting comes back instantly
+
+    torch.set_num_threads(1)  # tiny models: one thread is as fast, and on two cores it leaves one for the browser
 
 
 @app.function
@@ -90,13 +92,6 @@ def gradient_noise(model, x, y, bs, n_batches, seed=0):
 def measure(data, lr=1.0, seed=0):
     """For every batch size in SIZES: updates per epoch, seconds per epoch, gradient noise, and validation
     accuracy after one epoch and after FIXED_UPDATES updates. One row per batch size."""
-    with live.one_thread():  # tiny models: one thread is as fast, and much faster on a busy machine
-        return measure_once(data, lr, seed)
-
-
-@app.function
-def measure_once(data, lr, seed):
-    """One measurement of every batch size (see `measure`)."""
     x, y = data.train_xy()
     vx, vy = data.valid_xy()
     n = len(x)

@@ -20,6 +20,8 @@ with app.setup:
 
     RUNS = {}  # finished training runs, keyed by their settings: a revisited slider setting comes back instantly
 
+    torch.set_num_threads(1)  # tiny models: one thread is as fast, and on two cores it leaves one for the browser
+
 
 @app.cell(hide_code=True)
 def _():
@@ -65,19 +67,6 @@ def _():
     single layer look at the same digits.
     """)
     return
-
-
-@app.class_definition
-class OneThread:
-    """`with OneThread():` runs torch on one CPU thread. These models are tiny: on a busy machine, a second thread
-    only waits for the first (measured here: ten times faster on one thread when other work shares the cores)."""
-
-    def __enter__(self):
-        self.before = torch.get_num_threads()
-        torch.set_num_threads(1)
-
-    def __exit__(self, *exc):
-        torch.set_num_threads(self.before)
 
 
 @app.function
@@ -235,8 +224,7 @@ def train_run(name: str, make_model, data, n_epoch: int, lr: float, on_epoch=Non
     model = make_model()
     cbs = [EveryEpoch(on_epoch)] if on_epoch else []
     try:
-        with OneThread():
-            rec = Learner(digit_loaders(data), model, cbs=cbs, device="cpu").fit(n_epoch, lr)
+        rec = Learner(digit_loaders(data), model, cbs=cbs, device="cpu").fit(n_epoch, lr)
         run = {"rows": rec.rows, "message": rec.message, "model": model}
     except Exception as e:  # a student's forward pass may still break mid-training: say so, never a traceback
         return {"rows": [], "message": f"training stopped: {type(e).__name__}: {e}", "model": model}
@@ -351,13 +339,6 @@ def relu_features(x: torch.Tensor, w: torch.Tensor, t: torch.Tensor) -> torch.Te
 def fit_relus(x: torch.Tensor, y: torch.Tensor, k: int, gd_steps: int = 0, lr: float = 0.01) -> dict:
     """Fit y ~ c + sum_i a_i relu(w_i (x - t_i)) with k units: least squares for a and c (kinks evenly
     spaced, w = 1), then optionally `gd_steps` of Adam on everything. Returns the parameters and the MSE."""
-    with OneThread():
-        return least_squares_then_gd(x, y, k, gd_steps, lr)
-
-
-@app.function
-def least_squares_then_gd(x, y, k, gd_steps, lr):
-    """fit_relus without the thread setting."""
     lo, hi = x.min().item(), x.max().item()
     t = torch.linspace(lo, hi, k + 1)[:-1]  # the first kink at the left end gives the overall slope
     w = torch.ones(k)

@@ -20,6 +20,8 @@ with app.setup:
 
     RUNS = {}  # finished training runs, keyed by their settings: a revisited setting comes back instantly
 
+    torch.set_num_threads(1)  # tiny models: one thread is as fast, and on two cores it leaves one for the browser
+
 
 @app.cell(hide_code=True)
 def _():
@@ -114,19 +116,6 @@ def _():
     return arch, epochs10, lr10, n_train
 
 
-@app.class_definition
-class OneThread:
-    """`with OneThread():` runs torch on one CPU thread: for these small models a second thread on a busy
-    machine mostly waits (ten times slower measured here)."""
-
-    def __enter__(self):
-        self.before = torch.get_num_threads()
-        torch.set_num_threads(1)
-
-    def __exit__(self, *exc):
-        torch.set_num_threads(self.before)
-
-
 @app.function
 def ten_digit_model(arch: str, seed: int = 0) -> nn.Module:
     """A fresh 10-class model: linear, or one hidden layer of 64 ReLUs."""
@@ -198,20 +187,19 @@ def train_ten(mnist, arch: str, n_train: int, n_epoch: int, lr: float, on_epoch=
     model, dls = ten_digit_model(arch), ten_digit_loaders(mnist, n_train)
     start = time.perf_counter()
     try:
-        with OneThread():
-            if learner_cls is None:
-                cbs = [EveryEpoch(lambda learn: on_epoch(learn.recorder.rows))] if on_epoch else []
-                rec = Learner(dls, model, loss_func=F.cross_entropy, metrics=accuracy, cbs=cbs, device="cpu")
-                rec = rec.fit(n_epoch, lr)
-                rows, message = rec.rows, rec.message
-            else:
-                watcher = ValidateEveryEpoch(on_epoch)
-                learner_cls(dls, model, F.cross_entropy, SGD, cbs=[watcher]).fit(n_epoch, lr)
-                rows = watcher.rows
-                bad = next((r["epoch"] for r in rows if not all(v == v and abs(v) != float("inf")
-                                                                 for v in r.values())), None)
-                message = f"diverged at epoch {bad}: try a smaller learning rate" if bad else ""
-                rows = [r for r in rows if bad is None or r["epoch"] < bad]
+        if learner_cls is None:
+            cbs = [EveryEpoch(lambda learn: on_epoch(learn.recorder.rows))] if on_epoch else []
+            rec = Learner(dls, model, loss_func=F.cross_entropy, metrics=accuracy, cbs=cbs, device="cpu")
+            rec = rec.fit(n_epoch, lr)
+            rows, message = rec.rows, rec.message
+        else:
+            watcher = ValidateEveryEpoch(on_epoch)
+            learner_cls(dls, model, F.cross_entropy, SGD, cbs=[watcher]).fit(n_epoch, lr)
+            rows = watcher.rows
+            bad = next((r["epoch"] for r in rows if not all(v == v and abs(v) != float("inf")
+                                                             for v in r.values())), None)
+            message = f"diverged at epoch {bad}: try a smaller learning rate" if bad else ""
+            rows = [r for r in rows if bad is None or r["epoch"] < bad]
     except Exception as e:  # a student's learner may break: say so in words
         return {"rows": [], "message": f"training stopped: {type(e).__name__}: {e}", "model": model, "seconds": 0.0}
     run = {"rows": rows, "message": message, "model": model, "seconds": time.perf_counter() - start}
