@@ -62,6 +62,7 @@ def exercise_feedback(result) -> mo.Html:
 
 BUDGET_S = 15.0  # seconds per run: it stops between epochs when one more would not fit, or cuts an epoch short
 VALID_BS = 1024  # validation batch size: fixed, so it costs the same whatever the training batch size
+STREAM_AFTER_S = 0.5  # a run still going after this long shows its curves as they grow, at most this often
 MODELS = {"linear": models.linear_model, "simple_net": models.simple_net_model}
 
 
@@ -307,10 +308,13 @@ def fit(data, lr: float, bs: int, epochs: int, *, model: str = "linear", seed: i
 
 def train_live(data, lr: float, bs: int, epochs: int, *, model: str = "linear", seed: int = 0, student=None,
                loss: str = "mnist_loss", budget_s: float | None = BUDGET_S, metric: str = "batch_accuracy") -> Run:
-    """`fit` inside a marimo cell: a progress bar (updated within an epoch too) and curves that grow each epoch.
+    """`fit` inside a marimo cell: a progress bar (updated within an epoch too) and, once a run has taken longer
+    than STREAM_AFTER_S, curves that grow as epochs finish.
 
     Call it first in its cell (the bar is the cell's output 0, the curves output 1); then show `run_view(run)`.
-    A cached setting returns at once, without a bar.
+    A cached setting returns at once, without a bar. A quick run (the lesson's defaults train in about 0.25 s)
+    draws no curves along the way: each drawing costs 60 to 80 ms, more than an epoch, and would only delay the
+    final chart that `run_view` draws anyway.
     """
     key = run_key(data, model, lr, bs, epochs, seed, _impl_key(student), "mnist_loss" if student else loss)
     if key in _CACHE:
@@ -318,8 +322,7 @@ def train_live(data, lr: float, bs: int, epochs: int, *, model: str = "linear", 
     n_iter = math.ceil(len(_tensors(data)[0]) / int(bs))
     title = f"training: lr {lr:g}, batch size {bs}, {epochs} epochs"
     with mo.status.progress_bar(total=int(epochs) * n_iter, title=title, remove_on_exit=True) as bar:
-        mo.output.append(plots.training_curves([], metric=metric))
-        state = {"done": 0, "shown": 0, "t": time.perf_counter()}
+        state = {"done": 0, "shown": 0, "t": time.perf_counter(), "drawn": time.perf_counter(), "charts": 0}
 
         def on_batch(epoch, i, n):
             state["done"] = epoch * n + i
@@ -329,7 +332,11 @@ def train_live(data, lr: float, bs: int, epochs: int, *, model: str = "linear", 
                 state["shown"], state["t"] = state["done"], now
 
         def on_epoch(rows):
-            mo.output.replace_at_index(plots.training_curves(rows, metric=metric), 1)
+            if len(rows) == int(epochs) or time.perf_counter() - state["drawn"] < STREAM_AFTER_S:
+                return  # the last epoch's chart is run_view's to draw
+            chart = plots.training_curves(rows, metric=metric)
+            mo.output.replace_at_index(chart, 1) if state["charts"] else mo.output.append(chart)
+            state["drawn"], state["charts"] = time.perf_counter(), state["charts"] + 1
 
         run = fit(data, lr, bs, epochs, model=model, seed=seed, student=student, loss=loss, budget_s=budget_s,
                   on_batch=on_batch, on_epoch=on_epoch)

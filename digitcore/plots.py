@@ -195,6 +195,15 @@ def training_curves(rows, metric="batch_accuracy") -> alt.Chart:
     return alt.hconcat(loss, acc)
 
 
+def recorder_table(rows) -> mo.Html:
+    """`Recorder.rows` as a plain table, one line per epoch as fastai prints it (numbers to 4 places, seconds
+    to 2). A static table: marimo's interactive data explorer is slower to draw and has nothing to explore here."""
+    df = pd.DataFrame(rows)
+    formats = {c: (lambda v: f"{v:.2f}") if c == "seconds" else (lambda v: f"{v:.4f}")
+               for c in df.columns if df[c].dtype.kind == "f"}
+    return mo.Html(df.to_html(index=False, formatters=formats, border=0))
+
+
 def _counts(data) -> str:
     """A short count of what a loaded data set holds (DigitSample or FullMnist)."""
     if hasattr(data, "train_threes"):

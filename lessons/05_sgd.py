@@ -22,6 +22,8 @@ with app.setup:
     LRS = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000]
     BATCH_SIZES = [1, 8, 32, 64, 128, 256, 512, 1024, 2048]
 
+    torch.set_num_threads(1)  # tiny models: one thread is as fast, and on two cores it leaves one for the browser
+
 
 @app.function
 def mnist_loss(predictions, targets):
@@ -460,7 +462,7 @@ def _(train_x, train_y, valid_x, valid_y):
     _learn = Learner(_dls, linear_model(seed=0), opt_func=chapter.BasicOptim, loss_func=chapter.mnist_loss,
                      metrics=chapter.batch_accuracy)
     _learn.fit(5, lr=1.0)
-    pd.DataFrame(_learn.recorder.rows).round(4)
+    plots.recorder_table(_learn.recorder.rows)
     return
 
 

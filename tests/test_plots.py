@@ -111,3 +111,13 @@ def test_answer_feedback_right_wrong_and_empty():
     assert "Right" in plots.answer_feedback(" 784 ", lambda s: s.strip() == "784").text
     assert "pick or type" in plots.answer_feedback(None, "3").text
     assert "pick or type" in plots.answer_feedback("  ", "3").text
+
+
+def test_recorder_table_one_row_per_epoch_with_rounded_numbers():
+    rows = [{"epoch": 1, "train_loss": 0.123456, "valid_loss": 0.2, "batch_accuracy": 0.97654, "seconds": 0.04321},
+            {"epoch": 2, "train_loss": 0.1, "valid_loss": 0.15, "batch_accuracy": 0.98, "seconds": 0.05}]
+    html = plots.recorder_table(rows).text
+    assert html.count("<tr") == 3  # a header and two epochs
+    for text in ("train_loss", "0.1235", "0.9765", "0.04", "0.1500"):
+        assert text in html
+    assert "0.123456" not in html and "0.0432" not in html
