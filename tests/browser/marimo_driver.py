@@ -89,16 +89,21 @@ def group_alive(pgid: int) -> bool:
 
 @contextlib.contextmanager
 def serve(notebook: Path, *, mode: str = "run", env: dict | None = None, cwd: Path = ROOT,
-          timeout: float = 120.0):
-    """Serve `notebook` with `marimo run` (or `edit`) on a free 127.0.0.1 port; yields a Server once /health
-    answers; always stops the process group afterwards, even when the body raised."""
+          timeout: float = 120.0, plain: bool = False):
+    """Serve `notebook` on a free 127.0.0.1 port the way students do, with `digitcore lesson` (`marimo run` or,
+    with mode="edit", `marimo edit`, in the same process); plain=True runs bare `marimo run` instead. Yields a
+    Server once /health answers; always stops the process group afterwards, even when the body raised."""
     port = free_port()
     fd, log_name = tempfile.mkstemp(prefix=f"marimo-{Path(notebook).stem}-", suffix=".log")
-    cmd = [sys.executable, "-m", "marimo", mode, "--headless", "--host", "127.0.0.1", "--port", str(port),
-           "--no-token", "--no-sandbox", "--no-skew-protection"]
+    flags = ["--headless", "--host", "127.0.0.1", "--port", str(port), "--no-token", "--no-sandbox",
+             "--no-skew-protection"]
     if mode == "run":
-        cmd.append("--show-tracebacks")  # otherwise a cell that raised is silently hidden in app view
-    cmd.append(str(notebook))
+        flags.append("--show-tracebacks")  # otherwise a cell that raised is silently hidden in app view
+    if plain:
+        cmd = [sys.executable, "-m", "marimo", mode, *flags, str(notebook)]
+    else:
+        cmd = [sys.executable, "-m", "digitcore", "lesson", str(notebook), *(["--edit"] if mode == "edit" else []),
+               *flags]
     with os.fdopen(fd, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=log,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
