@@ -14,7 +14,6 @@ Raise CancelFitException in a callback to stop training cleanly.
 """
 
 import math
-import os
 import sys
 import time
 
@@ -118,9 +117,9 @@ class Learner:
 
     def __init__(self, dls, model, opt_func=SGD, loss_func=mnist_loss, metrics=batch_accuracy, cbs=(), device=None,
                  threads: int | None = None):
-        """threads: CPU threads while fitting; by default 1 for small models (under a million parameters), whose
-        matrix products are too small to gain from a second thread and lose badly when cores are busy, and every
-        core for bigger ones (so a lesson that set one thread for its small tensors still trains resnet18 fast)."""
+        """threads: CPU threads while fitting. By default 1 for tiny models (under 10,000 parameters, like the
+        linear model), whose products are too small to split across threads; otherwise torch's current setting
+        (every core, unless the caller chose fewer, as the lessons do to leave a core for the browser)."""
         self.device = torch.device(device) if device is not None else default_device()
         self.dls, self.model = dls, model.to(self.device)
         if hasattr(dls, "to"):
@@ -129,7 +128,7 @@ class Learner:
         self.metrics = [] if metrics is None else list(metrics) if isinstance(metrics, (list, tuple)) else [metrics]
         self.cbs = list(cbs)
         if threads is None and self.device.type == "cpu":
-            threads = 1 if sum(p.numel() for p in model.parameters()) < 1_000_000 else os.cpu_count()
+            threads = 1 if sum(p.numel() for p in model.parameters()) < 10_000 else None
         self.threads = threads
         self.recorder = Recorder()
         self.opt = None
