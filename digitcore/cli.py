@@ -62,13 +62,17 @@ def build_parser() -> argparse.ArgumentParser:
         "bench", help="time our training against the book's loop (and fastai)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=textwrap.dedent("""\
-            Train linear fit(10, lr=1) and simple_net fit(40, 0.1) on the CPU three ways, one after the other:
-              ours        digitcore's Learner (pre-stacked batches, fused SGD step)
-              book_loop   the chapter's hand-written loop: train_epoch/validate_epoch, batches collated item by item
-              fastai      fastai's Learner, if fastai is importable in this Python
-            and print seconds, accuracy and how many times faster ours is."""))
+            Train linear fit(10, lr=1) and simple_net fit(40, 0.1) on the CPU several ways, taking turns:
+              ours         digitcore's Learner (pre-stacked batches, fused SGD step, callbacks, recorder)
+              bare_loop    the floor: the least an eager PyTorch loop can do (no callbacks, no recording)
+              book_loop    the chapter's hand-written loop: train_epoch/validate_epoch, batches collated item by item
+              fastai       fastai's Learner as the book runs it (progress bar and epoch table), if importable
+              fastai_lean  fastai's Learner without progress bar or table
+            and print seconds, accuracy and how many times faster ours is: the median of --repeat runs each,
+            the ways taking turns, so a busy moment on the machine does not decide a ratio."""))
     _data_arg(bench)
     bench.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    bench.add_argument("--repeat", type=int, default=3, metavar="N", help="runs of each way (default 3; median)")
 
     lesson = sub.add_parser(
         "lesson", help="open a lesson in the browser (marimo run, warmed up)",
@@ -105,18 +109,18 @@ def _print_reproduce(res: dict) -> None:
 
 def _print_bench(res: dict) -> None:
     fa = f"fastai {res['fastai']}" if res["fastai"] else "fastai not installed here: compared with the book's loop only"
-    print(f"torch {res['torch']}, {res['threads']} threads; {fa}")
+    print(f"torch {res['torch']}, {res['threads']} threads; {fa}; median of {res['repeat']} runs each")
     print(f"data: {res['data']}")
     print("ours is N x faster: by wall-clock seconds, and by CPU seconds (fairer when other programs share the cores)")
-    print(f"{'run':<27}{'way':<11}{'seconds':>8}{'cpu s':>8}{'accuracy':>10}{'wall':>8}{'cpu':>8}")
+    print(f"{'run':<27}{'way':<13}{'seconds':>8}{'cpu s':>8}{'accuracy':>10}{'wall':>8}{'cpu':>8}")
     for which, label in (("linear", "linear, fit(10, lr=1)"), ("simple_net", "simple_net, fit(40, 0.1)")):
         row = res[which]
-        for way in ("ours", "book_loop", "fastai"):
+        for way in ("ours", "bare_loop", "book_loop", "fastai", "fastai_lean"):
             if way in row:
                 r = row[way]
                 ratios = ("", "") if way == "ours" else (f"{row[f'speedup_vs_{way}']:.1f}x",
                                                         f"{row[f'cpu_speedup_vs_{way}']:.1f}x")
-                print(f"{label:<27}{way:<11}{r['seconds']:>8.2f}{r['cpu_seconds']:>8.2f}{r['accuracy']:>10.4f}"
+                print(f"{label:<27}{way:<13}{r['seconds']:>8.2f}{r['cpu_seconds']:>8.2f}{r['accuracy']:>10.4f}"
                       f"{ratios[0]:>8}{ratios[1]:>8}")
                 label = ""
 
@@ -146,7 +150,7 @@ def main(argv=None) -> int:
         elif args.command == "bench":
             from .reproduce import bench
 
-            res = bench(args.data)
+            res = bench(args.data, repeat=args.repeat)
             print(json.dumps(res, indent=2)) if args.json else _print_bench(res)
         elif args.command == "lesson":
             from .lesson_server import serve

@@ -4,6 +4,9 @@ The book's setup, followed exactly: training batches of 256 in the data's order 
 shuffle unless asked, and the chapter does not ask), validation batches of 256, plain SGD, mnist_loss.
 """
 
+import contextlib
+import os
+import sys
 import time
 
 import torch
@@ -34,17 +37,30 @@ def book_dls(data, device=None, seed: int = 0, shuffle: bool = False) -> DataLoa
     return dls.to(device) if device is not None else dls
 
 
+class _Clock:
+    """Wall seconds and this process's CPU seconds (the fairer figure when other programs share the cores)."""
+
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+    def figures(self) -> dict:
+        return {"seconds": self.wall, "cpu_seconds": self.cpu}
+
+
 def train_book_model(data, which: str, seed: int = 0, device=None, cbs=(), n_epoch=None, lr=None) -> dict:
     """Train "linear" or "simple_net" as the chapter does; returns accuracy, seconds and the recorder."""
     model_fn, book_epochs, book_lr = RUNS[which]
     device = device or default_device()
     learn = Learner(book_dls(data, device, seed), model_fn(seed=seed), loss_func=mnist_loss,
                     metrics=batch_accuracy, cbs=cbs, device=device)
-    start = time.perf_counter()
-    rec = learn.fit(n_epoch or book_epochs, book_lr if lr is None else lr)
-    seconds = time.perf_counter() - start
+    with _Clock() as clock:
+        rec = learn.fit(n_epoch or book_epochs, book_lr if lr is None else lr)
     acc = rec.rows[-1]["batch_accuracy"] if rec.rows else float("nan")
-    return {"accuracy": acc, "seconds": seconds, "recorder": rec}
+    return {"accuracy": acc, **clock.figures(), "recorder": rec}
 
 
 def train_resnet18(data, seed: int = 0, device=None, lr_max: float = 1e-2, epochs: int = 1) -> dict:
@@ -125,20 +141,6 @@ class ItemByItemLoader:
             yield torch.stack([x for x, _ in items]), torch.stack([y for _, y in items])
 
 
-class _Clock:
-    """Wall seconds and this process's CPU seconds (the fairer figure when other programs share the cores)."""
-
-    def __enter__(self):
-        self.wall, self.cpu = time.perf_counter(), time.process_time()
-        return self
-
-    def __exit__(self, *exc):
-        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
-
-    def figures(self) -> dict:
-        return {"seconds": self.wall, "cpu_seconds": self.cpu}
-
-
 def _book_loop(data, which: str, seed: int) -> dict:
     """BASELINE: the chapter's hand-written loop (train_epoch / validate_epoch over item-by-item loaders)."""
     model_fn, n_epoch, lr = RUNS[which]
@@ -154,9 +156,40 @@ def _book_loop(data, which: str, seed: int) -> dict:
     return {"accuracy": acc, **clock.figures()}
 
 
-def _fastai(data, which: str, seed: int):
-    """fastai 2's Learner on the book's dls, if fastai is importable here; else None."""
+def _bare_loop(data, which: str, seed: int) -> dict:
+    """FLOOR: the least an eager PyTorch loop can do, for scale: slices of stacked tensors, forward, loss,
+    backward, one fused step; validation in one batch; no callbacks, no recording. The Learner's overhead is its
+    distance from this; no eager engine can beat fastai by more than this loop does."""
+    model_fn, n_epoch, lr = RUNS[which]
+    (tx, ty), (vx, vy) = data.train_xy(), data.valid_xy()
+    model = model_fn(seed=seed)
+    params = list(model.parameters())
+    saved = torch.get_num_threads()
+    if sum(p.numel() for p in params) < 10_000:
+        torch.set_num_threads(1)  # as the Learner does for tiny models
     try:
+        with _Clock() as clock:
+            for _ in range(n_epoch):
+                for i in range(0, len(tx), BATCH_SIZE):
+                    mnist_loss(model(tx[i : i + BATCH_SIZE]), ty[i : i + BATCH_SIZE]).backward()
+                    with torch.no_grad():
+                        torch._foreach_add_(params, [p.grad for p in params], alpha=-lr)
+                    for p in params:
+                        p.grad = None
+                with torch.no_grad():
+                    acc = float(batch_accuracy(model(vx), vy))
+    finally:
+        torch.set_num_threads(saved)
+    return {"accuracy": acc, **clock.figures()}
+
+
+def _fastai(data, which: str, seed: int, book_setup: bool = True):
+    """fastai 2's Learner on the book's dls, if fastai is importable here; else None.
+
+    book_setup: as the book runs it (`from fastai.vision.all import *` gives every Learner a progress bar and the
+    epoch table); its output goes to /dev/null. False: the leanest fastai, without progress bar or table."""
+    try:
+        from fastai.callback.progress import ProgressCallback
         from fastai.data.core import DataLoaders as FDataLoaders
         from fastai.data.load import DataLoader as FDataLoader
         from fastai.learner import Learner as FLearner
@@ -168,46 +201,77 @@ def _fastai(data, which: str, seed: int):
     dls = FDataLoaders(FDataLoader(list(zip(tx, ty)), batch_size=BATCH_SIZE),
                        FDataLoader(list(zip(vx, vy)), batch_size=BATCH_SIZE), device=torch.device("cpu"))
     learn = FLearner(dls, model_fn(seed=seed), opt_func=FSGD, loss_func=mnist_loss, metrics=batch_accuracy)
-    learn.logger = lambda *args, **kwargs: None  # no table on stdout; no progress bar either (not imported)
-    with _Clock() as clock:
+    if book_setup:
+        if not any(isinstance(cb, ProgressCallback) for cb in learn.cbs):
+            learn.add_cb(ProgressCallback())
+    else:
+        learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, ProgressCallback)])
+        learn.logger = lambda *args, **kwargs: None
+    with _output_to_devnull(), _Clock() as clock:
         learn.fit(n_epoch, lr=lr)
     return {"accuracy": float(learn.recorder.values[-1][2]), **clock.figures()}
 
 
-def bench(path=None, seed: int = 0) -> dict:
+@contextlib.contextmanager
+def _output_to_devnull():
+    """Send this process's stdout and stderr to /dev/null, at the file-descriptor level (fastprogress writes
+    around sys.stdout)."""
+    sys.stdout.flush(), sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1), os.dup2(null, 2)
+        yield
+    finally:
+        sys.stdout.flush(), sys.stderr.flush()
+        os.dup2(saved[0], 1), os.dup2(saved[1], 2)
+        for fd in (*saved, null):
+            os.close(fd)
+
+
+def bench(path=None, seed: int = 0, repeat: int = 3) -> dict:
     """Time linear fit(10, lr=1) and simple_net fit(40, 0.1): ours, the book's loop, fastai (if importable).
 
-    All on the CPU with one thread (what our Learner uses for models this small, so every way gets the same),
-    one after the other in this process, on the same data, models and initial weights, after one untimed
-    warm-up run."""
-    data = load_sample(path)
-    saved_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return _bench(data, seed)
-    finally:
-        torch.set_num_threads(saved_threads)
+    On the CPU, in this process, on the same data, models and initial weights, after one untimed warm-up run.
+    Each way runs `repeat` times, the ways taking turns, and reports its median (times on a shared machine
+    wander by a third from run to run). Each way runs as it would by default: torch's thread count for the
+    book's loop and fastai, the Learner's own choice for ours (one thread for the linear model, torch's count
+    for simple_net)."""
+    return _bench(load_sample(path), seed, max(1, repeat))
 
 
-def _bench(data, seed: int) -> dict:
+def _median_run(runs: list[dict]) -> dict:
+    """The run with the median wall time, and every run's wall seconds."""
+    ranked = sorted(runs, key=lambda r: r["seconds"])
+    return {**ranked[(len(ranked) - 1) // 2], "runs": [round(r["seconds"], 4) for r in runs]}
+
+
+def _bench(data, seed: int, repeat: int) -> dict:
     import importlib.metadata
 
-    out = {"threads": torch.get_num_threads(), "torch": torch.__version__, "data": data.source}
+    out = {"threads": torch.get_num_threads(), "torch": torch.__version__, "data": data.source,  # torch's count
+           "repeat": repeat}
     try:
         out["fastai"] = importlib.metadata.version("fastai")
     except importlib.metadata.PackageNotFoundError:
         out["fastai"] = None
     train_book_model(data, "linear", seed=seed, device="cpu")  # warm-up: torch's one-time start-up costs would
     for which in RUNS:                                          # otherwise land on whichever way runs first (ours)
-        row = {}
-        with _Clock() as clock:
-            ours = train_book_model(data, which, seed=seed, device="cpu")
-        row["ours"] = {"accuracy": ours["accuracy"], "seconds": ours["seconds"], "cpu_seconds": clock.cpu}
-        row["book_loop"] = _book_loop(data, which, seed)
-        fa = _fastai(data, which, seed)
-        if fa is not None:
-            row["fastai"] = fa
-        for other in ("book_loop", "fastai"):
+        ways = {"ours": lambda: train_book_model(data, which, seed=seed, device="cpu"),
+                "bare_loop": lambda: _bare_loop(data, which, seed),
+                "book_loop": lambda: _book_loop(data, which, seed)}
+        if out["fastai"]:
+            ways["fastai"] = lambda: _fastai(data, which, seed)
+            ways["fastai_lean"] = lambda: _fastai(data, which, seed, book_setup=False)
+        runs = {way: [] for way in ways}
+        for _ in range(repeat):
+            for way, run in ways.items():
+                r = run()
+                if r is not None:  # fastai installed but not importable: no row
+                    runs[way].append({"accuracy": r["accuracy"], "seconds": r["seconds"],
+                                      "cpu_seconds": r["cpu_seconds"]})
+        row = {way: _median_run(rs) for way, rs in runs.items() if rs}
+        for other in ("bare_loop", "book_loop", "fastai", "fastai_lean"):
             if other in row:
                 row[f"speedup_vs_{other}"] = row[other]["seconds"] / row["ours"]["seconds"]
                 row[f"cpu_speedup_vs_{other}"] = row[other]["cpu_seconds"] / row["ours"]["cpu_seconds"]
