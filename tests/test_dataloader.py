@@ -60,6 +60,20 @@ def test_list_of_tensor_pairs_is_stacked_once_and_batched_like_the_slow_path():
             assert torch.equal(fx, sx) and torch.equal(fy, sy)
 
 
+def test_rows_of_one_tensor_are_used_in_place_and_anything_else_is_copied():
+    x, y = _pairs()
+    dl = DataLoader(list(zip(x, y)), batch_size=16)
+    assert dl.tensors[0].data_ptr() == x.data_ptr() and torch.equal(dl.tensors[0], x)  # no copy: x's own rows
+    assert torch.equal(dl.tensors[1], y)
+    part = DataLoader(list(zip(x[3:20], y[3:20])), batch_size=4)  # a run of rows from the middle
+    assert part.tensors[0].data_ptr() == x[3].data_ptr() and torch.equal(part.tensors[0], x[3:20])
+    for rows in ([x[2], x[1], x[0]], [x[0], x[2], x[4]], [x[0], x[1].clone(), x[2]]):  # order, gaps, a copy
+        pairs = list(zip(rows, y[:3]))
+        dl = DataLoader(pairs, batch_size=2)
+        assert dl.tensors[0].data_ptr() not in {r.data_ptr() for r in rows}  # stacked into new memory
+        assert torch.equal(dl.tensors[0], torch.stack(rows))
+
+
 def test_from_tensors_matches_zip_and_keeps_pairs():
     x, y = _pairs()
     a = list(DataLoader.from_tensors(x, y, batch_size=16, shuffle=True, seed=2))
