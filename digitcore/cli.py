@@ -78,8 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         "lesson", help="open a lesson in the browser (marimo run, warmed up)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=textwrap.dedent("""\
-            Open a lesson as an app with `marimo run`, importing torch and loading the digits while the browser
-            loads the page, so the first screen shows sooner. With --edit, open it with `marimo edit` instead, to
+            Open a lesson as an app with `marimo run`, with torch imported and the digits loaded before marimo
+            starts serving, so the page's first screen shows sooner. With --edit, open it with `marimo edit` instead, to
             write the exercises. Options after the lesson's name go to marimo, for example --port 2719 or --headless.
               digitcore lesson             05_sgd, the main lesson
               digitcore lesson 02          02_pixel_similarity
