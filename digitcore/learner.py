@@ -108,6 +108,12 @@ def _name(fn) -> str:
     return getattr(fn, "__name__", type(fn).__name__)
 
 
+def default_threads(model) -> int | None:
+    """CPU threads for fitting `model`: 1 for tiny models (under 10,000 parameters, like the linear model), whose
+    products are too small to split across threads; None (torch's current setting) for anything bigger."""
+    return 1 if sum(p.numel() for p in model.parameters()) < 10_000 else None
+
+
 def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
@@ -117,9 +123,9 @@ class Learner:
 
     def __init__(self, dls, model, opt_func=SGD, loss_func=mnist_loss, metrics=batch_accuracy, cbs=(), device=None,
                  threads: int | None = None):
-        """threads: CPU threads while fitting. By default 1 for tiny models (under 10,000 parameters, like the
-        linear model), whose products are too small to split across threads; otherwise torch's current setting
-        (every core, unless the caller chose fewer, as the lessons do to leave a core for the browser)."""
+        """threads: CPU threads while fitting; by default `default_threads(model)`: 1 for tiny models, otherwise
+        torch's current setting (every core, unless the caller chose fewer, as the lessons do to leave a core for
+        the browser)."""
         self.device = torch.device(device) if device is not None else default_device()
         self.dls, self.model = dls, model.to(self.device)
         if hasattr(dls, "to"):
@@ -128,7 +134,7 @@ class Learner:
         self.metrics = [] if metrics is None else list(metrics) if isinstance(metrics, (list, tuple)) else [metrics]
         self.cbs = list(cbs)
         if threads is None and self.device.type == "cpu":
-            threads = 1 if sum(p.numel() for p in model.parameters()) < 10_000 else None
+            threads = default_threads(model)
         self.threads = threads
         self.recorder = Recorder()
         self.opt = None

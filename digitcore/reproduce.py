@@ -15,7 +15,7 @@ from torch import nn
 from .chapter import batch_accuracy, mnist_loss, pixel_similarity, train_epoch, validate_epoch
 from .data import load_sample
 from .dataloader import DataLoader, DataLoaders
-from .learner import Callback, Learner, default_device
+from .learner import Callback, Learner, default_device, default_threads
 from .models import linear_model, resnet18_digits, simple_net_model
 
 BOOK = {
@@ -164,9 +164,9 @@ def _bare_loop(data, which: str, seed: int) -> dict:
     (tx, ty), (vx, vy) = data.train_xy(), data.valid_xy()
     model = model_fn(seed=seed)
     params = list(model.parameters())
-    saved = torch.get_num_threads()
-    if sum(p.numel() for p in params) < 10_000:
-        torch.set_num_threads(1)  # as the Learner does for tiny models
+    saved, threads = torch.get_num_threads(), default_threads(model)  # as the Learner chooses
+    if threads:
+        torch.set_num_threads(threads)
     try:
         with _Clock() as clock:
             for _ in range(n_epoch):

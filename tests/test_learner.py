@@ -10,7 +10,7 @@ from torch import nn
 from digitcore import chapter as ch
 from digitcore.data import load_sample
 from digitcore.dataloader import DataLoader, DataLoaders
-from digitcore.learner import Callback, CancelFitException, Learner, ProgressCallback
+from digitcore.learner import Callback, CancelFitException, Learner, ProgressCallback, default_threads
 from digitcore.models import linear_model, resnet18_digits, simple_net_model
 from digitcore.reproduce import BOOK, train_book_model
 
@@ -184,3 +184,26 @@ def test_linear_reproduces_the_book(sample):
 def test_simple_net_reproduces_the_book(sample):
     res = train_book_model(sample, "simple_net", seed=0, device="cpu")
     assert abs(res["accuracy"] - BOOK["simple_net"]) <= 0.005, res["accuracy"]
+
+
+def test_one_thread_while_fitting_a_tiny_model_then_the_callers_setting_again():
+    assert default_threads(linear_model()) == 1 and default_threads(simple_net_model()) is None
+    seen = []
+
+    class Threads(Callback):
+        def after_batch(self, learn):
+            seen.append(torch.get_num_threads())
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        Learner(toy_dls(), linear_model(seed=0), cbs=[Threads()], device="cpu").fit(1, 0.1)
+        assert set(seen) == {1} and torch.get_num_threads() == 2
+        seen.clear()
+        Learner(toy_dls(), simple_net_model(seed=0), cbs=[Threads()], device="cpu").fit(1, 0.1)
+        assert set(seen) == {2}  # bigger models keep the caller's setting
+        seen.clear()
+        Learner(toy_dls(), simple_net_model(seed=0), cbs=[Threads()], device="cpu", threads=1).fit(1, 0.1)
+        assert set(seen) == {1} and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
