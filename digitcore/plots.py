@@ -264,9 +264,11 @@ def answer_feedback(answer, correct, why: str = "", hint: str = "") -> mo.Html:
 
 
 def quiz(items) -> mo.ui.array:
-    """Self-check questions as radio buttons. items: [(question, options, right, why[, hint]), ...] where `right`
-    is the right option (or its index)."""
-    return mo.ui.array([mo.ui.radio(options, label=f"**{i + 1}.** {q}") for i, (q, options, *_) in enumerate(items)])
+    """Self-check questions. items: [(question, options, right, why[, hint]), ...]: radio buttons where `right` is
+    the right option (or its index); a text box where `options` is None and `right` a function answer -> bool."""
+    return mo.ui.array([mo.ui.text(label=f"**{i + 1}.** {q}") if options is None
+                        else mo.ui.radio(options, label=f"**{i + 1}.** {q}")
+                        for i, (q, options, *_) in enumerate(items)])
 
 
 def quiz_view(answers, items) -> mo.Html:

@@ -348,64 +348,29 @@ def _():
 
 @app.cell
 def _():
-    q1 = mo.ui.radio(
-        options=["1", "2", "3", "28"], label="1. What is the rank of a tensor of shape (6131, 28, 28)?"
-    )
-    q2 = mo.ui.radio(
-        options=["no ink (blank paper)", "full ink", "half ink", "an error"],
-        label="2. In a uint8 MNIST image, what does a pixel value of 255 mean?",
-    )
-    q3 = mo.ui.radio(
-        options=["(6131, 784)", "(784, 6131)", "(6131, 28, 28)", "(4806704,)"],
-        label="3. `stacked.view(-1, 28*28)` on a stack of shape (6131, 28, 28) gives which shape?",
-    )
-    q4 = mo.ui.text(label="4. How many numbers does one MNIST image hold?")
-    q5 = mo.ui.radio(
-        options=[
-            "to make the values fit between 0 and 1",
-            "to make the image smaller",
-            "because uint8 cannot be stacked",
-        ],
-        label="5. Why `.float()/255`?",
-    )
-    return q1, q2, q3, q4, q5
+    quiz_items = [
+        ("What is the rank of a tensor of shape (6131, 28, 28)?", ["1", "2", "3", "28"], "3",
+         "Three axes: images, rows, columns.", "Count the numbers in the shape."),
+        ("In a uint8 MNIST image, what does a pixel value of 255 mean?",
+         ["no ink (blank paper)", "full ink", "half ink", "an error"], "full ink",
+         "0 is blank paper, 255 the darkest stroke.", "Look at the pixel table."),
+        ("`stacked.view(-1, 28*28)` on a stack of shape (6131, 28, 28) gives which shape?",
+         ["(6131, 784)", "(784, 6131)", "(6131, 28, 28)", "(4806704,)"], "(6131, 784)",
+         "Each image becomes one row of 784 values.", "-1 keeps the number of images; 28*28 = 784 values per row."),
+        ("How many numbers does one MNIST image hold?", None, lambda s: s.strip().replace(",", "") == "784",
+         "28 × 28 = 784.", "Rows times columns."),
+        ("Why `.float()/255`?",
+         ["to make the values fit between 0 and 1", "to make the image smaller", "because uint8 cannot be stacked"],
+         "to make the values fit between 0 and 1", "Same picture, values from 0 to 1.",
+         "The shape does not change; what happens to the values?"),
+    ]
+    quiz = plots.quiz(quiz_items)
+    return quiz, quiz_items
 
 
-@app.cell(hide_code=True)
-def _(q1, q2, q3, q4, q5):
-    mo.vstack(
-        [
-            q1,
-            plots.answer_feedback(
-                q1.value, "3", "Three axes: images, rows, columns.", "Count the numbers in the shape."
-            ),
-            q2,
-            plots.answer_feedback(
-                q2.value, "full ink", "0 is blank paper, 255 the darkest stroke.", "Look at the pixel table."
-            ),
-            q3,
-            plots.answer_feedback(
-                q3.value,
-                "(6131, 784)",
-                "Each image becomes one row of 784 values.",
-                "-1 keeps the number of images; 28*28 = 784 values per row.",
-            ),
-            q4,
-            plots.answer_feedback(
-                q4.value,
-                lambda s: s.strip().replace(",", "") == "784",
-                "28 × 28 = 784.",
-                "Rows times columns.",
-            ),
-            q5,
-            plots.answer_feedback(
-                q5.value,
-                "to make the values fit between 0 and 1",
-                "Same picture, values from 0 to 1.",
-                "The shape does not change; what happens to the values?",
-            ),
-        ]
-    )
+@app.cell
+def _(quiz, quiz_items):
+    plots.quiz_view(quiz, quiz_items)
     return
 
 

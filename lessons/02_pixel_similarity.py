@@ -376,71 +376,34 @@ def _():
 
 @app.cell
 def _():
-    q1 = mo.ui.radio(
-        options=[
-            "the pixel-by-pixel average of all training 3s",
-            "the clearest 3 in the data set",
-            "a 3 drawn by hand",
-        ],
-        label="1. What is the ideal 3?",
-    )
-    q2 = mo.ui.radio(
-        options=["L1 (mean absolute difference)", "L2 (root mean squared error)", "both equally"],
-        label="2. Which distance punishes one large mismatch more than many small ones?",
-    )
-    q3 = mo.ui.radio(
-        options=["()", "(1010,)", "(28, 28)", "(1010, 28, 28)"],
-        label="3. mnist_distance(valid_threes, mean3), shapes (1010, 28, 28) and (28, 28), has which shape?",
-    )
-    q4 = mo.ui.radio(
-        options=[
-            "to stop positive and negative differences cancelling",
-            "to make the numbers smaller",
-            "for speed",
-        ],
-        label="4. Why take the absolute value (or the square) of the differences?",
-    )
-    q5 = mo.ui.radio(
-        options=["no: nothing in it is adjusted to reduce errors", "yes: the means are its learned weights"],
-        label="5. Does this baseline learn, in the sense of chapter 4?",
-    )
-    return q1, q2, q3, q4, q5
+    quiz_items = [
+        ("What is the ideal 3?",
+         ["the pixel-by-pixel average of all training 3s", "the clearest 3 in the data set", "a 3 drawn by hand"],
+         "the pixel-by-pixel average of all training 3s", "It is `stacked_threes.mean(0)`."),
+        ("Which distance punishes one large mismatch more than many small ones?",
+         ["L1 (mean absolute difference)", "L2 (root mean squared error)", "both equally"],
+         "L2 (root mean squared error)", "Squaring makes big differences much bigger.",
+         "Look at the penalty chart: which curve grows faster for big differences?"),
+        ("mnist_distance(valid_threes, mean3), shapes (1010, 28, 28) and (28, 28), has which shape?",
+         ["()", "(1010,)", "(28, 28)", "(1010, 28, 28)"], "(1010,)", "One distance per image.",
+         "The mean runs over the last two axes only."),
+        ("Why take the absolute value (or the square) of the differences?",
+         ["to stop positive and negative differences cancelling", "to make the numbers smaller", "for speed"],
+         "to stop positive and negative differences cancelling",
+         "Otherwise too much ink here and too little there could add up to zero."),
+        ("Does this baseline learn, in the sense of chapter 4?",
+         ["no: nothing in it is adjusted to reduce errors", "yes: the means are its learned weights"],
+         "no: nothing in it is adjusted to reduce errors",
+         "Learning needs weights that change to improve a measured performance; that comes next.",
+         "Is anything tuned by looking at its mistakes?"),
+    ]
+    quiz = plots.quiz(quiz_items)
+    return quiz, quiz_items
 
 
-@app.cell(hide_code=True)
-def _(q1, q2, q3, q4, q5):
-    mo.vstack(
-        [
-            q1,
-            plots.answer_feedback(
-                q1.value, "the pixel-by-pixel average of all training 3s", "It is `stacked_threes.mean(0)`."
-            ),
-            q2,
-            plots.answer_feedback(
-                q2.value,
-                "L2 (root mean squared error)",
-                "Squaring makes big differences much bigger.",
-                "Look at the penalty chart: which curve grows faster for big differences?",
-            ),
-            q3,
-            plots.answer_feedback(
-                q3.value, "(1010,)", "One distance per image.", "The mean runs over the last two axes only."
-            ),
-            q4,
-            plots.answer_feedback(
-                q4.value,
-                "to stop positive and negative differences cancelling",
-                "Otherwise too much ink here and too little there could add up to zero.",
-            ),
-            q5,
-            plots.answer_feedback(
-                q5.value,
-                "no: nothing in it is adjusted to reduce errors",
-                "Learning needs weights that change to improve a measured performance; that comes next.",
-                "Is anything tuned by looking at its mistakes?",
-            ),
-        ]
-    )
+@app.cell
+def _(quiz, quiz_items):
+    plots.quiz_view(quiz, quiz_items)
     return
 
 

@@ -426,67 +426,29 @@ def _():
 
 @app.cell
 def _():
-    q1 = mo.ui.text(label="1. What is the shape of a + b for shapes (5, 1) and (3,)? (or type error)")
-    q2 = mo.ui.radio(
-        options=["(2, 3)", "(2, 2, 3)", "an error"],
-        label="2. What is the shape of a + b for (2, 3) and (2,)?",
-    )
-    q3 = mo.ui.radio(
-        options=["(1010,)", "(28, 28)", "(1010, 28, 28)", "an error"],
-        label="3. valid_threes - mean3, shapes (1010, 28, 28) and (28, 28), has which shape?",
-    )
-    q4 = mo.ui.radio(
-        options=["(n,)", "(n, 1)", "(n, n)", "an error"],
-        label="4. predictions of shape (n, 1) minus targets of shape (n,) give which shape?",
-    )
-    q5 = mo.ui.radio(
-        options=["no: the stretched axis has stride 0", "yes: it is copied n times"],
-        label="5. Does broadcasting copy the smaller tensor in memory?",
-    )
-    return q1, q2, q3, q4, q5
+    quiz_items = [
+        ("What is the shape of a + b for shapes (5, 1) and (3,)? (or type error)", None,
+         lambda s: s.replace(" ", "").strip("()[]") == "5,3", "(5, 1) and (1, 3) stretch to (5, 3).",
+         "Line them up on the right: (5, 1) over (3,); the 1 stretches, the missing axis becomes 1."),
+        ("What is the shape of a + b for (2, 3) and (2,)?", ["(2, 3)", "(2, 2, 3)", "an error"], "an error",
+         "Lined up on the right, 3 meets 2: neither is 1.", "Compare the last axes first: 3 and 2."),
+        ("valid_threes - mean3, shapes (1010, 28, 28) and (28, 28), has which shape?",
+         ["(1010,)", "(28, 28)", "(1010, 28, 28)", "an error"], "(1010, 28, 28)",
+         "The image is stretched over the 1010 images.", "The (28, 28) lines up with the last two axes."),
+        ("predictions of shape (n, 1) minus targets of shape (n,) give which shape?",
+         ["(n,)", "(n, 1)", "(n, n)", "an error"], "(n, n)", "Every prediction meets every target: the silent bug.",
+         "(n, 1) against (1, n): both 1s stretch."),
+        ("Does broadcasting copy the smaller tensor in memory?",
+         ["no: the stretched axis has stride 0", "yes: it is copied n times"], "no: the stretched axis has stride 0",
+         "No memory is spent on the copies.", "Look at .stride()."),
+    ]
+    quiz = plots.quiz(quiz_items)
+    return quiz, quiz_items
 
 
-@app.cell(hide_code=True)
-def _(q1, q2, q3, q4, q5):
-    mo.vstack(
-        [
-            q1,
-            plots.answer_feedback(
-                q1.value,
-                lambda s: s.replace(" ", "").strip("()[]") == "5,3",
-                "(5, 1) and (1, 3) stretch to (5, 3).",
-                "Line them up on the right: (5, 1) over (3,); the 1 stretches, the missing axis becomes 1.",
-            ),
-            q2,
-            plots.answer_feedback(
-                q2.value,
-                "an error",
-                "Lined up on the right, 3 meets 2: neither is 1.",
-                "Compare the last axes first: 3 and 2.",
-            ),
-            q3,
-            plots.answer_feedback(
-                q3.value,
-                "(1010, 28, 28)",
-                "The image is stretched over the 1010 images.",
-                "The (28, 28) lines up with the last two axes.",
-            ),
-            q4,
-            plots.answer_feedback(
-                q4.value,
-                "(n, n)",
-                "Every prediction meets every target: the silent bug.",
-                "(n, 1) against (1, n): both 1s stretch.",
-            ),
-            q5,
-            plots.answer_feedback(
-                q5.value,
-                "no: the stretched axis has stride 0",
-                "No memory is spent on the copies.",
-                "Look at .stride().",
-            ),
-        ]
-    )
+@app.cell
+def _(quiz, quiz_items):
+    plots.quiz_view(quiz, quiz_items)
     return
 
 

@@ -508,80 +508,34 @@ def _():
 
 @app.cell
 def _():
-    q1 = mo.ui.text(label="1. What is the gradient of x**2 at x = 3?")
-    q2 = mo.ui.radio(
-        options=[
-            "it computes the gradients and stores them in .grad",
-            "it undoes the last step",
-            "it runs the model backwards to get the inputs",
-        ],
-        label="2. What does loss.backward() do?",
-    )
-    q3 = mo.ui.radio(
-        options=[
-            "PyTorch adds each new gradient to the old one",
-            "to save memory",
-            "otherwise the step uses the wrong learning rate",
-        ],
-        label="3. Why clear params.grad after each step?",
-    )
-    q4 = mo.ui.radio(
-        options=[
-            "the loss shrinks very slowly",
-            "the loss grows step after step until it is inf or NaN",
-            "training finishes faster",
-        ],
-        label="4. What happens with a learning rate that is too large?",
-    )
-    q5 = mo.ui.radio(
-        options=[
-            "so autograd does not record the update itself",
-            "to make the step faster",
-            "it is optional style",
-        ],
-        label="5. Why update params inside torch.no_grad() (or via .data)?",
-    )
-    return q1, q2, q3, q4, q5
+    quiz_items = [
+        ("What is the gradient of x**2 at x = 3?", None, lambda s: s.strip() in ("6", "6.0", "6."),
+         "2x at x = 3 is 6.", "The slope of x² is 2x."),
+        ("What does loss.backward() do?",
+         ["it computes the gradients and stores them in .grad", "it undoes the last step",
+          "it runs the model backwards to get the inputs"],
+         "it computes the gradients and stores them in .grad", "It fills .grad of every tensor that requires grad."),
+        ("Why clear params.grad after each step?",
+         ["PyTorch adds each new gradient to the old one", "to save memory",
+          "otherwise the step uses the wrong learning rate"],
+         "PyTorch adds each new gradient to the old one",
+         "Gradients accumulate, so a forgotten one leaks into the next step."),
+        ("What happens with a learning rate that is too large?",
+         ["the loss shrinks very slowly", "the loss grows step after step until it is inf or NaN",
+          "training finishes faster"],
+         "the loss grows step after step until it is inf or NaN", "Each step overshoots further: that is divergence.",
+         "Try 1e-4 on the slider."),
+        ("Why update params inside torch.no_grad() (or via .data)?",
+         ["so autograd does not record the update itself", "to make the step faster", "it is optional style"],
+         "so autograd does not record the update itself", "The step is not part of the model; params must stay a leaf."),
+    ]
+    quiz = plots.quiz(quiz_items)
+    return quiz, quiz_items
 
 
-@app.cell(hide_code=True)
-def _(q1, q2, q3, q4, q5):
-    mo.vstack(
-        [
-            q1,
-            plots.answer_feedback(
-                q1.value,
-                lambda s: s.strip() in ("6", "6.0", "6."),
-                "2x at x = 3 is 6.",
-                "The slope of x² is 2x.",
-            ),
-            q2,
-            plots.answer_feedback(
-                q2.value,
-                "it computes the gradients and stores them in .grad",
-                "It fills .grad of every tensor that requires grad.",
-            ),
-            q3,
-            plots.answer_feedback(
-                q3.value,
-                "PyTorch adds each new gradient to the old one",
-                "Gradients accumulate, so a forgotten one leaks into the next step.",
-            ),
-            q4,
-            plots.answer_feedback(
-                q4.value,
-                "the loss grows step after step until it is inf or NaN",
-                "Each step overshoots further: that is divergence.",
-                "Try 1e-4 on the slider.",
-            ),
-            q5,
-            plots.answer_feedback(
-                q5.value,
-                "so autograd does not record the update itself",
-                "The step is not part of the model; params must stay a leaf.",
-            ),
-        ]
-    )
+@app.cell
+def _(quiz, quiz_items):
+    plots.quiz_view(quiz, quiz_items)
     return
 
 

@@ -314,34 +314,28 @@ def _():
 
 @app.cell
 def _():
-    q_updates = mo.ui.text(label="**1.** 1,000 images, batch size 64: how many updates in one epoch?")
-    q_noise = mo.ui.radio(options=["about half", "about a quarter", "the same"],
-                          label="**2.** Batch size goes from 16 to 64. The gradient noise becomes ...")
-    q_slow = mo.ui.radio(options=["each update has a fixed cost, and it makes N of them",
-                                  "its gradients are wrong", "it uses more memory"],
-                         label="**3.** Why is an epoch at batch size 1 slow?")
-    q_full = mo.ui.radio(options=["it makes only one update per epoch", "its gradient is noisy",
-                                  "it cannot be computed"],
-                         label="**4.** Why does the full batch learn little in one epoch?")
-    return q_full, q_noise, q_slow, q_updates
+    quiz_items = [
+        ("1,000 images, batch size 64: how many updates in one epoch?", None,
+         lambda s: s.strip().replace(",", "") == "16", "1000 / 64 = 15.6, and the last partial batch counts: 16.",
+         "Round up."),
+        ("Batch size goes from 16 to 64. The gradient noise becomes ...", ["about half", "about a quarter", "the same"],
+         "about half", "Noise goes like 1/√b: 4× the batch, ½ the noise.", "Look at the dashed line in section 2."),
+        ("Why is an epoch at batch size 1 slow?",
+         ["each update has a fixed cost, and it makes N of them", "its gradients are wrong", "it uses more memory"],
+         "each update has a fixed cost, and it makes N of them", "Many tiny steps: the per-step overhead dominates.",
+         "Compare the two charts in 1."),
+        ("Why does the full batch learn little in one epoch?",
+         ["it makes only one update per epoch", "its gradient is noisy", "it cannot be computed"],
+         "it makes only one update per epoch", "One step, however well-informed, is one step.",
+         "Count its updates per epoch."),
+    ]
+    quiz = plots.quiz(quiz_items)
+    return quiz, quiz_items
 
 
 @app.cell
-def _(q_full, q_noise, q_slow, q_updates):
-    mo.vstack([
-        q_updates,
-        plots.answer_feedback(q_updates.value, lambda s: s.strip().replace(",", "") == "16",
-                              "1000 / 64 = 15.6, and the last partial batch counts: 16.", "Round up."),
-        q_noise,
-        plots.answer_feedback(q_noise.value, "about half", "Noise goes like 1/√b: 4× the batch, ½ the noise.",
-                              "Look at the dashed line in section 2."),
-        q_slow,
-        plots.answer_feedback(q_slow.value, "each update has a fixed cost, and it makes N of them",
-                              "Many tiny steps: the per-step overhead dominates.", "Compare the two charts in 1."),
-        q_full,
-        plots.answer_feedback(q_full.value, "it makes only one update per epoch",
-                              "One step, however well-informed, is one step.", "Count its updates per epoch."),
-    ])
+def _(quiz, quiz_items):
+    plots.quiz_view(quiz, quiz_items)
     return
 
 

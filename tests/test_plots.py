@@ -121,3 +121,14 @@ def test_recorder_table_one_row_per_epoch_with_rounded_numbers():
     for text in ("train_loss", "0.1235", "0.9765", "0.04", "0.1500"):
         assert text in html
     assert "0.123456" not in html and "0.0432" not in html
+
+
+def test_quiz_radio_and_text_questions_numbered_with_a_prompt_until_answered():
+    items = [("Rank of (6131, 28, 28)?", ["2", "3"], "3", "Three axes."),
+             ("Pixels per image?", None, lambda s: s.strip() == "784", "28 x 28.", "Rows times columns.")]
+    answers = plots.quiz(items)
+    assert [type(e).__name__ for e in answers.elements] == ["radio", "text"]
+    for number, element, question in zip("12", answers.elements, ("Rank of (6131, 28, 28)?", "Pixels per image?")):
+        assert f"{number}." in element.text and question in element.text
+    html = plots.quiz_view(answers, items).text
+    assert html.index("Rank of") < html.index("Pixels per image") and html.count("pick or type an answer") == 2
