@@ -1,7 +1,7 @@
 import marimo
 
 __generated_with = "0.25.2"
-app = marimo.App(width="medium")
+app = marimo.App(width="medium", app_title="07 · Adding a nonlinearity")
 
 with app.setup:
     import time
@@ -26,7 +26,7 @@ with app.setup:
 @app.cell(hide_code=True)
 def _():
     mo.md(r"""
-    # 7. Adding a nonlinearity
+    # 07 · Adding a nonlinearity
 
     The linear model gives every pixel one weight and adds them up. It already tells 3s from 7s
     well, but it can only draw one straight boundary through pixel space. To do better we need

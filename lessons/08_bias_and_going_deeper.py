@@ -1,7 +1,7 @@
 import marimo
 
 __generated_with = "0.25.2"
-app = marimo.App(width="medium")
+app = marimo.App(width="medium", app_title="08 · Bias, parameters and going deeper")
 
 with app.setup:
     import os
@@ -28,7 +28,7 @@ with app.setup:
 @app.cell(hide_code=True)
 def _():
     mo.md(r"""
-    # 8. Bias, activations and parameters, going deeper
+    # 08 · Bias, parameters and going deeper
 
     Three short stops before the chapter ends:
 

@@ -1,7 +1,7 @@
 import marimo
 
 __generated_with = "0.25.2"
-app = marimo.App(width="medium")
+app = marimo.App(width="medium", app_title="09 · Further research: all ten digits, your own Learner")
 
 with app.setup:
     import time
@@ -26,7 +26,7 @@ with app.setup:
 @app.cell(hide_code=True)
 def _():
     mo.md(r"""
-    # 9. Further research: all ten digits, and your own Learner
+    # 09 · Further research: all ten digits, your own Learner
 
     The chapter ends with two projects for the reader:
 
