@@ -101,3 +101,18 @@ def test_bench_json(shared_data, capsys, one_epoch):
         # same model, same data, same order, same lr: the two loops learn the same thing
         assert abs(row["ours"]["accuracy"] - row["book_loop"]["accuracy"]) < 0.01
         assert abs(row["ours"]["accuracy"] - row["bare_loop"]["accuracy"]) < 0.01
+
+
+def test_lessons_run_as_soon_as_they_open_for_editing():
+    """marimo's own default is to wait for "Run all" in `marimo edit`; the project's pyproject.toml turns that
+    on for every lesson. This reads the setting the way `marimo edit` does (the nearest pyproject.toml, over the
+    user's own marimo.toml)."""
+    from marimo._config.manager import get_default_config_manager
+
+    from digitcore.lesson_server import LESSONS
+
+    lessons = sorted(LESSONS.glob("[0-9][0-9]_*.py"))
+    assert lessons
+    for lesson in lessons:
+        config = get_default_config_manager(current_path=str(lesson)).get_config()
+        assert config["runtime"]["auto_instantiate"] is True, lesson
