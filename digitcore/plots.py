@@ -6,8 +6,10 @@ float images as 0..1 (the `.float()/255` version), unless `vmin`/`vmax` say othe
 """
 
 import base64
+import inspect
 import io
 import math
+import textwrap
 
 import altair as alt
 import marimo as mo
@@ -278,3 +280,12 @@ def quiz_view(answers, items) -> mo.Html:
         right = options[right] if isinstance(right, int) else right
         parts += [radio, answer_feedback(answer, right, why, hint[0] if hint else why)]
     return mo.vstack(parts)
+
+
+def code(*parts, title: str | None = None) -> mo.Html:
+    """Code shown on the page, for app mode, which hides the cells' own code: strings as written (dedented),
+    functions and classes by their real source, so what the page shows is what runs. `title` puts the
+    block in a disclosure that opens on a click."""
+    texts = [textwrap.dedent(p).strip("\n") if isinstance(p, str) else inspect.getsource(p).rstrip() for p in parts]
+    block = mo.md("```python\n" + "\n\n".join(texts) + "\n```")
+    return mo.accordion({title: block}) if title else block
