@@ -289,3 +289,32 @@ def code(*parts, title: str | None = None) -> mo.Html:
     texts = [textwrap.dedent(p).strip("\n") if isinstance(p, str) else inspect.getsource(p).rstrip() for p in parts]
     block = mo.md("```python\n" + "\n\n".join(texts) + "\n```")
     return mo.accordion({title: block}) if title else block
+
+
+def _same(got, want) -> bool:
+    """Equal values: tensors by dtype kind, shape and value; anything else with ==."""
+    if hasattr(want, "shape") and hasattr(want, "dtype"):
+        import torch
+
+        return (isinstance(got, torch.Tensor) and got.shape == want.shape
+                and got.is_floating_point() == want.is_floating_point() and bool(torch.equal(got, want)))
+    return type(got) is type(want) and got == want
+
+
+def self_check(name: str, fn, cases, hint: str = "") -> mo.Html:
+    """A callout for a small exercise inside a lesson (one the grader does not own): `fn(*args)` for each
+    `(args, expected)` in `cases`, compared by value (tensors: shape, int or float, values). A stub that
+    raises NotImplementedError is 'not started', an exception or a wrong value says which case and why."""
+    for args, want in cases:
+        call = f"{name}({', '.join(repr(a) for a in args)})"
+        try:
+            got = fn(*args)
+        except NotImplementedError:
+            return mo.callout(mo.md(f"**`{name}`: not started yet.** Replace `raise NotImplementedError` with "
+                                    "your code; this box checks it again every time the function changes."),
+                              kind="neutral")
+        except Exception as e:  # noqa: BLE001  the student's code: say what went wrong, never a traceback
+            return mo.callout(mo.md(f"**`{call}` raised `{type(e).__name__}: {e}`.** {hint}"), kind="warn")
+        if not _same(got, want):
+            return mo.callout(mo.md(f"**`{call}` returned `{got!r}`; expected `{want!r}`.** {hint}"), kind="warn")
+    return mo.callout(mo.md(f"**`{name}` passes all {len(cases)} checks.** Well done."), kind="success")

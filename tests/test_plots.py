@@ -132,3 +132,29 @@ def test_quiz_radio_and_text_questions_numbered_with_a_prompt_until_answered():
         assert f"{number}." in element.text and question in element.text
     html = plots.quiz_view(answers, items).text
     assert html.index("Rank of") < html.index("Pixels per image") and html.count("pick or type an answer") == 2
+
+
+def test_self_check_says_not_started_wrong_raised_or_passed():
+    import torch
+
+    def kind(html) -> str:
+        return html.text.split("data-kind='&quot;")[1].split("&quot;")[0]
+
+    def stub():
+        raise NotImplementedError
+
+    want = torch.tensor([[10, 12], [16, 18]])
+    assert "not started" in plots.self_check("f", stub, [((), want)]).text
+    assert kind(plots.self_check("f", lambda: want.clone(), [((), want)])) == "success"
+    assert kind(plots.self_check("f", lambda: want.float(), [((), want)])) == "warn"  # float where ints were asked
+    assert kind(plots.self_check("f", lambda: want.T, [((), want)])) == "warn"
+    assert kind(plots.self_check("f", lambda: 1 / 0, [((), want)])) == "warn"
+    assert kind(plots.self_check("g", lambda n: [2 * x for x in n if x % 2], [(([1, 2, 3],), [2, 6])])) == "success"
+
+
+def test_code_shows_a_function_by_its_real_source():
+    def add_one(x):
+        return x + 1
+
+    html = plots.code(add_one, "y = add_one(1)").text
+    assert "add_one" in html and "return" in html and "y" in html
