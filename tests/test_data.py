@@ -1,4 +1,4 @@
-"""digitcore.data: sources, layouts, the decoded-image cache, the offline sample, and every kind of bad data."""
+"""digitcore.data: sources, layouts, the decoded-image cache, the embedded data, and every kind of bad data."""
 
 import gzip
 import os
@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from digitcore import data
-from digitcore.data import DataError, DigitSample, FullMnist, load_mnist, load_sample
+from digitcore.data import DataError, DigitSample, FullMnist, book_order, load_mnist, load_sample
 
 
 @pytest.fixture(autouse=True)
@@ -22,8 +22,9 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("DIGITCORE_CACHE", str(tmp_path / "cache"))
     saved = dict(data._memory)
     data._memory.clear()
-    if ("offline",) in saved:  # the offline sample depends on no folder or cache: keep it, it takes a while
-        data._memory[("offline",)] = saved[("offline",)]
+    for key in (("embedded-sample",), ("embedded-mnist",)):  # depend on no folder or cache
+        if key in saved:
+            data._memory[key] = saved[key]
     yield
     data._memory.clear()
     data._memory.update(saved)
@@ -171,17 +172,52 @@ def test_png_names_are_mnist_indices_and_match_idx_exactly(real_png, real_mnist,
             assert torch.equal(getattr(real_png, f"{split}_{name}"), images[index])
 
 
-def test_idx_derived_sample_is_mnist_order(real_mnist, real_idx_sample):
+def test_idx_derived_sample_equals_the_png_folders_in_order(real_png, real_idx_sample):
+    """Same pixels, same order: the unshuffled training then gives the same numbers from either source."""
     s = real_idx_sample
     assert "IDX" in s.source and not s.offline
-    assert torch.equal(s.train_threes, real_mnist.train_images[real_mnist.train_labels == 3])
-    assert torch.equal(s.valid_sevens, real_mnist.valid_images[real_mnist.valid_labels == 7])
-    assert [len(t) for t in (s.train_threes, s.train_sevens, s.valid_threes, s.valid_sevens)] == [6131, 6265, 1010, 1028]
+    for name in ("train_threes", "train_sevens", "valid_threes", "valid_sevens"):
+        assert torch.equal(getattr(s, name), getattr(real_png, name)), name
+
+
+def test_embedded_sample_equals_the_png_folders_in_order(real_png):
+    s = load_sample("embedded")
+    assert s.source.startswith("the embedded MNIST_SAMPLE (14,434 digits built from MNIST") and not s.offline
+    for name in ("train_threes", "train_sevens", "valid_threes", "valid_sevens"):
+        assert torch.equal(getattr(s, name), getattr(real_png, name)), name
+
+
+def test_embedded_all_digit_sample_is_real_mnist(real_mnist):
+    """Every embedded image is MNIST's image at the index stored beside it, with MNIST's label."""
+    m = load_mnist("embedded")
+    assert m.offline and m.train_labels.bincount().tolist() == [1000] * 10
+    assert m.valid_labels.bincount().tolist() == [200] * 10
+    with np.load(data.EMBEDDED / "mnist_digits.npz") as z:
+        for split in ("train", "valid"):
+            index = torch.from_numpy(z[f"{split}_index"].astype(np.int64))
+            assert (index.diff() > 0).all()  # MNIST order, no repeats
+            assert torch.equal(getattr(m, f"{split}_images"), getattr(real_mnist, f"{split}_images")[index])
+            assert torch.equal(getattr(m, f"{split}_labels"), getattr(real_mnist, f"{split}_labels")[index])
+        assert int(z["valid_index"].min()) < 100 and int(z["valid_index"].max()) > 9900  # both halves of the test set
+
+
+def test_embedded_files_rebuild_byte_for_byte(shared_data, tmp_path):
+    """build_embedded.py from MNIST's IDX files gives exactly the shipped bytes (so they are what it says)."""
+    import hashlib
+
+    from digitcore import build_embedded
+
+    rebuilt = build_embedded.build(shared_data / "mnist" / "raw", tmp_path)
+    shipped = {name: hashlib.sha256((data.EMBEDDED / name).read_bytes()).hexdigest() for name in rebuilt}
+    assert rebuilt == shipped
+    readme = (data.EMBEDDED / "README.md").read_text()
+    assert all(digest in readme for digest in shipped.values()), "the README's sha256 table is out of date"
 
 
 def test_pixel_similarity_baseline_matches_the_book(real_png, real_idx_sample):
     assert baseline(real_png) == (0.9168, 0.9854, 0.9511)
     assert baseline(real_idx_sample) == (0.9168, 0.9854, 0.9511)
+    assert baseline(load_sample("embedded")) == (0.9168, 0.9854, 0.9511)
 
 
 def test_real_second_load_comes_from_disk_without_decoding(real_png, real_cache, shared_data, monkeypatch):
@@ -226,9 +262,14 @@ def test_idx_layouts(tmp_path, sub, gz):
     assert m.valid_labels.tolist() == arrays["t10k-labels-idx1-ubyte"].tolist()
     assert m.train_labels.dtype == torch.int64
     s = load_sample(tmp_path)
-    train_labels = arrays["train-labels-idx1-ubyte"]
-    assert torch.equal(s.train_threes, torch.from_numpy(arrays["train-images-idx3-ubyte"][train_labels == 3]))
+    threes = np.flatnonzero(arrays["train-labels-idx1-ubyte"] == 3)
+    assert threes.tolist() == [3, 13, 23] and book_order(threes).tolist() == [13, 23, 3]  # as the PNGs would sort
+    assert torch.equal(s.train_threes, torch.from_numpy(arrays["train-images-idx3-ubyte"][[13, 23, 3]]))
     assert len(s.valid_sevens) == (arrays["t10k-labels-idx1-ubyte"] == 7).sum()
+
+
+def test_book_order_is_the_png_file_names_sorted_as_text():
+    assert book_order(np.array([2, 10, 100, 9, 10000, 1])).tolist() == [1, 10, 100, 10000, 2, 9]
 
 
 def test_png_preferred_for_sample_idx_for_mnist(tmp_path):
@@ -326,16 +367,23 @@ def test_crash_mid_write_leaves_no_cache_file(tmp_path, monkeypatch):
     assert len(load_sample(tmp_path / "d").train_threes) == 3
 
 
-def test_unwritable_cache_warns_and_still_loads(tmp_path, monkeypatch):
+def test_unwritable_cache_says_so_in_one_line_and_still_loads(tmp_path, monkeypatch, capsys, recwarn):
     write_pngs(tmp_path / "d")
+    write_pngs(tmp_path / "e")
 
     def no_space(*args):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(data.os, "replace", no_space)
-    with pytest.warns(UserWarning, match="could not cache"):
-        s = load_sample(tmp_path / "d")
+    monkeypatch.setattr(data, "_told_unwritable", set())
+    s = load_sample(tmp_path / "d")
+    load_sample(tmp_path / "e")
     assert len(s.train_sevens) == 3 and cache_files(tmp_path) == []
+    err = capsys.readouterr().err
+    assert err == (f"digitcore: note: could not save decoded images in {tmp_path / 'cache' / 'decoded'} (No space "
+                   f"left on device), so the next start decodes them again; make it writable or set DIGITCORE_CACHE "
+                   f"to a folder that is\n")  # once, not once per load
+    assert not recwarn.list  # no raw UserWarning with a source line
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong_content"])
@@ -360,60 +408,122 @@ def test_damaged_cache_file_is_rebuilt(tmp_path, monkeypatch, damage):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# sources: cache, offline, download
+# sources: cache, embedded, download
 
 
-def test_no_data_anywhere_falls_back_to_offline(monkeypatch):
+def test_no_data_anywhere_uses_the_embedded_mnist_sample(monkeypatch):
     monkeypatch.delenv("DIGITCORE_DATA", raising=False)
     s = load_sample()
-    assert s.offline and s.source.startswith("small offline sample") and "digitcore data download" in s.source
+    assert not s.offline and s.source == ("the embedded MNIST_SAMPLE (14,434 digits built from MNIST: train 6,131 3s "
+                                          "+ 6,265 7s, valid 1,010 + 1,028; shipped in the package; no DIGITCORE_DATA "
+                                          "and nothing downloaded)")
+    assert [len(t) for t in (s.train_threes, s.train_sevens, s.valid_threes, s.valid_sevens)] == [6131, 6265, 1010, 1028]
+    assert baseline(s) == (0.9168, 0.9854, 0.9511)  # the book's numbers, exactly
+    assert not (tmp := Path(os.environ["DIGITCORE_CACHE"])).exists() or not any(tmp.iterdir())  # nothing written
 
 
-def test_offline_sample(monkeypatch):
-    monkeypatch.setenv("DIGITCORE_DATA", "offline")
+@pytest.mark.parametrize("name", ["embedded", "offline"])
+def test_embedded_sample_on_request(monkeypatch, name):
+    monkeypatch.setenv("DIGITCORE_DATA", name)
     s = load_sample()
-    assert s.offline and [len(t) for t in (s.train_threes, s.train_sevens, s.valid_threes, s.valid_sevens)] == [
-        400, 400, 100, 100]
-    assert s.train_threes.dtype == torch.uint8 and s.train_threes.shape[1:] == (28, 28)
+    assert f"DIGITCORE_DATA={name}" in s.source
+    assert s.train_threes.dtype == torch.uint8 and s.train_threes.shape == (6131, 28, 28)
     assert s.train_threes.max() == 255  # pixel values 0..255, not floats in [0, 1]
-    # train and valid do not overlap
-    assert not (s.train_threes.flatten(1)[:, None] == s.valid_threes.flatten(1)[None]).all(-1).any()
-    acc3, acc7, _ = baseline(s)  # real digits: the baseline works on them too
-    assert acc3 > 0.85 and acc7 > 0.85
     x, y = s.train_xy()
-    assert x.shape == (800, 784) and y.sum() == 400
+    assert x.shape == (12396, 784) and y.sum() == 6131
+    assert load_sample(name) is load_sample() is load_sample("embedded")
 
 
-def test_offline_mnist(monkeypatch):
-    monkeypatch.setenv("DIGITCORE_DATA", "offline")
+def test_embedded_mnist(monkeypatch):
+    monkeypatch.setenv("DIGITCORE_DATA", "embedded")
     m = load_mnist()
-    assert m.offline and m.train_images.shape == (4000, 28, 28) and m.valid_images.shape == (1000, 28, 28)
-    assert m.train_labels.dtype == torch.int64 and m.train_labels.bincount().tolist() == [400] * 10
-    assert m.valid_labels.bincount().tolist() == [100] * 10
-    assert torch.equal(m.train_images[m.train_labels == 3], load_sample().train_threes)
-    assert load_sample("offline") is load_sample()
+    assert m.offline and m.train_images.shape == (10000, 28, 28) and m.valid_images.shape == (2000, 28, 28)
+    assert m.train_images.dtype == torch.uint8 and m.train_labels.dtype == torch.int64
+    assert m.train_labels.bincount().tolist() == [1000] * 10 and m.valid_labels.bincount().tolist() == [200] * 10
+    assert "all ten digits" in m.source and "digitcore data download" in m.source
+    # train and valid do not overlap (different MNIST sets)
+    some = m.valid_images[:50].flatten(1)
+    assert not (m.train_images.flatten(1)[:, None] == some[None]).all(-1).any()
 
 
-def test_downloaded_cache_is_used_before_offline(tmp_path, monkeypatch):
+@pytest.mark.parametrize("damage", ["missing", "garbage", "wrong_shape"])
+def test_damaged_embedded_file_is_a_clear_data_error(tmp_path, monkeypatch, damage):
+    monkeypatch.setattr(data, "EMBEDDED", tmp_path)
+    if damage == "garbage":
+        (tmp_path / "mnist_sample.npz").write_bytes(b"PK\x03\x04 not really")
+    elif damage == "wrong_shape":
+        np.savez(tmp_path / "mnist_sample.npz", **{f"{s}_{d}": np.zeros((2, 27, 28), np.uint8)
+                                                  for s in ("train", "valid") for d in (3, 7)})
+    with pytest.raises(DataError, match=r"mnist_sample.npz.* reinstall digitcore, or rebuild it .*build_embedded"):
+        load_sample("embedded")
+
+
+def test_downloaded_cache_is_used_before_the_embedded_data(tmp_path, monkeypatch):
     monkeypatch.delenv("DIGITCORE_DATA", raising=False)
     write_idx(tmp_path / "cache" / "MNIST" / "raw")
     m = load_mnist()
     assert not m.offline and str(tmp_path / "cache" / "MNIST" / "raw") in m.source and len(m.train_images) == 30
-    assert not load_sample().offline
-    monkeypatch.setenv("DIGITCORE_DATA", "offline")
-    assert load_sample().offline
+    assert "IDX" in load_sample().source
+    monkeypatch.setenv("DIGITCORE_DATA", "embedded")
+    assert "embedded" in load_sample().source
 
 
-def test_download_failure_is_a_clear_data_error(tmp_path, monkeypatch):
+def offline_mnist(message):
     class NoNetwork:
         def __init__(self, root, train=True, download=False):
-            raise RuntimeError("Error downloading train-images-idx3-ubyte.gz:\nTried https://ossci-datasets/, "
-                               "got:\n<urlopen error [Errno -3] Temporary failure in name resolution>")
+            (Path(root) / "MNIST" / "raw").mkdir(parents=True, exist_ok=True)  # as torchvision does, first
+            (Path(root) / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b half")
+            raise RuntimeError(message)
 
-    fake_torchvision(monkeypatch, NoNetwork)
+    return NoNetwork
+
+
+def test_download_failure_is_a_clear_data_error_and_leaves_nothing(tmp_path, monkeypatch):
+    fake_torchvision(monkeypatch, offline_mnist(
+        "Error downloading train-images-idx3-ubyte.gz:\nTried https://ossci-datasets/, got:\n"
+        "<urlopen error [Errno -3] Temporary failure in name resolution>"))
     with pytest.raises(DataError, match=r"could not download MNIST: Error downloading train-images.* got: <urlopen "
-                                        r"error .*name resolution>; no network\? set DIGITCORE_DATA"):
+                                        r"error .*name resolution>; MNIST's download mirrors could not be reached "
+                                        r"\(no network.*set DIGITCORE_DATA"):
         data.download()
+    assert not (tmp_path / "cache").exists()  # no empty MNIST/raw/ folders, no half file
+    (tmp_path / "cache").mkdir()
+    with pytest.raises(DataError):
+        data.download()
+    assert list((tmp_path / "cache").iterdir()) == []  # a folder that was there stays, empty as it was
+
+
+def test_download_into_a_read_only_folder_names_the_folder_and_the_fix(tmp_path, monkeypatch):
+    fake_torchvision(monkeypatch, offline_mnist("should not be reached"))
+    ro = tmp_path / "ro"
+    ro.mkdir()
+
+    def refuse(*args, **kwargs):  # what a read-only cache does (a chmod would not stop root, who runs CI)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(data.tempfile, "mkdtemp", refuse)
+    with pytest.raises(DataError) as e:
+        data.download(ro / "cache")
+    assert str(e.value) == (f"cannot download MNIST into {ro / 'cache'}: Permission denied, the folder is not "
+                            f"writable; make it writable, or download elsewhere with `digitcore data download --dest "
+                            f"DIR` and set DIGITCORE_DATA=DIR (or set DIGITCORE_CACHE to a writable folder)")
+    assert "network" not in str(e.value) and list(ro.iterdir()) == []
+
+
+def test_download_that_cannot_write_midway_says_so(tmp_path, monkeypatch):
+    class DiskGoesReadOnly:
+        def __init__(self, root, train=True, download=False):
+            raise OSError(30, "Read-only file system")
+
+    fake_torchvision(monkeypatch, DiskGoesReadOnly)
+    with pytest.raises(DataError, match=r"Read-only file system; .*cache is not writable: make it writable"):
+        data.download()
+
+
+def test_download_when_already_there_does_not_download_again(tmp_path, monkeypatch):
+    fake_torchvision(monkeypatch, offline_mnist("should not be reached"))
+    write_idx(tmp_path / "cache" / "MNIST" / "raw")
+    assert data.download() == tmp_path / "cache" / "MNIST" / "raw"
 
 
 def test_download_puts_data_where_the_loader_finds_it(tmp_path, monkeypatch):
@@ -435,14 +545,15 @@ def test_data_info(tmp_path, monkeypatch):
     write_idx(tmp_path / "raw")
     data._memory.clear()
     assert "30 train / 20 valid images" in data.data_info(tmp_path)
-    monkeypatch.setenv("DIGITCORE_DATA", "offline")
+    monkeypatch.setenv("DIGITCORE_DATA", "embedded")
     info = data.data_info()
-    assert "offline" in info and "400 threes" in info and "digitcore data download" in info
+    assert "the embedded MNIST_SAMPLE" in info and "6,131 threes" in info and "digitcore data download" in info
+    assert "full MNIST:  the embedded sample only (10,000 train / 2,000 valid images of all ten digits)" in info
 
 
 def test_repr_is_short(monkeypatch):
-    monkeypatch.setenv("DIGITCORE_DATA", "offline")
-    assert repr(load_sample()).startswith("DigitSample(train 3s/7s 400/400, valid 3s/7s 100/100")
+    monkeypatch.setenv("DIGITCORE_DATA", "embedded")
+    assert repr(load_sample()).startswith("DigitSample(train 3s/7s 6131/6265, valid 3s/7s 1010/1028; the embedded")
 
 
 # ---------------------------------------------------------------------------------------------------------
