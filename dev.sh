@@ -46,6 +46,12 @@ case "$cmd" in
     setup) setup ;;
     lesson) setup; exec "$VENV/bin/digitcore" lesson "$@" ;;
     edit) setup; exec "$VENV/bin/digitcore" lesson "${1:-05_sgd}" --edit "${@:2}" ;;
-    test) setup; browser; exec "$VENV/bin/python" -m pytest "$@" ;;
+    test)
+        if [ ! -d tests ]; then  # the copy written by `digitcore handout` has no test suite
+            echo "dev.sh test: this is the student copy of the course, without the project's tests." >&2
+            echo "Check your exercises with: .venv/bin/pytest checks --submission lessons   (or a .py file)" >&2
+            exit 2
+        fi
+        setup; browser; exec "$VENV/bin/python" -m pytest "$@" ;;
     *) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 1 ;;
 esac
