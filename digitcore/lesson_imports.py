@@ -1,0 +1,63 @@
+"""What every lesson imports, imported once per process before anything else can see it half-done.
+
+Every lesson's setup cell starts with `import digitcore.lesson_imports`. Why: `marimo run` serves each browser tab
+from a kernel thread of one server process, so when a class opens a freshly started server at the same moment,
+several threads import torch at once. Python cannot do that safely for a package whose modules import each other
+(torch and torch.nn do): when two threads each hold a piece of the cycle, CPython reports a deadlock inside the
+import system and hands one of them the half-initialised module instead. marimo makes it likely: each new tab's
+session start calls marimo's `register_formatters()` on the server's own thread, and for a package already in
+`sys.modules` that runs its formatter now (`import torch.nn` for torch), even while a kernel thread is still in
+the middle of `import torch`. The result was `partially initialized module 'torch.nn.parameter'`, then
+`cannot initialize type "RpcBackendOptions"`, in every tab, for as long as the server lived.
+
+The cure has two halves, both here:
+1. The heavy imports happen in this module's body. Python runs a module's body once; any other thread importing
+   this module waits (on the module's own import lock) until the body has finished. So the lessons' kernel
+   threads meet torch, pandas and altair only fully imported.
+2. marimo's formatter registrations wait for the same body: the `register()` of each factory in marimo's table
+   of third-party formatters takes `IMPORT_LOCK` first, which this body holds while it imports.
+   A marimo that no longer has that table is reported by tests/browser/test_class_cold_start.py.
+
+`digitcore lesson` imports this module before marimo serves at all, so there the race cannot even begin.
+"""
+
+import threading
+
+IMPORT_LOCK = threading.RLock()  # held while the heavy imports run; marimo's formatter registrations wait on it
+
+
+def _register_after_imports(register):
+    def register_when_imports_are_done():
+        with IMPORT_LOCK:
+            return register()
+
+    register_when_imports_are_done.digitcore_guarded = True
+    return register_when_imports_are_done
+
+
+def _guard_marimo_formatters() -> bool:
+    """Make each of marimo's third-party formatter factories wait for IMPORT_LOCK in `register()`; True when they
+    do. The method is replaced on the factory objects themselves (not in marimo's table), so that a registration
+    already under way on another thread looks it up only after it has seen torch in `sys.modules`."""
+    try:
+        from marimo._output.formatters import formatters
+    except ImportError:
+        return False
+    table = getattr(formatters, "THIRD_PARTY_FACTORIES", None)
+    if not isinstance(table, dict) or not table:
+        return False
+    for factory in table.values():
+        if not getattr(factory.register, "digitcore_guarded", False):
+            factory.register = _register_after_imports(factory.register)
+    return True
+
+
+with IMPORT_LOCK:
+    MARIMO_FORMATTERS_GUARDED = _guard_marimo_formatters()  # before torch can appear in sys.modules
+    import altair  # noqa: F401
+    import numpy  # noqa: F401
+    import pandas  # noqa: F401
+    import torch  # noqa: F401
+    import torch.nn.functional  # noqa: F401
+
+    from . import chapter, data, dataloader, exercises, learner, live, models, plots  # noqa: F401
