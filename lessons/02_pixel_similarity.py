@@ -4,6 +4,7 @@ __generated_with = "0.25.2"
 app = marimo.App(width="medium", app_title="02 · Pixel similarity")
 
 with app.setup:
+    import digitcore.lesson_imports  # noqa: F401, I001  first: imports torch & co. once for all tabs (see its docstring)
     import altair as alt
     import marimo as mo
     import numpy as np
@@ -17,6 +18,7 @@ with app.setup:
     from digitcore.live import exercise_feedback
 
     BOOK = {"threes": 0.9168, "sevens": 0.9854, "mean": 0.9511}
+    BOOK_A3 = {"L1 to mean 3": 0.1114, "L2 to mean 3": 0.2021, "L1 to mean 7": 0.1586, "L2 to mean 7": 0.3021}
 
     torch.set_num_threads(1)  # tiny models: one thread is as fast, and on two cores it leaves one for the browser
 
@@ -28,11 +30,29 @@ def l2_distance(a, b):
 
 
 @app.function
+def is_3(x, mean3, mean7, dist):
+    """True where x is closer to the ideal 3 than to the ideal 7 under `dist`: one bool per image."""
+    return dist(x, mean3) < dist(x, mean7)
+
+
+@app.function
 def baseline_accuracy(dist, valid3, valid7, mean3, mean7) -> dict:
-    """Accuracy of "closer to the mean 3 than to the mean 7" under `dist`: on 3s, on 7s, and the mean."""
-    threes = (dist(valid3, mean3) < dist(valid3, mean7)).float().mean().item()
-    sevens = (dist(valid7, mean7) < dist(valid7, mean3)).float().mean().item()
+    """Accuracy of is_3 under `dist`: on the valid 3s, on the valid 7s (right where is_3 is False), and the mean."""
+    threes = is_3(valid3, mean3, mean7, dist).float().mean().item()
+    sevens = (1 - is_3(valid7, mean3, mean7, dist).float()).mean().item()
     return {"threes": threes, "sevens": sevens, "mean": (threes + sevens) / 2}
+
+
+@app.function
+def wrong_mix(scatter, per_digit: int = 12):
+    """The baseline's mistakes to show: up to `per_digit` 3s and as many 7s, the most clearly wrong first
+    (largest gap between the two distances), interleaved 3, 7, 3, 7."""
+    wrong = scatter[~scatter["right"]].assign(gap=lambda d: (d["to mean 3"] - d["to mean 7"]).abs())
+    picks = [wrong[wrong["digit"] == d].sort_values("gap", ascending=False).head(per_digit) for d in ("3", "7")]
+    rows = [r for pair in zip(*(p.itertuples() for p in picks)) for r in pair]
+    longer = max(picks, key=len)
+    rows += list(longer.itertuples())[min(len(p) for p in picks):]
+    return rows
 
 
 @app.function
@@ -71,8 +91,15 @@ def _(data):
     stacked_sevens = data.train_sevens.float() / 255
     mean3 = stacked_threes.mean(0)  # average over axis 0, the images: one (28, 28) image
     mean7 = stacked_sevens.mean(0)
-    mean3.shape, mean7.shape
-    return mean3, mean7
+    plots.code(
+        f"""
+        stacked_threes = train_threes.float() / 255      # {tuple(stacked_threes.shape)}
+        stacked_sevens = train_sevens.float() / 255      # {tuple(stacked_sevens.shape)}
+        mean3 = stacked_threes.mean(0)    # the mean over axis 0, the images: shape {tuple(mean3.shape)}
+        mean7 = stacked_sevens.mean(0)    # shape {tuple(mean7.shape)}
+        """
+    )
+    return mean3, mean7, stacked_threes
 
 
 @app.cell(hide_code=True)
@@ -110,10 +137,16 @@ def _():
     \qquad\qquad
     \text{L2}(x, m) = \sqrt{\frac{1}{784}\sum_{i=1}^{784} (x_i - m_i)^2}$$
 
-    L1 is the **mean absolute difference**; L2 is the **root mean squared error** (RMSE). Taking the absolute
-    value or the square matters: without it, pixels where $x$ is darker would cancel pixels where it is
-    lighter. Squaring makes small differences smaller and big ones bigger, so L2 punishes a few large
-    mismatches more.
+    L1 is the **mean absolute difference** (the *L1 norm* of the difference, divided by the number of pixels);
+    L2 is the **root mean squared error** (RMSE): square each difference, take the mean, then the square
+    root. Taking the absolute value or the square matters: without it, pixels where $x$ is darker would
+    cancel pixels where it is lighter.
+
+    Pixel values lie between 0 and 1, so a difference $d$ lies between −1 and 1, and there $d^2 \le \lvert d
+    \rvert$: squaring makes **every** pixel difference smaller (left chart). What squaring changes is how the
+    differences weigh **against each other**. A pixel off by 0.8 costs 8 times as much as one off by 0.1 under
+    L1, but 64 times as much under L2 (right chart): under L2 a few badly wrong pixels outweigh many slightly
+    wrong ones.
     """)
     return
 
@@ -127,7 +160,33 @@ def _():
             pd.DataFrame({"difference": _d, "penalty": _d**2, "distance": "L2: d²"}),
         ]
     )
-    plots.line_chart(_df, "difference", "penalty", color="distance", title="penalty per pixel", height=160)
+    _curves = plots.line_chart(
+        _df, "difference", "penalty", color="distance", title="penalty per pixel: d² ≤ |d| on [−1, 1]", height=180
+    )
+    _rel = pd.DataFrame(
+        [
+            {"difference": f"{d:g}", "distance": name, "relative cost": round(cost(d) / cost(0.1), 2)}
+            for d in (0.1, 0.2, 0.4, 0.8)
+            for name, cost in (("L1: |d|", abs), ("L2: d²", lambda v: v * v))
+        ]
+    )
+    _bars = (
+        alt.Chart(_rel)
+        .mark_bar()
+        .encode(
+            x=alt.X("difference:N", title="pixel difference d"),
+            xOffset="distance:N",
+            y=alt.Y("relative cost:Q", title="times the cost of d = 0.1"),
+            color=alt.Color("distance:N"),
+            tooltip=["difference:N", "distance:N", "relative cost:Q"],
+        )
+    )
+    _labels = _bars.mark_text(dy=-6, fontSize=10).encode(text="relative cost:Q", color=alt.value("black"))
+    mo.hstack(
+        [_curves, (_bars + _labels).properties(width=300, height=180, title="relative weight: cost of d ÷ cost of 0.1")],
+        justify="start",
+        gap=2,
+    )
     return
 
 
@@ -159,14 +218,25 @@ def _(data, digit_set):
 
 
 @app.cell
-def _(digit_index, mean3, mean7, pool):
+def _(digit_index, digit_set, mean3, mean7, pool):
     a = pool[digit_index.value].float() / 255
     l1 = {"to mean 3": (a - mean3).abs().mean().item(), "to mean 7": (a - mean7).abs().mean().item()}
     l2 = {
         "to mean 3": ((a - mean3) ** 2).mean().sqrt().item(),
         "to mean 7": ((a - mean7) ** 2).mean().sqrt().item(),
     }
-    pd.DataFrame({"L1 (mean abs)": l1, "L2 (RMSE)": l2}).round(4)
+    mo.vstack(
+        [
+            pd.DataFrame({"L1 (mean abs)": l1, "L2 (RMSE)": l2}).style.format("{:.4f}"),
+            plots.code(
+                f"""
+                a = valid_{"threes" if digit_set.value == "valid 3s" else "sevens"}[{digit_index.value}].float() / 255
+                (a - mean3).abs().mean(), ((a - mean3) ** 2).mean().sqrt()     # L1, L2 to the ideal 3
+                (a - mean7).abs().mean(), ((a - mean7) ** 2).mean().sqrt()     # L1, L2 to the ideal 7
+                """
+            ),
+        ]
+    )
     return a, l1, l2
 
 
@@ -191,17 +261,53 @@ def _(a, digit_set, l1, l2, mean3, mean7):
 @app.cell(hide_code=True)
 def _():
     mo.md(r"""
-    PyTorch has both distances built in as loss functions, `F.l1_loss` and `F.mse_loss` (square the latter's
-    root to get RMSE). They give the same numbers:
+    PyTorch has both distances built in as loss functions: `F.l1_loss` is the mean absolute difference, and
+    `F.mse_loss` is the mean squared error, whose **square root** is the RMSE. They give the same numbers:
     """)
     return
 
 
 @app.cell
 def _(a, mean3):
-    mo.md(
-        f"`F.l1_loss(a, mean3)` = {F.l1_loss(a, mean3).item():.4f} &nbsp; "
-        f"`F.mse_loss(a, mean3).sqrt()` = {F.mse_loss(a, mean3).sqrt().item():.4f}"
+    plots.code(
+        f"""
+        F.l1_loss(a, mean3), F.mse_loss(a, mean3).sqrt()
+        # ({F.l1_loss(a, mean3).item():.4f}, {F.mse_loss(a, mean3).sqrt().item():.4f})
+        """
+    )
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    The book works through one digit, `a_3 = stacked_threes[1]`, the second training 3. The same digit here,
+    with the book's printed numbers beside ours:
+    """)
+    return
+
+
+@app.cell(hide_code=True)
+def _(data, mean3, mean7, stacked_threes):
+    _a3 = stacked_threes[1]
+    _ours = {
+        "L1 to mean 3": (_a3 - mean3).abs().mean().item(),
+        "L2 to mean 3": ((_a3 - mean3) ** 2).mean().sqrt().item(),
+        "L1 to mean 7": (_a3 - mean7).abs().mean().item(),
+        "L2 to mean 7": ((_a3 - mean7) ** 2).mean().sqrt().item(),
+    }
+    mo.vstack(
+        [
+            pd.DataFrame({"this data": _ours, "the book": BOOK_A3}).T.style.format("{:.4f}"),
+            mo.md(
+                "Both distances say `a_3` is closer to the ideal 3. "
+                + (
+                    "This session uses other data than the book's MNIST_SAMPLE, so the numbers differ."
+                    if data.offline
+                    else "On MNIST_SAMPLE ours match the book's to the last digit."
+                )
+            ),
+        ]
     )
     return
 
@@ -276,6 +382,11 @@ def _(data, distance, mean3, mean7):
     )
     scatter["called"] = np.where(scatter["to mean 3"] < scatter["to mean 7"], "3", "7")
     scatter["right"] = scatter["called"] == scatter["digit"]
+    plots.code(
+        f"""
+        valid_3_dist = mnist_distance(valid_threes.float() / 255, mean3)   # shape {tuple(distance(valid3, mean3).shape)}
+        """
+    )
     return scatter, valid3, valid7
 
 
@@ -314,6 +425,68 @@ def _(digit_index, digit_set, scatter):
     return
 
 
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ## A classifier: `is_3`
+
+    The whole baseline is one comparison. `is_3(x)` is `True` where a digit is closer to the ideal 3 than to
+    the ideal 7. Thanks to broadcasting it takes one image or a whole stack and gives one answer per image.
+    In the book it reads `mean3` and `mean7` as globals (`is_3(x)`); here they, and the distance, are passed
+    in, so that the same function serves L1 and L2:
+    """)
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    plots.code(is_3)
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    Its accuracy on the valid 3s is the share of `True`: `.float()` turns `True` into 1.0 and `False` into
+    0.0, and the mean of those is the share. On the valid 7s, `is_3` is right where it says `False`, so we take
+    **`1 - is_3(...).float()`**, which turns each 0.0 (a correct "not a 3") into 1.0 and each 1.0 into 0.0.
+    Six valid 7s it gets right and two it gets wrong, step by step:
+    """)
+    return
+
+
+@app.cell(hide_code=True)
+def _(distance, mean3, mean7, scatter, valid7):
+    _wrong7 = scatter[(scatter["digit"] == "7") & ~scatter["right"]]["index"].tolist()[:2]
+    _picks = [i for i in range(8) if i not in _wrong7][: 8 - len(_wrong7)] + _wrong7
+    _x = valid7[_picks]
+    _says = is_3(_x, mean3, mean7, distance)
+    mo.vstack(
+        [
+            plots.digit_images(_x, ncols=8, scale=2, labels=[f"7 #{i}" for i in _picks]),
+            mo.Html(
+                pd.DataFrame(
+                    {
+                        "is_3(x)": [str(bool(v)) for v in _says],
+                        "is_3(x).float()": [f"{v:.1f}" for v in _says.float().tolist()],
+                        "1 - is_3(x).float()": [f"{v:.1f}" for v in (1 - _says.float()).tolist()],
+                    },
+                    index=[f"7 #{i}" for i in _picks],
+                ).T.to_html(border=0)
+            ),
+            plots.code(
+                """
+                accuracy_3s = is_3(valid3, mean3, mean7, mnist_distance).float().mean()
+                accuracy_7s = (1 - is_3(valid7, mean3, mean7, mnist_distance).float()).mean()
+                accuracy_3s, accuracy_7s, (accuracy_3s + accuracy_7s) / 2
+                # the table below; the book prints (tensor(0.9168), tensor(0.9854), tensor(0.9511))
+                """
+            ),
+        ]
+    )
+    return
+
+
 @app.cell
 def _(distance, mean3, mean7, valid3, valid7):
     accuracy_l1 = baseline_accuracy(distance, valid3, valid7, mean3, mean7)
@@ -345,20 +518,20 @@ def _(accuracy_l1, accuracy_l2, data):
 
 @app.cell(hide_code=True)
 def _(scatter, valid3, valid7):
-    _wrong = scatter[~scatter["right"]].head(24)
-    _imgs = [(valid3 if d == "3" else valid7)[i] for d, i in zip(_wrong["digit"], _wrong["index"])]
+    _rows = wrong_mix(scatter)
+    _wrong = scatter[~scatter["right"]]
+    _n3, _n7 = int((_wrong["digit"] == "3").sum()), int((_wrong["digit"] == "7").sum())
+    _imgs = [(valid3 if r.digit == "3" else valid7)[r.index] for r in _rows]
+    _shown3 = sum(r.digit == "3" for r in _rows)
     mo.vstack(
         [
             mo.md(
-                f"### What it gets wrong ({int((~scatter['right']).sum())} digits)\n\nEach caption is the "
-                "true digit and its index. Slanted, thick or unusual strokes fall far from the average shape."
+                f"### What it gets wrong: {_n3 + _n7} digits ({_n3} 3s, {_n7} 7s)\n\n"
+                f"Shown: {len(_rows)} of them, {_shown3} 3s and {len(_rows) - _shown3} 7s, the most clearly "
+                "wrong first (the biggest gap between the two distances). Each caption is the true digit and "
+                "its index. Slanted, thick or unusual strokes fall far from the average shape."
             ),
-            plots.digit_images(
-                _imgs,
-                ncols=12,
-                scale=2,
-                labels=[f"{d} #{i}" for d, i in zip(_wrong["digit"], _wrong["index"])],
-            )
+            plots.digit_images(_imgs, ncols=12, scale=2, labels=[f"{r.digit} #{r.index}" for r in _rows])
             if _imgs
             else mo.md("None!"),
         ]
@@ -380,10 +553,20 @@ def _():
         ("What is the ideal 3?",
          ["the pixel-by-pixel average of all training 3s", "the clearest 3 in the data set", "a 3 drawn by hand"],
          "the pixel-by-pixel average of all training 3s", "It is `stacked_threes.mean(0)`."),
-        ("Which distance punishes one large mismatch more than many small ones?",
+        ("Which distance gives a few large mismatches more weight, compared with many small ones?",
          ["L1 (mean absolute difference)", "L2 (root mean squared error)", "both equally"],
-         "L2 (root mean squared error)", "Squaring makes big differences much bigger.",
-         "Look at the penalty chart: which curve grows faster for big differences?"),
+         "L2 (root mean squared error)", "Under L2 a pixel off by 0.8 costs 64 times one off by 0.1; under L1, 8 times.",
+         "Look at the relative-weight chart."),
+        ("What is the RMSE of a digit against an ideal?",
+         ["the square root of the mean of the squared differences", "the square of the mean absolute difference",
+          "the mean of the square roots of the differences"],
+         "the square root of the mean of the squared differences", "Root of the mean of the squared errors.",
+         "Read the name backwards: error, squared, mean, root."),
+        ("On the valid 7s, why is the accuracy `(1 - is_3(valid7).float()).mean()`?",
+         ["is_3 is right on a 7 where it says False, and 1 - 0.0 = 1.0", "to undo the broadcasting",
+          "because 7s are stored inverted"],
+         "is_3 is right on a 7 where it says False, and 1 - 0.0 = 1.0",
+         "1 - flips each answer, so the mean counts the 7s called 'not a 3'.", "When is is_3 right on a 7?"),
         ("mnist_distance(valid_threes, mean3), shapes (1010, 28, 28) and (28, 28), has which shape?",
          ["()", "(1010,)", "(28, 28)", "(1010, 28, 28)"], "(1010,)", "One distance per image.",
          "The mean runs over the last two axes only."),
