@@ -4,12 +4,14 @@ __generated_with = "0.25.2"
 app = marimo.App(width="medium", app_title="07 · Adding a nonlinearity")
 
 with app.setup:
+    import digitcore.lesson_imports  # noqa: F401, I001  first: imports torch & co. once for all tabs (see its docstring)
     import time
 
     import altair as alt
     import marimo as mo
     import pandas as pd
     import torch
+    import torch.nn.functional as F
     from torch import nn
 
     from digitcore import chapter, plots
@@ -52,7 +54,7 @@ def _():
 @app.cell(hide_code=True)
 def _():
     mo.md(r"""
-    ## 1. Two linear layers are one linear layer
+    ## 1 · Two linear layers are one linear layer
 
     A linear layer computes $W x + b$. Feed its output into a second one:
 
@@ -114,16 +116,16 @@ def _(data, hidden):
 @app.cell(hide_code=True)
 def _():
     mo.md(r"""
-    ## 2. ReLU: the simplest bend
+    ## 2 · ReLU, the activation function
 
-    The fix is to put a *nonlinear* function between the layers, so the two matrices can no longer be
-    multiplied together. The one used everywhere is the **rectified linear unit**: keep positive numbers,
-    replace negative ones by zero,
+    The fix is to put a *nonlinear* function between the layers, applied to every number on its own, so that
+    the two matrices can no longer be multiplied into one. A function in that place is called an
+    **activation function** (or simply a *nonlinearity*). The one used everywhere is the
+    **rectified linear unit**, ReLU: keep positive numbers, replace negative ones by zero,
 
     $$\operatorname{relu}(x) = \max(0, x).$$
 
-    In PyTorch: `x.relu()`, `torch.relu(x)`, `F.relu(x)` or the layer `nn.ReLU()`. One bend at zero is
-    all it has, yet it is enough: the next sections show what a few of them can do.
+    One bend at zero is all it has, yet it is enough: the next sections show what a few of them can do.
     """)
     return
 
@@ -138,7 +140,9 @@ def _():
         .properties(width=300, height=200, title="relu(x) = max(0, x)")
     )
     _demo = torch.tensor([-2.5, -1.0, 0.0, 0.5, 3.0])
-    mo.hstack([_chart, mo.md(f"```\nx        = {_demo.tolist()}\nx.relu() = {_demo.relu().tolist()}\n```")],
+    mo.hstack([_chart, plots.code(f"x = torch.tensor({_demo.tolist()})\n"
+                                  f"F.relu(x)      # {F.relu(_demo).tolist()}\n"
+                                  f"nn.ReLU()(x)   # {nn.ReLU()(_demo).tolist()}")],
               justify="start", align="center", gap=2)
     return
 
@@ -146,7 +150,118 @@ def _():
 @app.cell(hide_code=True)
 def _():
     mo.md(r"""
-    ## 3. The race: linear model vs `simple_net`
+    ### `F.relu` or `nn.ReLU`? A function and a module
+
+    PyTorch offers ReLU twice, and they compute the same numbers (above):
+
+    - `F.relu(x)` (with `import torch.nn.functional as F`; also `torch.relu(x)` and `x.relu()`) is a plain
+      **function**: call it on a tensor, get a tensor;
+    - `nn.ReLU()` is a **module**: an object you create once, whose `forward` calls `F.relu`. Being a module,
+      it can be a *layer* of a model.
+
+    That matters for **`nn.Sequential`**, which builds a model from a list of modules and runs them one after
+    another, each on the previous one's output. The chapter's `simple_net` is three of them:
+    `nn.Linear(784, 30)`, `nn.ReLU()`, `nn.Linear(30, 1)`. Neither ReLU has anything to learn: only the two
+    linear layers hold parameters. Here is this course's `simple_net_model`, and the same forward pass
+    written out by hand with `F.relu`:
+    """)
+    return
+
+
+@app.cell
+def _(data):
+    _net = simple_net_model(seed=0)
+    _xb = data.valid_xy()[0][:4]
+    with torch.no_grad():
+        _by_layers = _net(_xb)
+        _by_hand = _net[2](F.relu(_net[0](_xb)))
+    mo.vstack([
+        plots.code(simple_net_model),
+        plots.code("\n".join([
+            "net = simple_net_model(seed=0)",
+            "net",
+            "# " + repr(_net).replace("\n", "\n# "),
+            "[(name, tuple(p.shape)) for name, p in net.named_parameters()]   # nn.ReLU has none",
+            f"# {[(n, tuple(p.shape)) for n, p in _net.named_parameters()]}",
+            "net(xb).squeeze(1)                      # 4 validation digits through the Sequential",
+            f"# {[round(v, 4) for v in _by_layers.squeeze(1).tolist()]}",
+            "net[2](F.relu(net[0](xb))).squeeze(1)   # the same, layer by layer, with the function",
+            f"# {[round(v, 4) for v in _by_hand.squeeze(1).tolist()]}",
+        ])),
+    ])
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ## 3 · Forward and backward: the chain rule
+
+    A network is functions applied one after another: `simple_net(x)` is
+    $\text{layer}_2(\operatorname{relu}(\text{layer}_1(x)))$, and the loss is one more function on top. Computing
+    it from the input up, layer by layer, keeping every intermediate result (the *activations*), is the
+    **forward pass**.
+
+    Getting the gradients is the **backward pass**. The **chain rule** says that the derivative of functions
+    applied one after another is the product of their own derivatives, each taken where the forward pass went
+    through: $\frac{d}{dx} f(g(x)) = f'(g(x)) \cdot g'(x)$. So PyTorch walks the chain backwards from the loss,
+    multiplying by one local derivative per step: that is what `loss.backward()` does, and why the forward pass
+    has to keep its activations until then.
+
+    Follow it on a single number going through one unit of `simple_net`, $a = w x + b$, $r = \operatorname{relu}(a)$,
+    $y = v r$, loss $= (y - 1)^2$, with $w = 1.5$, $b = -0.5$, $v = 2$. Move $x$:
+    """)
+    return
+
+
+@app.function
+def chain_rule_steps(x: float, w: float = 1.5, b: float = -0.5, v: float = 2.0, target: float = 1.0):
+    """One unit's forward pass and its backward pass by hand: (table of steps, d loss/d w by hand, by autograd)."""
+    a = w * x + b
+    r = max(a, 0.0)
+    y = v * r
+    loss = (y - target) ** 2
+    d_y = 2 * (y - target)  # d loss / d y
+    d_r = d_y * v  # times d y / d r
+    d_a = d_r * (1.0 if a > 0 else 0.0)  # times relu'(a): 1 or 0
+    d_w = d_a * x  # times d a / d w
+    rows = [("a = w·x + b", a, "d a/d w = x", x), ("r = relu(a)", r, "d r/d a = 1 if a > 0 else 0", float(a > 0)),
+            ("y = v·r", y, "d y/d r = v", v), ("loss = (y − 1)²", loss, "d loss/d y = 2(y − 1)", d_y)]
+    table = pd.DataFrame(rows, columns=["forward: step", "value", "backward: local derivative", "its value"])
+    wt = torch.tensor(w, requires_grad=True)
+    out = ((v * torch.relu(wt * x + b)) - target) ** 2
+    out.backward()
+    return table, d_w, wt.grad.item() + 0.0  # + 0.0: no "-0.000" on the page
+
+
+@app.cell
+def _():
+    chain_x = mo.ui.slider(-2.0, 2.0, step=0.1, value=1.0, label="input x", show_value=True)
+    chain_x
+    return (chain_x,)
+
+
+@app.cell
+def _(chain_x):
+    _table, _by_hand, _autograd = chain_rule_steps(chain_x.value)
+    _local = _table["its value"].tolist()
+    mo.vstack([
+        mo.Html(_table.to_html(index=False, border=0, float_format=lambda v: f"{v:.3f}")),
+        mo.md(f"Chain rule, read from the bottom up: d loss/d w = {_local[3]:.3f} × {_local[2]:.3f} × "
+              f"{_local[1]:.0f} × {_local[0]:.3f} = **{_by_hand:.3f}**; `loss.backward()` gives "
+              f"`w.grad` = **{_autograd:.3f}**."
+              + ("  \nHere $a \\le 0$: the ReLU passes no gradient back, so $w$ would not change on this input. "
+                 "A unit for which that holds on *every* input is **dead**: it never learns again."
+                 if chain_x.value * 1.5 - 0.5 <= 0 else "")),
+        plots.code(chain_rule_steps, title="the code: chain_rule_steps"),
+    ])
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ## 4 · The race: linear model vs `simple_net`
 
     `simple_net` is the chapter's neural network: 784 → 30, ReLU, 30 → 1. We train it against the
     plain linear model on the same digits, with the same learning rate and batches. A third runner,
@@ -299,7 +414,7 @@ def _(race):
 @app.cell(hide_code=True)
 def _():
     mo.md(r"""
-    ## 4. Any curve from a few bends
+    ## 5 · Any curve from a few bends
 
     Why is one ReLU between two linear layers enough in principle? Look at one input number $x$. A
     hidden unit computes $a_i\,\operatorname{relu}(x - t_i)$: flat until $t_i$, then a straight ramp.
