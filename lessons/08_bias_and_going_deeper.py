@@ -4,6 +4,7 @@ __generated_with = "0.25.2"
 app = marimo.App(width="medium", app_title="08 · Bias, parameters and going deeper")
 
 with app.setup:
+    import digitcore.lesson_imports  # noqa: F401, I001  first: imports torch & co. once for all tabs (see its docstring)
     import os
     import time
 
@@ -76,7 +77,7 @@ def train_cached(key: tuple, make_model, data, n_epoch: int, lr: float) -> dict:
 @app.cell(hide_code=True)
 def _():
     mo.md(r"""
-    ## 1. Zero in, zero out
+    ## 1 · Zero in, zero out
 
     The linear model computes $y = w \cdot x + b$. Drop the bias $b$ and look at a blank page,
     $x = 0$: then $y = w \cdot 0 = 0$ *whatever the weights are*, and $\sigma(0) = 0.5$: the model is
@@ -186,7 +187,7 @@ def _(bias_models):
 @app.cell(hide_code=True)
 def _():
     mo.md(r"""
-    ## 2. Activations and parameters
+    ## 2 · Activations and parameters
 
     A network holds two kinds of numbers, and the book insists on telling them apart:
 
@@ -320,7 +321,7 @@ def _():
 @app.cell(hide_code=True)
 def _():
     mo.md(r"""
-    ## 3. Going deeper: resnet18 on digits
+    ## 3 · Going deeper: resnet18 on digits
 
     `simple_net` has one hidden layer. The book's next step is a *deep* model: resnet18, 18 layers of
     convolutions (small filters slid over the image) with shortcuts around every pair of them. digitcore
