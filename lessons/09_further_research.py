@@ -4,6 +4,7 @@ __generated_with = "0.25.2"
 app = marimo.App(width="medium", app_title="09 · Further research: all ten digits, your own Learner")
 
 with app.setup:
+    import digitcore.lesson_imports  # noqa: F401, I001  first: imports torch & co. once for all tabs (see its docstring)
     import time
 
     import altair as alt
