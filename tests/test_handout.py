@@ -7,6 +7,7 @@ packages: see linked_venv.py), and is then used the way the README tells student
 import ast
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -99,13 +100,26 @@ def test_handout_refuses_a_folder_in_use_and_writes_nothing(tmp_path):
     assert not (ROOT / "lessons" / "copy").exists()
 
 
-def _buggy_solutions(tmp_path) -> Path:
-    """The reference solutions with one classic mistake: mnist_loss without the sigmoid."""
-    text = SOLUTIONS.read_text()
-    assert "predictions = predictions.sigmoid()\n" in text
-    buggy = tmp_path / "jane.doe-buggy v1.py"
-    buggy.write_text(text.replace("predictions = predictions.sigmoid()\n", ""))
-    return buggy
+def _function_text(name: str, source: str) -> str:
+    """`def name(...)` through the line before the next top-level statement or decorator."""
+    return re.search(rf"(?ms)^def {name}\(.*?(?=^[^\s#]|\Z)", source).group(0)
+
+
+def _answered_lessons(handout: Path, dest: Path) -> Path:
+    """The student's lessons with the reference answers typed in, and one classic mistake: mnist_loss without
+    the sigmoid. batch_accuracy is in no lesson, so it stays missing."""
+    shutil.copytree(handout / "lessons", dest)
+    answers = SOLUTIONS.read_text().replace("    predictions = predictions.sigmoid()\n", "")
+    typed = set()
+    for lesson in dest.glob("*.py"):
+        text = lesson.read_text()
+        for name in CHECKS:
+            if re.search(rf"(?m)^def {name}\(", text):
+                text = text.replace(_function_text(name, text), _function_text(name, answers).rstrip() + "\n\n\n")
+                typed.add(name)
+        lesson.write_text(text)
+    assert typed == set(CHECKS) - {"batch_accuracy"}, typed
+    return dest
 
 
 def test_handout_sets_up_runs_a_lesson_and_grades(handout, tmp_path):
@@ -115,13 +129,16 @@ def test_handout_sets_up_runs_a_lesson_and_grades(handout, tmp_path):
     def run(*cmd, timeout=300):
         return subprocess.run(cmd, cwd=handout, env=env, capture_output=True, text=True, timeout=timeout)
 
+    def show(out):
+        return f"exit {out.returncode}\n{out.stdout[:2500]}\n...\n{out.stdout[-1500:]}\n{out.stderr[-1500:]}"
+
     make_linked_venv(handout)
     setup = run("./dev.sh", "setup")
     assert setup.returncode == 0, setup.stderr
     test = run("./dev.sh", "test")  # no test suite here: a clear word, not pytest's UsageError
     assert test.returncode == 2 and "student copy" in test.stderr and "pytest checks --submission" in test.stderr
     bare = run(".venv/bin/pytest")  # pytest's default path is the grader, which says what it needs
-    assert bare.returncode == 4 and "pytest checks --submission PATH" in bare.stderr, bare.stdout + bare.stderr
+    assert bare.returncode == 4 and "pytest checks --submission PATH" in bare.stderr, show(bare)
 
     lesson = run(".venv/bin/python", "lessons/05_sgd.py")  # every cell, headless, on the data shipped inside
     assert lesson.returncode == 0, lesson.stderr[-3000:]
@@ -129,7 +146,9 @@ def test_handout_sets_up_runs_a_lesson_and_grades(handout, tmp_path):
     correct = tmp_path / "my answers v1.2.py"
     correct.write_text(SOLUTIONS.read_text())
     good = run(".venv/bin/pytest", "checks", "--submission", str(correct), "-q")
-    assert good.returncode == 0, good.stdout[-3000:]
-    bad = run(".venv/bin/pytest", "checks", "--submission", str(_buggy_solutions(tmp_path)), "-q")
+    assert good.returncode == 0, show(good)
+    # the lessons a student worked in are a submission as they stand
+    lessons = _answered_lessons(handout, tmp_path / "jane.doe lessons-v2")
+    bad = run(".venv/bin/pytest", "checks", "--submission", str(lessons), "-q")
     failed = set(re.findall(r"(?m)^FAILED checks/test_submission.py::test_check\[(\w+)-", bad.stdout))
-    assert bad.returncode == 1 and failed == {"mnist_loss"}, bad.stdout[-3000:]
+    assert bad.returncode == 1 and failed == {"mnist_loss", "batch_accuracy"}, show(bad)
