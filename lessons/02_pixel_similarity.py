@@ -323,7 +323,8 @@ def _():
     `(n, 28, 28)` and `(28, 28)` by itself (that is *broadcasting*, the next lesson), and `.mean()` accepts a
     tuple of axes; the last two axes are `-1` and `-2`.
 
-    The box under the function checks your code each time you change it.
+    The box under the function checks your code each time you change it. Every check, and how to grade a file
+    of your own, is described in `docs/exercises.md` in the course folder.
     """)
     return
 

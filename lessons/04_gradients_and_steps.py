@@ -322,7 +322,8 @@ def _():
     6. `return preds`
 
     Inside the function, write the quadratic and the squared error out yourself (it may only use torch).
-    The box below re-runs the checks whenever you change the function.
+    The box below re-runs the checks whenever you change the function. Every check, and how to grade a file of
+    your own, is described in `docs/exercises.md` in the course folder.
     """)
     return
 
