@@ -11,7 +11,8 @@ The work is done before the server starts, not beside it in a thread: Python's p
 a deadlock (`_DeadlockError`) when two threads import packages that import each other, and marimo's start-up
 and a warm-up thread did exactly that here (narwhals), killing the server.
 
-`marimo edit` runs each kernel in a process of its own, so there is nothing to warm up there.
+`marimo edit` runs each kernel in a process of its own, so there is nothing to warm up there. Plain `marimo run`
+is safe too when a whole class opens a cold server at once: see digitcore/lesson_imports.py.
 """
 
 import runpy
@@ -46,13 +47,10 @@ def warm_up(lesson: Path) -> float:
     try:
         import torch
 
-        torch.set_num_threads(1)  # what every lesson sets; kernel threads started from now on begin with it
-        import altair  # noqa: F401
-        import marimo  # noqa: F401
-        import pandas  # noqa: F401
-
-        from . import chapter, exercises, learner, live, models, plots  # noqa: F401
+        from . import lesson_imports  # noqa: F401  what every lesson's setup cell imports first
         from .data import load_mnist, load_sample
+
+        torch.set_num_threads(1)  # what every lesson sets; kernel threads started from now on begin with it
 
         load_sample()
         if "load_mnist(" in lesson.read_text(errors="replace"):

@@ -1,0 +1,82 @@
+"""A class opening a cold `marimo run` at once must never get a half-imported torch (digitcore/lesson_imports.py).
+
+The browser test (tests/browser/test_class_cold_start.py) opens 8 pages at once; these tests pin the mechanism down
+in seconds, without a browser: the same threads as marimo's run mode, in one process.
+"""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+LESSONS = sorted((Path(__file__).resolve().parents[1] / "lessons").glob("[0-9][0-9]_*.py"))
+
+# What `marimo run` does when several tabs arrive at once: the server's thread calls register_formatters() for each
+# new session while kernel threads run their lessons' setup cells (importing torch, pandas, altair).
+RACE = r"""
+import sys, threading, time
+from marimo._output.formatters.formatters import THIRD_PARTY_FACTORIES, register_formatters
+
+register_formatters()  # the first session: import hooks installed before any kernel thread exists
+errors = []
+
+def kernel_thread():
+    try:
+        if sys.argv[1] == "lesson_imports":
+            import digitcore.lesson_imports  # what every lesson's setup cell does first
+        import altair, pandas, torch  # the rest of a setup cell
+        torch.nn.Parameter, torch.nn.functional.relu
+    except BaseException as e:
+        errors.append(repr(e)[:300])
+
+threads = [threading.Thread(target=kernel_thread) for _ in range(4)]
+for t in threads:
+    t.start()
+    time.sleep(0.05)
+while any(t.is_alive() for t in threads):
+    try:
+        register_formatters()  # another tab's session starting, on the server's thread
+    except BaseException as e:
+        errors.append("server thread: " + repr(e)[:300])
+        break
+    time.sleep(0.01)
+for t in threads:
+    t.join()
+if sys.argv[1] == "lesson_imports":
+    assert all(getattr(f.register, "digitcore_guarded", False) for f in THIRD_PARTY_FACTORIES.values())
+print(errors)
+sys.exit(1 if errors else 0)
+"""
+
+
+def race(first_import: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", RACE, first_import], capture_output=True, text=True, timeout=300)
+
+
+def test_every_lesson_imports_lesson_imports_first():
+    assert LESSONS, "no lessons found"
+    for lesson in LESSONS:
+        tree = ast.parse(lesson.read_text())
+        setup = [node for node in tree.body if isinstance(node, ast.With)
+                 and ast.unparse(node.items[0].context_expr) == "app.setup"]
+        assert setup, f"{lesson.name} has no `with app.setup:` cell"
+        first = setup[0].body[0]
+        assert ast.unparse(first) == "import digitcore.lesson_imports", (
+            f"{lesson.name}: the setup cell must begin with `import digitcore.lesson_imports` (before torch, pandas "
+            f"or altair), or a class opening a cold `marimo run` at once can break it; it begins with "
+            f"`{ast.unparse(first)}`")
+
+
+def test_the_race_is_real_without_lesson_imports():
+    """The control: the harness reproduces the failure students met, so the next test means something."""
+    result = race("plain")
+    assert result.returncode == 1, f"the race did not show up:\n{result.stdout}\n{result.stderr[-2000:]}"
+    assert "partially initialized" in result.stdout or "cannot initialize type" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("attempt", range(2))
+def test_lesson_imports_closes_the_race(attempt):
+    result = race("lesson_imports")
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr[-3000:]}"
