@@ -242,7 +242,7 @@ def download(dest: Path | None = None) -> Path:
             dest.mkdir(parents=True, exist_ok=True)
             work = Path(tempfile.mkdtemp(prefix=".download-", dir=dest))
         except OSError as e:
-            raise DataError(f"cannot download MNIST into {dest}: {e.strerror or e}, the folder is not writable; "
+            raise DataError(f"cannot download MNIST into {dest}: {e.strerror or e} (it cannot be created or written to); "
                             f"make it writable, or download elsewhere with `digitcore data download --dest DIR` and "
                             f"set DIGITCORE_DATA=DIR (or set DIGITCORE_CACHE to a writable folder)") from e
         try:

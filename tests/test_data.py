@@ -504,8 +504,8 @@ def test_download_into_a_read_only_folder_names_the_folder_and_the_fix(tmp_path,
     monkeypatch.setattr(data.tempfile, "mkdtemp", refuse)
     with pytest.raises(DataError) as e:
         data.download(ro / "cache")
-    assert str(e.value) == (f"cannot download MNIST into {ro / 'cache'}: Permission denied, the folder is not "
-                            f"writable; make it writable, or download elsewhere with `digitcore data download --dest "
+    assert str(e.value) == (f"cannot download MNIST into {ro / 'cache'}: Permission denied (it cannot be "
+                            f"created or written to); make it writable, or download elsewhere with `digitcore data download --dest "
                             f"DIR` and set DIGITCORE_DATA=DIR (or set DIGITCORE_CACHE to a writable folder)")
     assert "network" not in str(e.value) and list(ro.iterdir()) == []
 
