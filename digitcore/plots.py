@@ -116,6 +116,26 @@ def digit_images(imgs, ncols=10, scale=3, *, labels=None, vmin=None, vmax=None) 
     return mo.Html(f"<div style='{style}'>{''.join(cells)}</div>")
 
 
+def weight_images(ws, ncols=10, scale=2, *, labels=None) -> mo.Html:
+    """Signed 28x28 weight pictures (inline PNGs): blue for positive weights, red for negative, white for 0,
+    each picture scaled to its own largest |weight|. `ws`: (N, 784) or (N, 28, 28). `labels`: optional captions."""
+    a = _array(ws).astype(np.float64).reshape(-1, 28, 28)
+    cells = []
+    for i, w in enumerate(a):
+        t = np.clip(w / (np.abs(w).max() or 1.0), -1.0, 1.0)[..., None]
+        blue, red, white = np.array([33, 102, 172]), np.array([178, 24, 43]), np.array([255, 255, 255])
+        rgb = np.where(t >= 0, white + t * (blue - white), white - t * (red - white)).round().astype(np.uint8)
+        im = Image.fromarray(rgb, "RGB").resize((28 * scale, 28 * scale), Image.NEAREST)
+        buf = io.BytesIO()
+        im.save(buf, format="PNG")
+        caption = "" if labels is None else f"<div style='font-size:11px;text-align:center'>{labels[i]}</div>"
+        cells.append(f"<div><img src='data:image/png;base64,{base64.b64encode(buf.getvalue()).decode('ascii')}' "
+                     f"style='image-rendering:pixelated;border:1px solid #ddd;display:block' width='{28 * scale}' "
+                     f"height='{28 * scale}'/>{caption}</div>")
+    style = f"display:grid;grid-template-columns:repeat({max(1, min(ncols, len(cells)))},{28 * scale + 2}px);gap:4px"
+    return mo.Html(f"<div style='{style}'>{''.join(cells)}</div>")
+
+
 def pixel_table(img, rows=slice(4, 16), cols=slice(4, 22), *, vmin=None, vmax=None):
     """A part of an image as a pandas table of its numbers, each cell shaded like the pixel it is.
 

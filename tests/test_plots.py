@@ -158,3 +158,23 @@ def test_code_shows_a_function_by_its_real_source():
 
     html = plots.code(add_one, "y = add_one(1)").text
     assert "add_one" in html and "return" in html and "y" in html
+
+
+def test_weight_images_draw_sign_as_colour_one_picture_per_row():
+    import base64
+    import io
+    import re
+
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    w = torch.zeros(3, 784)
+    w[0, 0], w[1, 0] = 2.0, -0.5  # unit 0: top-left pixel strongly positive; unit 1: negative; unit 2: all zero
+    html = plots.weight_images(w, labels=["a", "b", "c"]).text
+    pngs = re.findall(r"base64,([A-Za-z0-9+/=]+)'", html)
+    assert len(pngs) == 3 and all(c in html for c in "abc")
+    pixels = [np.array(Image.open(io.BytesIO(base64.b64decode(p)))) for p in pngs]
+    blue, red, white = pixels[0][0, 0], pixels[1][0, 0], pixels[2][0, 0]
+    assert blue[2] > blue[0] and red[0] > red[2] and tuple(white) == (255, 255, 255)
+    assert tuple(pixels[0][-1, -1]) == (255, 255, 255)  # a zero weight is white
