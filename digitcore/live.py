@@ -63,6 +63,7 @@ def exercise_feedback(result) -> mo.Html:
 BUDGET_S = 15.0  # seconds per run: it stops between epochs when one more would not fit, or cuts an epoch short
 VALID_BS = 1024  # validation batch size: fixed, so it costs the same whatever the training batch size
 STREAM_AFTER_S = 0.5  # a run still going after this long shows its curves as they grow, at most this often
+BASELINE = 0.9511  # lesson 02's pixel similarity on the validation set: a run below it is no success
 MODELS = {"linear": models.linear_model, "simple_net": models.simple_net_model}
 
 
@@ -110,6 +111,7 @@ class Run:
     seconds: float = 0.0
     updates: int = 0  # parameter updates (batches) done
     cached: bool = False
+    together: int = 0  # when it came from a sweep: how many learning rates trained with it in one batched run
 
 
 def run_key(data, model: str, lr: float, bs: int, epochs: int, seed: int, impl, loss: str = "mnist_loss") -> tuple:
@@ -360,6 +362,9 @@ def verdict(run: Run) -> tuple[str, str]:
     best_acc = max(r["batch_accuracy"] for r in run.rows)
     epochs = f"{len(run.rows)} epoch{'s' if len(run.rows) != 1 else ''}"
     took = f"trained earlier in {run.seconds:.2f} s, shown from the cache" if run.cached else f"{run.seconds:.2f} s"
+    if run.together:
+        took = (f"all {run.together} learning rates trained together in {run.seconds:.2f} s"
+                + (", earlier: shown from the cache" if run.cached else ""))
     head = (f"**{epochs}, {run.updates:,} updates ({took}):** validation accuracy "
             f"{last['batch_accuracy']:.4f}, loss {last['valid_loss']:.4f}.")
     notes = []
@@ -386,6 +391,9 @@ def verdict(run: Run) -> tuple[str, str]:
     if last["valid_loss"] >= run.start.get("valid_loss", math.inf):
         notes.append("The model ends **no better than where it started** (untrained validation loss "
                      f"{run.start['valid_loss']:.4f}).")
+    if last["batch_accuracy"] < BASELINE and not any(n.startswith("**") for n in notes):
+        notes.append(f"Accuracy {last['batch_accuracy']:.4f} is below the {BASELINE} of lesson 02's pixel "
+                     "similarity, which learns nothing at all.")
     kind = "warn" if any(n.startswith("**") for n in notes) else "info" if notes else "success"
     return kind, "\n\n".join([head] + notes)
 
@@ -397,3 +405,256 @@ def run_view(run: Run, metric: str = "batch_accuracy") -> mo.Html:
     if run.rows:
         parts.append(plots.training_curves(run.rows, metric=metric))
     return mo.vstack(parts)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The lab: every slider learning rate trained at once (digitcore.sweep), then viewed one lr at a time
+
+_SWEEPS: dict[tuple, object] = {}
+LAB_LRS = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000]
+INIT_STD = {"nn.Linear": 1 / (28 * math.sqrt(3)), "N(0,1)": 1.0}  # std of the starting weights
+
+
+def _eta(done: int, total: int, elapsed: float, budget_s: float | None) -> str:
+    """What is left, honestly: the rate so far, capped by the time budget (a run stops there)."""
+    if done == 0 or elapsed < 0.3:
+        return ""
+    left = elapsed / done * (total - done)
+    if budget_s is not None and elapsed + left > budget_s:
+        return f"about {max(budget_s - elapsed, 0):.0f} s left: it will stop at the {budget_s:g} s budget"
+    return f"about {left:.0f} s left"
+
+
+def lab_sweep(data, bs: int, epochs: int, *, loss: str = "mnist_loss", shuffle: bool = True, init: str = "nn.Linear",
+              n_train: int | None = None, seed: int = 0, lrs=None, budget_s: float | None = BUDGET_S):
+    """Every lab learning rate trained in one batched run (digitcore.sweep), inside a marimo cell: a progress bar
+    with an honest ETA while it runs, cached by its settings. Returns the sweep.Sweep (`.cached` set on a hit)."""
+    from . import sweep as sweep_mod
+
+    lrs = list(lrs or LAB_LRS)
+    key = (getattr(data, "source", id(data)), int(bs), int(epochs), loss, bool(shuffle), init, n_train, int(seed),
+           tuple(lrs))
+    if key in _SWEEPS:
+        res = _SWEEPS[key]
+        res.cached = True
+        return res
+    n = len(_tensors(data)[0]) if n_train is None else min(int(n_train), len(_tensors(data)[0]))
+    n_iter = math.ceil(n / int(bs))
+    total = int(epochs) * n_iter
+    title = f"training {len(lrs)} learning rates at once: batch size {bs}, {epochs} epochs"
+    with mo.status.progress_bar(total=total, title=title, show_eta=False, remove_on_exit=True) as bar:
+        state = {"shown": 0, "t": time.perf_counter(), "t0": time.perf_counter()}
+
+        def on_batch(epoch, i, n_it):
+            done, now = epoch * n_it + i, time.perf_counter()
+            if now - state["t"] > 0.1 or i == n_it:
+                eta = _eta(done, total, now - state["t0"], budget_s)
+                bar.update(increment=done - state["shown"], subtitle=f"epoch {epoch + 1}/{epochs}  {eta}")
+                state["shown"], state["t"] = done, now
+
+        res = sweep_mod.sweep(_tensors(data), lrs, int(bs), int(epochs), seed=seed, loss=loss, shuffle=shuffle,
+                              init=init, n_train=n_train, budget_s=budget_s, on_batch=on_batch)
+    mo.output.clear()
+    res.cached = False
+    if len(_SWEEPS) > 40:  # each holds its snapshots (a few MB)
+        _SWEEPS.clear()
+    _SWEEPS[key] = res
+    return res
+
+
+def member_run(sw, lr: float) -> Run:
+    """One learning rate of a sweep as a Run, so `verdict` can judge it like any other run."""
+    m = sw.member(lr)
+    s = sw.settings
+    settings = {"model": "linear", "lr": float(lr), "bs": s["bs"], "epochs": s["epochs"], "seed": s["seed"],
+                "impl": "reference", "loss": s["loss"]}
+    return Run(settings=settings, rows=list(m.rows), start=dict(m.start), diverged_at=m.diverged_at,
+               message=m.message, stopped=sw.stopped, saturated=m.saturated if s["loss"] == "mnist_loss" else 0.0,
+               weight_max=m.weight_max, seconds=sw.seconds, updates=sw.updates, cached=getattr(sw, "cached", False),
+               together=len(sw.members))
+
+
+def _activations(x: torch.Tensor, snaps: torch.Tensor) -> torch.Tensor:
+    """(S, n) activations of n images under S snapshots (S, 785) of one model."""
+    return snaps[:, :784] @ x.T + snaps[:, 784:]
+
+
+def _accuracy_at(x, y, snaps, loss: str) -> list[float]:
+    acts = _activations(x, snaps)
+    guess = acts > (0.5 if loss == "squared" else 0.0)
+    return (guess == (y[:, 0] == 1)).float().mean(1).tolist()
+
+
+def _train_set(data, sw) -> tuple[torch.Tensor, torch.Tensor]:
+    from .sweep import train_subset
+
+    train_x, train_y = _tensors(data)[:2]
+    idx = train_subset(len(train_x), sw.settings["n_train"], sw.settings["seed"])
+    return (train_x, train_y) if idx is None else (train_x[idx], train_y[idx])
+
+
+def epoch_accuracies(data, sw, lr: float) -> dict:
+    """Train and valid accuracy of one member at the start and after each epoch (from the snapshots)."""
+    m = sw.member(lr)
+    ends = [0] + sw.epoch_ends[: len(m.rows)]
+    snaps = sw.weights(lr)[[sw.steps.index(e) for e in ends]]
+    train_x, train_y = _train_set(data, sw)
+    valid_x, valid_y = _tensors(data)[2:]
+    loss = sw.settings["loss"]
+    return {"epoch": list(range(len(ends))), "train": _accuracy_at(train_x, train_y, snaps, loss),
+            "valid": _accuracy_at(valid_x, valid_y, snaps, loss)}
+
+
+def lab_curves(data, sw, lr: float):
+    """Loss and accuracy of one member, train and valid, from the untrained start (epoch 0) to the end, on FIXED
+    axes (so lr 0.001 and lr 1 look as different as they are), each chart with its own legend."""
+    import altair as alt
+    import pandas as pd
+
+    m, s = sw.member(lr), sw.settings
+    if not m.rows:
+        return plots.training_curves([])
+    acc = epoch_accuracies(data, sw, lr)
+    loss_rows = [{"epoch": 0, "set": "valid", "loss": m.start["valid_loss"]}]
+    for r in m.rows:
+        loss_rows += [{"epoch": r["epoch"], "set": "train", "loss": r["train_loss"]},
+                      {"epoch": r["epoch"], "set": "valid", "loss": r["valid_loss"]}]
+    acc_rows = [{"epoch": e, "set": name, "accuracy": a} for name in ("train", "valid")
+                for e, a in zip(acc["epoch"], acc[name])]
+    top = 0.55 if s["loss"] == "mnist_loss" else 1.0
+    x = alt.X("epoch:Q", scale=alt.Scale(domain=[0, s["epochs"]]),
+              axis=alt.Axis(tickMinStep=1, format="d", values=list(range(s["epochs"] + 1))
+                            if s["epochs"] <= 10 else alt.Undefined), title="epoch (0 = untrained)")
+    color = alt.Color("set:N", scale=alt.Scale(domain=["train", "valid"], range=["#e76f51", "#264653"]),
+                      legend=alt.Legend(orient="top-right", title=None))
+    loss = (alt.Chart(pd.DataFrame(loss_rows)).mark_line(point=True, clip=True)
+            .encode(x=x, y=alt.Y("loss:Q", scale=alt.Scale(domain=[0, top]), axis=alt.Axis(format=".2f"),
+                                 title=f"{s['loss']} (fixed axis 0 to {top:g})"),
+                    color=color, tooltip=["epoch:Q", "set:N", alt.Tooltip("loss:Q", format=".4f")])
+            .properties(width=210, height=190, title="loss"))
+    accuracy = (alt.Chart(pd.DataFrame(acc_rows)).mark_line(point=True, clip=True)
+                .encode(x=x, y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0.4, 1.0]), axis=alt.Axis(format=".2f"),
+                                     title="accuracy (fixed axis 0.4 to 1)"),
+                        color=color, tooltip=["epoch:Q", "set:N", alt.Tooltip("accuracy:Q", format=".4f")])
+                .properties(width=210, height=190, title="accuracy"))
+    return alt.hconcat(loss, accuracy).resolve_legend(color="independent")
+
+
+def lr_chart(sw, lr: float):
+    """Final validation loss and accuracy against the learning rate (log axis), for every member: the U-shape,
+    and where runs stall or diverge. Diverged runs are marked at the top; the chosen lr is a rule."""
+    import altair as alt
+    import pandas as pd
+
+    loss = sw.settings["loss"]
+    top = 0.55 if loss == "mnist_loss" else 1.0
+    rows = []
+    for m in sw.members:
+        rows.append({"lr": m.lr, "what": "loss", "value": top if m.diverged_at else min(m.loss, top),
+                     "state": f"diverged at epoch {m.diverged_at}" if m.diverged_at else "trained"})
+        rows.append({"lr": m.lr, "what": "accuracy", "value": 0.4 if m.diverged_at else m.accuracy,
+                     "state": f"diverged at epoch {m.diverged_at}" if m.diverged_at else "trained"})
+    df = pd.DataFrame(rows)
+    x = alt.X("lr:Q", scale=alt.Scale(type="log"), axis=alt.Axis(format="~g", values=[1e-3, 1e-1, 10, 1e3, 1e5]),
+              title="learning rate (log scale)")
+    shape = alt.Shape("state:N", scale=alt.Scale(domain=["trained"] + sorted({r["state"] for r in rows} - {"trained"}),
+                                                 range=["circle"] + ["cross"] * 30), legend=None)
+    rule = alt.Chart(pd.DataFrame({"lr": [float(lr)]})).mark_rule(color="#999", strokeDash=[4, 3]).encode(x="lr:Q")
+    charts = []
+    for what, domain, title in (("loss", [0, top], f"final valid {loss}"), ("accuracy", [0.4, 1.0], "final accuracy")):
+        line = (alt.Chart(df[(df.what == what) & (df.state == "trained")]).mark_line(color="#264653")
+                .encode(x=x, y=alt.Y("value:Q", scale=alt.Scale(domain=domain), axis=alt.Axis(format=".2f"), title=title)))
+        points = (alt.Chart(df[df.what == what]).mark_point(filled=True, size=60, color="#264653")
+                  .encode(x=x, y="value:Q", shape=shape,
+                          tooltip=[alt.Tooltip("lr:Q", format="~g"), alt.Tooltip("value:Q", format=".4f"), "state:N"]))
+        charts.append((line + points + rule).properties(width=190, height=62, title=f"{title} against lr"))
+    return alt.vconcat(*charts, spacing=6)
+
+
+def update_curve(data, sw, lr: float):
+    """Validation accuracy after each update (each snapshot) of one member, epochs marked. Unshuffled, as the
+    book's loader is, each epoch is all 3s then all 7s, and the accuracy saw-tooths inside the epoch."""
+    import altair as alt
+    import pandas as pd
+
+    valid_x, valid_y = _tensors(data)[2:]
+    pick = torch.arange(0, len(valid_x), 4)  # every 4th valid image: a quarter of the work, the same shape of curve
+    acc = _accuracy_at(valid_x[pick], valid_y[pick], sw.weights(lr), sw.settings["loss"])
+    df = pd.DataFrame({"update": sw.steps, "accuracy": acc})
+    ends = pd.DataFrame({"update": sw.epoch_ends})
+    line = (alt.Chart(df).mark_line(color="#2a9d8f", interpolate="linear")
+            .encode(x=alt.X("update:Q", title="parameter updates (grey lines: end of an epoch)"),
+                    y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0.4, 1.0]), axis=alt.Axis(format=".2f"),
+                            title="valid accuracy (1 in 4 images)"),
+                    tooltip=["update:Q", alt.Tooltip("accuracy:Q", format=".4f")]))
+    rules = alt.Chart(ends).mark_rule(color="#ccc").encode(x="update:Q")
+    order = "shuffled" if sw.settings["shuffle"] else "not shuffled: all 3s, then all 7s"
+    return (rules + line).properties(width=640, height=130, title=f"accuracy update by update ({order})")
+
+
+def lab_verdict(run: Run) -> mo.Html:
+    kind, text = verdict(run)
+    return mo.callout(mo.md(text), kind=kind)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Seeing the weights: the 784 weights as a 28x28 picture, and which pixels voted 3 or 7 on a mistake
+
+def signed_png(a, scale: int = 5, vmax: float | None = None) -> str:
+    """A 28x28 signed map as an <img>: red for positive (votes for a 3), blue for negative (a 7), white for 0."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    a = np.asarray(a.detach().cpu() if hasattr(a, "detach") else a, dtype=np.float64).reshape(28, 28)
+    a = np.nan_to_num(a)
+    vmax = vmax or float(np.abs(a).max()) or 1.0
+    t = np.clip(a / vmax, -1, 1)[..., None]
+    red, blue, white = np.array([200, 40, 40]), np.array([40, 70, 200]), np.array([255, 255, 255])
+    rgb = np.where(t > 0, white + t * (red - white), white + (-t) * (blue - white)).astype(np.uint8)
+    im = Image.fromarray(rgb).resize((28 * scale, 28 * scale), Image.NEAREST)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (f"<img src='data:image/png;base64,{data}' width='{28 * scale}' height='{28 * scale}' "
+            "style='image-rendering:pixelated;border:1px solid #ddd'/>")
+
+
+def confident_mistakes(data, weights: torch.Tensor, k: int = 4, loss: str = "mnist_loss") -> list[dict]:
+    """The k validation digits the model (785 weights and bias) gets wrong with the largest |activation|."""
+    valid_x, valid_y = _tensors(data)[2:]
+    acts = valid_x @ weights[:784] + weights[784]
+    threshold = 0.5 if loss == "squared" else 0.0
+    wrong = (acts > threshold) != (valid_y[:, 0] == 1)
+    idx = torch.nonzero(wrong).flatten()
+    idx = idx[(acts[idx] - threshold).abs().argsort(descending=True)][:k]
+    return [{"index": int(i), "label": "3" if valid_y[i, 0] == 1 else "7", "activation": float(acts[i]),
+             "image": valid_x[i], "votes": valid_x[i] * weights[:784]} for i in idx]
+
+
+def weights_view(data, sw, lr: float, at: int, k: int = 4) -> mo.Html:
+    """Snapshot `at` of one member: its 784 weights as a 28x28 picture and, for its most confident mistakes,
+    each pixel's vote (weight times pixel: red pushed towards "3", blue towards "7")."""
+    w = sw.weights(lr)[at]
+    step = sw.steps[at]
+    epoch = sum(1 for e in sw.epoch_ends if e < step) + (1 if step else 0)
+    valid_x, valid_y = _tensors(data)[2:]
+    acc = _accuracy_at(valid_x, valid_y, w[None], sw.settings["loss"])[0]
+    head = mo.md(f"**after {step:,} of {sw.updates:,} updates** (epoch {epoch}): validation accuracy **{acc:.4f}**; "
+                 f"weights from {float(w[:784].min()):.3g} to {float(w[:784].max()):.3g}, bias {float(w[784]):.3g}")
+    picture = mo.Html(f"<div style='text-align:center'>{signed_png(w[:784], 6)}<br/>"
+                      "<small>the 784 weights: red pushes towards 3, blue towards 7</small></div>")
+    mistakes = confident_mistakes(data, w, k, sw.settings["loss"])
+    if mistakes:
+        vmax = max(float(m["votes"].abs().max()) for m in mistakes) or 1.0
+        cells = "".join(
+            f"<div style='text-align:center'>{plots.digit_images(m['image'].view(28, 28), scale=3).text}"
+            f"{signed_png(m['votes'], 3, vmax)}<br/><small>a {m['label']}, activation {m['activation']:+.2f}"
+            "</small></div>" for m in mistakes)
+        votes = mo.Html("<div><b>its most confident mistakes</b>, and which pixels voted 3 (red) or 7 (blue): "
+                        f"weight times pixel<div style='display:flex;gap:10px;margin-top:4px'>{cells}</div></div>")
+    else:
+        votes = mo.md("*no validation digit is wrong at this point*")
+    return mo.vstack([head, mo.hstack([picture, votes], justify="start", gap=2, align="start")])

@@ -108,6 +108,7 @@ class Sweep:
     steps: list[int] = field(default_factory=list)  # the update count at each snapshot (0 = untrained)
     epoch_ends: list[int] = field(default_factory=list)  # the update count at the end of each epoch
     snapshots: torch.Tensor | None = None  # (len(steps), 785, k): 784 weights and the bias of every member
+    cached: bool = False  # set by digitcore.live.lab_sweep when it comes from its cache
 
     @property
     def lrs(self) -> list[float]:
