@@ -14,6 +14,7 @@ digitcore: the fastai book's chapter 4 (an MNIST 3s-vs-7s classifier trained fro
   digitcore reproduce          re-run every result of the chapter; the book's number beside ours
   digitcore bench              time our training against the book's hand-written loop (and fastai, if installed)
   digitcore lesson [NN]        open a lesson in the browser (default 05_sgd); --edit to write code in it
+  digitcore class [NN] --students N   serve a lesson to a class on one link (marimo workers behind HAProxy)
   digitcore sweep              train the linear model for many learning rates at once: accuracy and loss per lr
   digitcore handout DIR        write the course for students: no solutions, hidden checks or test corpus
 
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"digitcore {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{data,reproduce,bench,lesson,handout,sweep}")
+    sub = parser.add_subparsers(dest="command", metavar="{data,reproduce,bench,lesson,class,handout,sweep}")
 
     data = sub.add_parser("data", help="see or fetch the data", description="See which data is in use, or download it.")
     data_sub = data.add_subparsers(dest="action", metavar="{info,download}")
@@ -90,6 +91,26 @@ def build_parser() -> argparse.ArgumentParser:
               digitcore lesson 05 --port 2719 --headless"""))
     lesson.add_argument("name", nargs="?", default=None, help="lesson number or name (default: 05_sgd)")
     lesson.add_argument("--edit", action="store_true", help="open with `marimo edit` to write code in it")
+
+    klass = sub.add_parser(
+        "class", help="serve a lesson to a class on one link (marimo workers behind HAProxy)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=textwrap.dedent("""\
+            Serve a lesson to a whole class on one address: several `marimo run` workers (each warmed up like
+            `digitcore lesson`) behind HAProxy, which keeps each student on one worker with a cookie. Needs HAProxy
+            (apt-get install haproxy). Ctrl-C stops everything. Sizing: docs/class.md. Options after the lesson's
+            name that this command does not know go to every marimo worker.
+              digitcore class 05 --students 30               http://<this machine>:8080/ for 30 students
+              digitcore class 05 --students 8 --host 127.0.0.1 --port 2720"""))
+    klass.add_argument("name", nargs="?", default=None, help="lesson number or name (default: 05_sgd)")
+    klass.add_argument("--students", type=int, default=30, metavar="N",
+                       help="how many students will open it (sets the number of workers; default 30)")
+    klass.add_argument("--workers", type=int, default=None, metavar="K", help="marimo workers (default: from "
+                       "--students, 4 students per worker, at most one worker per core)")
+    klass.add_argument("--host", default="0.0.0.0", help="address students connect to (default 0.0.0.0: all)")
+    klass.add_argument("--port", type=int, default=8080, help="port students connect to (default 8080)")
+    klass.add_argument("--run-dir", metavar="DIR", default=None,
+                       help="where HAProxy's config and stats socket and the workers' logs go (default: a temp folder)")
 
     handout = sub.add_parser(
         "handout", help="write the course for students, without the answers",
@@ -152,7 +173,7 @@ def _print_bench(res: dict) -> None:
 def main(argv=None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command != "lesson":
+    if extra and args.command not in ("lesson", "class"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "lesson":  # before importing .data (which imports torch): a wrong name is refused at once
         from .lesson_server import serve
@@ -161,6 +182,12 @@ def main(argv=None) -> int:
             serve(args.name, edit=args.edit, marimo_args=extra)
         except KeyboardInterrupt:
             return 130
+        return 0
+    if args.command == "class":
+        from .class_server import serve_class
+
+        serve_class(args.name, args.students, workers=args.workers, host=args.host, port=args.port,
+                    run_dir=args.run_dir, marimo_args=extra)
         return 0
     if args.command == "handout":  # needs neither torch nor the data
         from .handout import HandoutError, summary, write_handout
