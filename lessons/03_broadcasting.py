@@ -1,18 +1,20 @@
 import marimo
 
 __generated_with = "0.25.2"
-app = marimo.App(width="medium", app_title="03 · Broadcasting")
+app = marimo.App(width="medium", app_title="03 · Broadcasting and matrix multiplication")
 
 with app.setup:
     import digitcore.lesson_imports  # noqa: F401, I001  first: imports torch & co. once for all tabs (see its docstring)
     import re
+    import time
 
     import altair as alt
     import marimo as mo
     import pandas as pd
     import torch
 
-    from digitcore import plots
+    from digitcore import chapter, plots
+    from digitcore.data import load_sample
 
     RULE_COLORS = {
         "kept as is": "#8ecae6",
@@ -144,23 +146,70 @@ def number_grid(values, stretched, title: str) -> alt.Chart:
     return (boxes + text).properties(width=34 * v.shape[1], height=30 * v.shape[0], title=title)
 
 
+@app.function
+def pair_up(a, b):
+    """EXERCISE (the book's questionnaire, Q26): pair the items of a and b in order, as a list of tuples:
+    pair_up([1, 2, 3, 4], "abcd") == [(1, "a"), (2, "b"), (3, "c"), (4, "d")]."""
+    raise NotImplementedError("one line, with zip")
+
+
+@app.function
+def build_training_set(stacked_threes, stacked_sevens):
+    """The chapter's steps from two stacks of images (n, 28, 28), floats in 0..1, to a training set.
+
+    Returns the tensors of every step, so each shape can be shown: images, train_x, labels, train_y, dset.
+    """
+    images = torch.cat([stacked_threes, stacked_sevens])  # (n3 + n7, 28, 28): the 3s, then the 7s
+    train_x = images.view(-1, 28 * 28)  # one row of 784 pixels per image
+    labels = torch.tensor([1] * len(stacked_threes) + [0] * len(stacked_sevens))  # 1 for a 3, 0 for a 7
+    train_y = labels.unsqueeze(1)  # (n,) -> (n, 1): a column, the shape the model's output will have
+    dset = list(zip(train_x, train_y))  # a Dataset: dset[i] is one (x, y) pair, len(dset) the count
+    return {"images": images, "train_x": train_x, "labels": labels, "train_y": train_y, "dset": dset}
+
+
+@app.function
+def linear_by_loop(xb, weights, bias) -> list:
+    """linear1 with Python loops: for each image, the sum of pixel times weight, plus the bias (slow on purpose)."""
+    w = weights.view(-1).tolist()
+    return [sum(p * q for p, q in zip(row.tolist(), w)) + bias.item() for row in xb]
+
+
+@app.function
+def matmul_cells(a, b, i: int, j: int) -> pd.DataFrame:
+    """Every number of a, b and a @ b as rows for a picture; row i of a, column j of b and cell (i, j) of the
+    result are marked 'used'."""
+    out = a @ b
+    rows = []
+    for name, m in (("a", a), ("b", b), ("a @ b", out)):
+        for r in range(m.shape[0]):
+            for c in range(m.shape[1]):
+                used = (name == "a" and r == i) or (name == "b" and c == j) or (name == "a @ b" and (r, c) == (i, j))
+                rows.append({"matrix": name, "row": r, "col": c, "value": f"{m[r, c].item():g}", "used": used})
+    return pd.DataFrame(rows)
+
+
 @app.cell(hide_code=True)
 def _():
     mo.md(r"""
-    # 03 · Broadcasting
+    # 03 · Broadcasting and matrix multiplication
 
     In the last lesson, `mnist_distance(valid_threes, mean3)` subtracted one `(28, 28)` image from a stack of
     shape `(n, 28, 28)` and got `n` distances, without a loop. PyTorch treated the single image as if it were
     copied `n` times. That is **broadcasting**: arithmetic between tensors of different shapes. It is what
     makes tensor code short and fast, and, used carelessly, it gives wrong answers without any error.
+
+    Then we turn the digits into a training set, watching the shape at every step, and meet the other
+    operation that combines tensors, the one deep learning spends most of its time in: **matrix
+    multiplication**, `@`.
     """)
     return
 
 
-@app.cell(hide_code=True)
+@app.cell
 def _():
-    plots.data_notice(None, what="Only small made-up tensors: broadcasting is about shapes, not pixels.")
-    return
+    data = load_sample()
+    plots.data_notice(data)
+    return (data,)
 
 
 @app.cell(hide_code=True)
@@ -210,8 +259,12 @@ def _(shape_a, shape_b):
     except ValueError as e:
         a_shape, b_shape, parse_error = None, None, str(e)
     result_shape, torch_error = broadcast(a_shape, b_shape) if not parse_error else (None, "")
-    mo.md(
-        f"a: `{a_shape}`, b: `{b_shape}` → `{'error' if result_shape is None else result_shape}`"
+    plots.code(
+        f"""
+        a, b = torch.zeros({a_shape}), torch.zeros({b_shape})
+        (a + b).shape       # or, without making the tensors: torch.broadcast_shapes(a.shape, b.shape)
+        # {"RuntimeError (below)" if result_shape is None else f"torch.Size({list(result_shape)})"}
+        """
     ) if not parse_error else None
     return a_shape, b_shape, parse_error, result_shape, torch_error
 
@@ -345,9 +398,14 @@ def _():
 @app.cell
 def _(batch):
     bug = silent_bug(batch.value)
-    mo.md(
-        f"preds `{tuple(bug['preds'].shape)}` − targets `{tuple(bug['targets'].shape)}` "
-        f"→ `{tuple(bug['table'].shape)}`"
+    mo.vstack(
+        [
+            mo.md(
+                f"preds `{tuple(bug['preds'].shape)}` − targets `{tuple(bug['targets'].shape)}` "
+                f"→ `{tuple(bug['table'].shape)}`"
+            ),
+            plots.code(silent_bug, title="the code: silent_bug"),
+        ]
     )
     return (bug,)
 
@@ -420,6 +478,263 @@ def _():
 @app.cell(hide_code=True)
 def _():
     mo.md(r"""
+    ## From folders to a training set: the shape at every step
+
+    A model learns from pairs: an input `x` (an image) and its target `y` (is it a 3?). The chapter builds them
+    from the two stacks of images of lesson 01 in four steps:
+
+    1. `torch.cat` joins the stacks along axis 0: all the 3s, then all the 7s, in one tensor of images;
+    2. `.view(-1, 28*28)` turns each 28 × 28 image into one row of 784 pixels (lesson 01);
+    3. the labels: 1 for each 3, 0 for each 7 (`[1] * n` repeats a list), and **`.unsqueeze(1)`** adds an axis
+       of size 1 at position 1, turning `(n,)` into a column `(n, 1)`;
+    4. `zip` pairs each row of `train_x` with its label.
+
+    Step 3 is where the silent bug above is avoided: the model's predictions will come out as a column `(n, 1)`
+    (you will see why below), so the targets are made a column too. Left as `(n,)`, every loss would compare
+    every prediction with every target.
+    """)
+    return
+
+
+@app.cell
+def _(data):
+    built = build_training_set(data.train_threes.float() / 255, data.train_sevens.float() / 255)
+    plots.code(build_training_set)
+    return (built,)
+
+
+@app.cell(hide_code=True)
+def _(built, data):
+    _n3, _n7 = len(data.train_threes), len(data.train_sevens)
+    _x0, _y0 = built["dset"][0]
+    mo.md(
+        f"""
+    | step | code | shape |
+    |---|---|---|
+    | the stacks | `stacked_threes`, `stacked_sevens` | `({_n3}, 28, 28)`, `({_n7}, 28, 28)` |
+    | 1 | `torch.cat([stacked_threes, stacked_sevens])` | `{tuple(built["images"].shape)}` |
+    | 2 | `.view(-1, 28*28)` → `train_x` | `{tuple(built["train_x"].shape)}` |
+    | 3 | `torch.tensor([1]*{_n3} + [0]*{_n7})` | `{tuple(built["labels"].shape)}` |
+    | 3 | `.unsqueeze(1)` → `train_y` | `{tuple(built["train_y"].shape)}` |
+    | 4 | `dset = list(zip(train_x, train_y))` | `len(dset)` = {len(built["dset"]):,} |
+    | | `x, y = dset[0]` | `x.shape` = `{tuple(_x0.shape)}`, `y` = `{_y0!r}` |
+
+    The book prints `(torch.Size([12396, 784]), torch.Size([12396, 1]))` for `train_x.shape, train_y.shape`
+    and `(torch.Size([784]), tensor([1]))` for `x.shape, y`.
+    """
+    )
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ### `zip`, and why a list of pairs is a Dataset
+
+    `zip(a, b)` walks two sequences side by side and gives their items in pairs: `list(zip([1, 2, 3, 4],
+    "abcd"))` is `[(1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')]`. Zipping `train_x` with `train_y` gives one
+    `(image, label)` tuple per digit. That list is already a **Dataset** in PyTorch's sense: something with a
+    length, `len(dset)`, that returns one `(x, y)` pair when indexed, `dset[i]`. Nothing more is needed to
+    feed it to a `DataLoader` (lesson 05). Pick a pair:
+    """)
+    return
+
+
+@app.cell
+def _(built):
+    pair_index = mo.ui.slider(0, len(built["dset"]) - 1, value=0, label="i", show_value=True, debounce=True)
+    pair_index
+    return (pair_index,)
+
+
+@app.cell(hide_code=True)
+def _(built, pair_index):
+    _x, _y = built["dset"][pair_index.value]
+    mo.hstack(
+        [
+            plots.code(
+                f"""
+                x, y = dset[{pair_index.value}]
+                x.shape, y           # ({tuple(_x.shape)}, {_y!r}): {"a 3" if _y.item() == 1 else "a 7"}
+                x.view(28, 28)       # the row of 784 pixels as an image again:
+                """
+            ),
+            plots.digit_images(_x.view(28, 28), scale=3),
+        ],
+        justify="start",
+        align="center",
+        gap=2,
+    )
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ### Exercise: `pair_up(a, b)`
+
+    Return the items of `a` and `b` paired in order, as a list of tuples: `pair_up([1, 2, 3, 4], "abcd")`
+    is `[(1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')]`. Write it in the function cell `pair_up` near the top (open
+    the lesson with `marimo edit`).
+    """)
+    return
+
+
+@app.cell
+def _():
+    plots.self_check(
+        "pair_up",
+        pair_up,
+        [(([1, 2, 3, 4], "abcd"), [(1, "a"), (2, "b"), (3, "c"), (4, "d")]), (([], ""), []), (([7], [8]), [(7, 8)])],
+        hint="zip gives the pairs one at a time; list(...) collects them.",
+    )
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ## Matrix multiplication: `@`
+
+    A linear model gives each of the 784 pixels a weight, multiplies, adds up, and adds a bias: one number
+    per image. For a whole batch at once that is a **matrix multiplication**. For `a` of shape `(m, k)` and `b`
+    of shape `(k, n)`, `a @ b` has shape `(m, n)`, and its entry `(i, j)` is **row `i` of `a` times column `j`
+    of `b`**: multiply them element by element and add up. The inner sizes, `k`, must be equal. Pick an
+    entry of the result:
+    """)
+    return
+
+
+@app.cell
+def _():
+    mm_a = torch.tensor([[1, 2, 0, -1], [3, 1, 2, 0], [0, -2, 1, 4]])
+    mm_b = torch.tensor([[2, 1], [0, 3], [1, -1], [2, 0]])
+    mm_i = mo.ui.slider(0, 2, value=0, label="row i of a", show_value=True)
+    mm_j = mo.ui.slider(0, 1, value=0, label="column j of b", show_value=True)
+    mo.hstack([mm_i, mm_j], justify="start")
+    return mm_a, mm_b, mm_i, mm_j
+
+
+@app.cell(hide_code=True)
+def _(mm_a, mm_b, mm_i, mm_j):
+    _i, _j = mm_i.value, mm_j.value
+    _cells = matmul_cells(mm_a, mm_b, _i, _j)
+
+    def _grid(name):
+        _part = _cells[_cells["matrix"] == name]
+        _base = alt.Chart(_part).encode(x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None))
+        _ncol, _nrow = _part["col"].max() + 1, _part["row"].max() + 1
+        return (
+            _base.mark_rect(stroke="white", strokeWidth=2).encode(
+                color=alt.Color("used:N", scale=alt.Scale(domain=[False, True], range=["#d8e2ec", "#f4a261"]),
+                                legend=None)
+            )
+            + _base.mark_text(fontSize=14).encode(text="value:N")
+        ).properties(width=36 * _ncol, height=32 * _nrow, title=f"{name} {tuple(int(v) for v in (_nrow, _ncol))}")
+
+    _row, _col = mm_a[_i].tolist(), mm_b[:, _j].tolist()
+    _terms = " + ".join(f"{p}×{q}" for p, q in zip(_row, _col))
+    mo.vstack(
+        [
+            mo.hstack([_grid("a"), mo.md("## @"), _grid("b"), mo.md("## ="), _grid("a @ b")],
+                      justify="start", align="center"),
+            mo.md(f"`(a @ b)[{_i}, {_j}]` = {_terms} = **{(mm_a @ mm_b)[_i, _j].item()}**"),
+            plots.code(
+                f"""
+                (a @ b)[{_i}, {_j}]                   # {(mm_a @ mm_b)[_i, _j].item()}
+                (a[{_i}] * b[:, {_j}]).sum()          # the same: row times column, added up
+                """
+            ),
+        ]
+    )
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ### The linear model is one `@`
+
+    With `train_x` of shape `(n, 784)` and `weights` of shape `(784, 1)`, `train_x @ weights` has shape
+    `(n, 1)`: one column, one prediction per image. That is where the `(n, 1)` of the silent bug comes from.
+    Adding `bias` (shape `(1,)`) broadcasts it to every row. For the first image alone, the same number comes
+    from multiplying its pixels by the weights (`weights.T` has shape `(1, 784)`, which broadcasts against
+    the `(784,)` row) and adding up. Random weights, as training starts:
+    """)
+    return
+
+
+@app.cell
+def _(built):
+    g = torch.Generator().manual_seed(0)
+    weights = chapter.init_params((28 * 28, 1), generator=g)
+    bias = chapter.init_params(1, generator=g)
+    train_x = built["train_x"]
+    by_hand = (train_x[0] * weights.T).sum() + bias
+    preds = chapter.linear1(train_x, weights, bias)
+    plots.code(
+        chapter.init_params,
+        chapter.linear1,
+        f"""
+        weights = init_params((28*28, 1))          # {tuple(weights.shape)}
+        bias = init_params(1)                      # {tuple(bias.shape)}
+        (train_x[0] * weights.T).sum() + bias      # {by_hand.detach()!r}
+        preds = linear1(train_x, weights, bias)    # shape {tuple(preds.shape)}
+        preds[0]                                   # {preds[0].detach()!r}
+        torch.allclose(by_hand, preds[0])          # {torch.allclose(by_hand, preds[0])}
+        """,
+    )
+    return bias, train_x, weights
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    The book's `linear1(xb)` reads `weights` and `bias` as globals; ours takes them as arguments. Its random
+    weights gave `tensor([20.2336])` for the first image; ours are other random numbers, so the number differs,
+    but the two ways always agree.
+
+    Why not just loop? The same predictions with Python loops, timed against one `@` on this machine:
+    """)
+    return
+
+
+@app.cell(hide_code=True)
+def _(bias, train_x, weights):
+    _n = 200
+    _t0 = time.perf_counter()
+    _loop = linear_by_loop(train_x[:_n], weights, bias)
+    _t_loop = (time.perf_counter() - _t0) / _n
+    _reps = 20
+    _t0 = time.perf_counter()
+    with torch.no_grad():
+        for _ in range(_reps):
+            _fast = train_x @ weights + bias
+    _t_mm = (time.perf_counter() - _t0) / (_reps * len(train_x))
+    _same = torch.allclose(torch.tensor(_loop), _fast[:_n].view(-1), atol=1e-3)
+    mo.vstack(
+        [
+            plots.code(linear_by_loop),
+            mo.md(
+                f"""
+    | | time per image | |
+    |---|---|---|
+    | Python loops (`linear_by_loop`, first {_n} images) | {_t_loop * 1e6:,.1f} µs | |
+    | one `train_x @ weights + bias` (all {len(train_x):,} images) | {_t_mm * 1e6:,.3f} µs | **{_t_loop / _t_mm:,.0f}× faster** |
+
+    Same answers ({"equal to 0.001" if _same else "NOT equal: something is wrong"}). `@` runs in compiled code
+    that uses the CPU's vector instructions (or a GPU); the loop runs one Python multiplication at a time.
+    Measured just now, on a machine that may be busy: the ratio varies from run to run.
+    """
+            ),
+        ]
+    )
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
     ## Check yourself
     """)
     return
@@ -439,6 +754,13 @@ def _():
         ("predictions of shape (n, 1) minus targets of shape (n,) give which shape?",
          ["(n,)", "(n, 1)", "(n, n)", "an error"], "(n, n)", "Every prediction meets every target: the silent bug.",
          "(n, 1) against (1, n): both 1s stretch."),
+        ("train_x has shape (12396, 784) and weights (784, 1): what is the shape of train_x @ weights?",
+         ["(12396, 1)", "(784, 784)", "(12396, 784)", "an error"], "(12396, 1)",
+         "(m, k) @ (k, n) is (m, n): one prediction per image, as a column.", "The inner sizes meet; the outer stay."),
+        ("Why `train_y = labels.unsqueeze(1)`?",
+         ["to make the targets a column (n, 1), like the model's predictions", "to make the labels floats",
+          "to shuffle them"], "to make the targets a column (n, 1), like the model's predictions",
+         "Same shapes, so the loss compares each prediction with its own target.", "Think of the silent bug."),
         ("Does broadcasting copy the smaller tensor in memory?",
          ["no: the stretched axis has stride 0", "yes: it is copied n times"], "no: the stretched axis has stride 0",
          "No memory is spent on the copies.", "Look at .stride()."),
