@@ -2,6 +2,7 @@
 # One command to set up and run digitcore on a fresh machine with Python >= 3.10.
 #   ./dev.sh lesson [NN_topic]  set up, then open a lesson as an app (default: 05_sgd, the SGD lesson)
 #   ./dev.sh edit [NN_topic]    set up, then open a lesson as a notebook you can write code in
+#   ./dev.sh class [NN] [opts]  set up, then serve a lesson to a class on one link (HAProxy; --students N)
 #   ./dev.sh test [pytest args] set up, then run the whole test suite (what CI runs)
 #   ./dev.sh setup              only set up: .venv with digitcore and its dependencies
 set -euo pipefail
@@ -40,18 +41,32 @@ browser() {
     fi
 }
 
+proxy() {
+    # `digitcore class` puts its marimo workers behind Debian's HAProxy (the class tests skip without it).
+    if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            echo "digitcore: installing Debian's haproxy for digitcore class" >&2
+            (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null) \
+                || echo "digitcore: could not install haproxy; class tests will be skipped" >&2
+        else
+            echo "digitcore: haproxy missing (apt-get install haproxy); class tests will be skipped" >&2
+        fi
+    fi
+}
+
 cmd=${1:-help}
 shift || true
 case "$cmd" in
     setup) setup ;;
     lesson) setup; exec "$VENV/bin/digitcore" lesson "$@" ;;
     edit) setup; exec "$VENV/bin/digitcore" lesson "${1:-05_sgd}" --edit "${@:2}" ;;
+    class) setup; proxy; exec "$VENV/bin/digitcore" class "$@" ;;
     test)
         if [ ! -d tests ]; then  # the copy written by `digitcore handout` has no test suite
             echo "dev.sh test: this is the student copy of the course, without the project's tests." >&2
             echo "Check your exercises with: .venv/bin/pytest checks --submission lessons   (or a .py file)" >&2
             exit 2
         fi
-        setup; browser; exec "$VENV/bin/python" -m pytest "$@" ;;
-    *) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 1 ;;
+        setup; browser; proxy; exec "$VENV/bin/python" -m pytest "$@" ;;
+    *) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 1 ;;
 esac
