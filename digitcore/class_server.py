@@ -2,8 +2,8 @@
 
 One `marimo run` process holds every student as a thread under one GIL, so it is quick for two students and slow
 for eight (docs/class.md has the figures). This command starts N workers, each `digitcore lesson LESSON` (marimo
-run, warmed up) on its own loopback port, and HAProxy in front of them on the class's address. HAProxy sends a
-new student to the worker with the fewest open connections and sets a cookie, `digitcore_worker`, so every later
+run, warmed up) on its own loopback port, and HAProxy in front of them on the class's address. HAProxy deals new
+students to the workers in turn and sets a cookie, `digitcore_worker`, so every later
 request of that browser (the page, its assets, its websocket, its slider updates) reaches the same worker, where
 its marimo session lives. Students on one worker share its training cache (a setting one of them trained comes
 back at once for the others); students on different workers share nothing but the machine.
@@ -71,7 +71,7 @@ frontend class
     default_backend workers
 
 backend workers
-    balance leastconn          # a new student goes to the worker with the fewest open connections (websockets)
+    balance roundrobin         # new students are dealt to the workers in turn: even when a class arrives at once
     cookie {COOKIE} insert indirect nocache httponly
     option httpchk GET /health
     http-response set-header {WORKER_HEADER} %s
@@ -220,10 +220,12 @@ def _interrupt(signum, frame):
 
 
 def serve_class(name: str | None, students: int, workers: int | None = None, host: str = "0.0.0.0",
-                port: int = 8080, run_dir: str | None = None, marimo_args: list[str] = ()) -> None:
+                port: int = 8080, run_dir: str | None = None, session_ttl: int = SESSION_TTL,
+                marimo_args: list[str] = ()) -> None:
     lesson = find_lesson(name)
     n = workers or plan_workers(students)
-    server = ClassServer(lesson, n, host=host, port=port, run_dir=run_dir, marimo_args=list(marimo_args))
+    server = ClassServer(lesson, n, host=host, port=port, run_dir=run_dir, session_ttl=session_ttl,
+                         marimo_args=list(marimo_args))
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         print(f"digitcore class: starting {n} marimo worker{'s' * (n > 1)} for {students} students of {lesson.stem} "

@@ -111,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     klass.add_argument("--port", type=int, default=8080, help="port students connect to (default 8080)")
     klass.add_argument("--run-dir", metavar="DIR", default=None,
                        help="where HAProxy's config and stats socket and the workers' logs go (default: a temp folder)")
+    klass.add_argument("--session-ttl", type=int, default=30, metavar="S",
+                       help="seconds a closed or reloaded tab's session is kept in case it reconnects (default 30)")
 
     handout = sub.add_parser(
         "handout", help="write the course for students, without the answers",
@@ -187,7 +189,7 @@ def main(argv=None) -> int:
         from .class_server import serve_class
 
         serve_class(args.name, args.students, workers=args.workers, host=args.host, port=args.port,
-                    run_dir=args.run_dir, marimo_args=extra)
+                    run_dir=args.run_dir, session_ttl=args.session_ttl, marimo_args=extra)
         return 0
     if args.command == "handout":  # needs neither torch nor the data
         from .handout import HandoutError, summary, write_handout
