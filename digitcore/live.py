@@ -391,6 +391,10 @@ def verdict(run: Run) -> tuple[str, str]:
     if last["valid_loss"] >= run.start.get("valid_loss", math.inf):
         notes.append("The model ends **no better than where it started** (untrained validation loss "
                      f"{run.start['valid_loss']:.4f}).")
+    if run.start.get("saturated", 0) > 0.2 and run.settings.get("loss") == "mnist_loss":
+        notes.append(f"At the start, {run.start['saturated']:.0%} of the validation activations were already "
+                     "saturated (beyond ±10, where the sigmoid is flat): those images hardly move the weights, which "
+                     "is why training starts slowly from large weights such as init_params' N(0, 1).")
     if last["batch_accuracy"] < BASELINE and not any(n.startswith("**") for n in notes):
         notes.append(f"Accuracy {last['batch_accuracy']:.4f} is below the {BASELINE} of lesson 02's pixel "
                      "similarity, which learns nothing at all.")

@@ -1,5 +1,6 @@
-"""05_sgd.py in Chromium: the training lab's sliders retrain live, divergence is said in words, and the
-exercise cells grade code that a student types in `marimo edit`.
+"""05_sgd.py in Chromium: the training lab's controls retrain live (every learning rate at once, so the lr slider
+only picks one), divergence is said in words, the new views answer their controls (shuffle, starting weights,
+training images, play / one step / back to the start), and the exercise cells grade code typed in `marimo edit`.
 
 The slider tests share one `marimo run` server and one page (module scope) and run in file order.
 """
@@ -51,13 +52,27 @@ def test_lab_shows_curves_at_defaults(sgd):
     assert sgd.slider_steps(LR) and sgd.slider_steps(BS), "the lab has no learning-rate and batch-size sliders"
 
 
-def test_learning_rate_drag_retrains(sgd):
+def lr_chart(page: LessonPage) -> list[str]:
+    """Specs of the final-loss-against-lr chart (live.lr_chart): one point per lr, and a rule at the chosen one."""
+    return [s for s in page.chart_specs() if '"lr"' in s and '"state"' in s]
+
+
+def update_chart(page: LessonPage) -> list[str]:
+    return [s for s in page.chart_specs() if '"update"' in s and "update by update" in s]
+
+
+def test_learning_rate_drag_picks_an_already_trained_run(sgd):
+    """Every slider lr was trained in the lab's one batched run: a drag draws another run's curves and moves the
+    rule on the lr chart, with no training (no progress bar needed)."""
     steps, now = sgd.slider_steps(LR), sgd.slider_index(LR)
     target = now + 1 if now + 1 < len(steps) - 4 else now - 1  # a neighbouring, well-behaved rate
+    charts_before = lr_chart(sgd)
+    assert charts_before, "no chart of final loss and accuracy against the learning rate"
     seen = move_and_watch(sgd, LR, target)
     assert sgd.slider_index(LR) == target
-    assert seen["progress"], "no progress bar while the model retrained"
     assert seen["after"] and seen["after"] != seen["before"], "the curves did not change with the learning rate"
+    assert lr_chart(sgd) != charts_before, "the lr chart did not mark the new learning rate"
+    assert "trained together" in sgd.text(), "the verdict does not say the run came from the batched sweep"
     assert sgd.errors() == {} and sgd.dom_errors() == [], sgd.describe_errors()
 
 
@@ -91,6 +106,76 @@ def test_extreme_learning_rate_is_explained_and_squared_error_diverges(sgd):
     assert text.count("diverged at epoch") > said_before, f"squared error at lr {lr:g} did not diverge:\n{text[-1500:]}"
     assert sgd.errors() == {} and sgd.dom_errors() == [] and sgd.failed_runs() == [], sgd.describe_errors()
     sgd.screenshot(SCREENSHOTS / "05_sgd-diverged.png")
+    runs = sgd.runs()
+    sgd.page.locator("select").filter(has_text="squared error").select_option(label="mnist_loss (with sigmoid)")
+    sgd.wait_idle(after_runs=runs)
+
+
+def test_shuffle_off_draws_the_book_order(sgd):
+    move_and_watch(sgd, LR, sgd.slider_steps(LR).index(1))
+    before = update_chart(sgd)
+    assert before and "not shuffled" not in before[0]
+    runs = sgd.runs()
+    sgd.page.locator('marimo-switch[data-label*="shuffle"] [role="switch"]').first.click()
+    sgd.wait_idle(after_runs=runs, timeout=120)
+    after = update_chart(sgd)
+    assert after and "not shuffled" in after[0], "switching shuffle off did not redraw the update-by-update chart"
+    assert "not shuffled" in sgd.text()
+    assert sgd.errors() == {} and sgd.dom_errors() == [], sgd.describe_errors()
+    runs = sgd.runs()
+    sgd.page.locator('marimo-switch[data-label*="shuffle"] [role="switch"]').first.click()
+    sgd.wait_idle(after_runs=runs, timeout=120)
+
+
+def test_starting_weights_and_training_images(sgd):
+    before = lab_curves(sgd)
+    runs = sgd.runs()
+    sgd.page.locator("select").filter(has_text="init_params").select_option(label="init_params' N(0, 1)")
+    sgd.wait_idle(after_runs=runs, timeout=120)
+    assert lab_curves(sgd) != before and "starting weights N(0,1)" in sgd.text()
+    assert "saturated" in sgd.text().lower()
+    before = lab_curves(sgd)
+    seen = move_and_watch(sgd, "training images", 0)
+    assert seen["after"] != before and "100 training images" in sgd.text()
+    assert sgd.errors() == {} and sgd.dom_errors() == [], sgd.describe_errors()
+    runs = sgd.runs()
+    sgd.page.locator("select").filter(has_text="init_params").select_option(label="nn.Linear's (std 0.02)")
+    sgd.wait_idle(after_runs=runs, timeout=120)
+    move_and_watch(sgd, "training images", len(sgd.slider_steps("training images")) - 1)
+
+
+def watch_heading(page: LessonPage) -> str:
+    """The "after N of M updates" line of the watch-it-learn view."""
+    text = page.text()
+    at = text.find("updates (epoch")
+    assert at > 0, "the watch-it-learn view shows no snapshot"
+    return text[text.rfind("after ", 0, at): at]
+
+
+def click(page: LessonPage, label: str) -> None:
+    runs = page.runs()
+    page.page.locator(f'marimo-button[data-label*="{label}"] button').first.click()
+    page.wait_idle(after_runs=runs, timeout=60)
+
+
+def test_watch_it_learn_steps_plays_and_rewinds(sgd):
+    click(sgd, "back to the start")
+    assert watch_heading(sgd).startswith("after 0 of"), watch_heading(sgd)
+    click(sgd, "one step")
+    assert watch_heading(sgd).startswith("after 1 of"), watch_heading(sgd)
+    play = sgd.page.locator('marimo-refresh select').first
+    play.select_option("0.3s")
+    deadline = time.monotonic() + 30
+    while watch_heading(sgd).startswith("after 1 of") and time.monotonic() < deadline:
+        time.sleep(0.3)
+    play.select_option("off")
+    sgd.wait_idle(timeout=60)
+    moved = watch_heading(sgd)
+    assert not moved.startswith("after 1 of"), "play did not move the snapshot on"
+    time.sleep(1.0)
+    assert watch_heading(sgd) == moved, "pause (off) did not stop it"
+    assert sgd.errors() == {} and sgd.dom_errors() == [], sgd.describe_errors()
+    sgd.screenshot(SCREENSHOTS / "05_sgd-watch.png")
 
 
 # ------------------------------------------------------------------------------------------------------------
