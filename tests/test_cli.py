@@ -20,7 +20,7 @@ def run(*args, **kwargs):
 def test_help_explains_every_subcommand():
     top = run("--help")
     assert top.returncode == 0
-    for word in ("data", "reproduce", "bench", "lesson", "DIGITCORE_DATA"):
+    for word in ("data", "reproduce", "bench", "lesson", "handout", "DIGITCORE_DATA"):
         assert word in top.stdout
     for sub, words in (("reproduce", ("--json", "--deep", "fit(10, lr=1)")), ("bench", ("--json", "fastai")),
                        ("data", ("info", "download")), ("lesson", ("--edit", "05_sgd", "--port"))):
@@ -116,3 +116,11 @@ def test_lessons_run_as_soon_as_they_open_for_editing():
     for lesson in lessons:
         config = get_default_config_manager(current_path=str(lesson)).get_config()
         assert config["runtime"]["auto_instantiate"] is True, lesson
+
+
+def test_handout_into_a_folder_in_use_is_one_clean_refusal(tmp_path):
+    (tmp_path / "mine.txt").write_text("keep me")
+    out = run("handout", str(tmp_path))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "not an empty folder" in out.stderr and str(tmp_path) in out.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
