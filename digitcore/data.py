@@ -493,9 +493,14 @@ def book_order(indices: np.ndarray) -> np.ndarray:
 # the data embedded in the package (built by build_embedded.py)
 
 
-def _read_embedded(name: str, shapes: dict[str, tuple]) -> dict[str, np.ndarray]:
-    """The arrays of digitcore/embedded/<name>, checked against the expected shapes (None: any length)."""
+_embedded_tensors: dict[Path, dict[str, Tensor]] = {}  # file -> its tensors, read once per process
+
+
+def _read_embedded(name: str, shapes: dict[str, tuple]) -> dict[str, Tensor]:
+    """The arrays of digitcore/embedded/<name> as tensors, checked against the expected shapes (None: any length)."""
     path = EMBEDDED / name
+    if path in _embedded_tensors:
+        return _embedded_tensors[path]
     fix = (f"reinstall digitcore, or rebuild it from the MNIST IDX files with "
            f"`python -m digitcore.build_embedded DIR`; or {GET_DATA}")
     try:
@@ -509,35 +514,35 @@ def _read_embedded(name: str, shapes: dict[str, tuple]) -> dict[str, np.ndarray]
         if a.dtype != np.uint8 or len(a.shape) != len(shape) or any(
                 want is not None and got != want for got, want in zip(a.shape, shape)):
             raise DataError(f"{path}: {k} is {a.dtype} {a.shape}, expected {shape}: the file is damaged; {fix}")
-    return arrays
+    _embedded_tensors[path] = {k: torch.from_numpy(a) for k, a in arrays.items()}
+    return _embedded_tensors[path]
 
 
 def _embedded_sample(why: str) -> DigitSample:
     """fastai's MNIST_SAMPLE as shipped in the package: the same pixels, in the same order, as its PNG folders."""
-    if ("embedded-sample",) not in _memory:
+    if ("embedded-sample", why) not in _memory:  # one object per reason it was chosen, all sharing one read
         keys = [f"{split}_{digit}" for split in SPLITS for digit in DIGITS]
         a = _read_embedded("mnist_sample.npz", {k: (None, 28, 28) for k in keys})
-        t = [torch.from_numpy(a[k]) for k in keys]
+        t = [a[k] for k in keys]
         n = [len(x) for x in t]
         source = (f"the embedded MNIST_SAMPLE ({sum(n):,} digits built from MNIST: train {n[0]:,} 3s + {n[1]:,} 7s, "
                   f"valid {n[2]:,} + {n[3]:,}; shipped in the package; {why})")
-        _memory[("embedded-sample",)] = DigitSample(*t, source=source, offline=False)
-    return _memory[("embedded-sample",)]
+        _memory[("embedded-sample", why)] = DigitSample(*t, source=source, offline=False)
+    return _memory[("embedded-sample", why)]
 
 
 def _embedded_mnist(why: str) -> FullMnist:
     """The embedded sample of all ten digits: 1,000 of each from MNIST's training set, 200 of each from its test set."""
-    if ("embedded-mnist",) not in _memory:
-        a = _read_embedded("mnist_digits.npz", {"train_images": (None, 28, 28), "train_labels": (None,),
+    if ("embedded-mnist", why) not in _memory:
+        t = _read_embedded("mnist_digits.npz", {"train_images": (None, 28, 28), "train_labels": (None,),
                                                 "valid_images": (None, 28, 28), "valid_labels": (None,)})
-        t = {k: torch.from_numpy(v) for k, v in a.items()}
         n_train, n_valid = len(t["train_images"]), len(t["valid_images"])
         source = (f"the embedded sample of all ten digits ({n_train:,} train / {n_valid:,} valid images, "
                   f"{n_train // 10:,} / {n_valid // 10:,} of each digit, built from MNIST's training and test sets; "
                   f"shipped in the package; {why}); for all 70,000 run `digitcore data download`")
-        _memory[("embedded-mnist",)] = FullMnist(t["train_images"], t["train_labels"].long(), t["valid_images"],
-                                                 t["valid_labels"].long(), source=source, offline=True)
-    return _memory[("embedded-mnist",)]
+        _memory[("embedded-mnist", why)] = FullMnist(t["train_images"], t["train_labels"].long(), t["valid_images"],
+                                                     t["valid_labels"].long(), source=source, offline=True)
+    return _memory[("embedded-mnist", why)]
 
 
 # ---------------------------------------------------------------------------------------------------------

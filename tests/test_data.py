@@ -22,9 +22,6 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("DIGITCORE_CACHE", str(tmp_path / "cache"))
     saved = dict(data._memory)
     data._memory.clear()
-    for key in (("embedded-sample",), ("embedded-mnist",)):  # depend on no folder or cache
-        if key in saved:
-            data._memory[key] = saved[key]
     yield
     data._memory.clear()
     data._memory.update(saved)
@@ -431,7 +428,9 @@ def test_embedded_sample_on_request(monkeypatch, name):
     assert s.train_threes.max() == 255  # pixel values 0..255, not floats in [0, 1]
     x, y = s.train_xy()
     assert x.shape == (12396, 784) and y.sum() == 6131
-    assert load_sample(name) is load_sample() is load_sample("embedded")
+    assert load_sample() is load_sample()  # in-process
+    assert load_sample("embedded").train_threes is s.train_threes  # read once, whoever asks
+    assert load_sample("embedded").source.endswith("asked for with 'embedded')")  # and says why it is in use
 
 
 def test_embedded_mnist(monkeypatch):
