@@ -5,8 +5,8 @@ app = marimo.App(width="medium", app_title="05 · Stochastic gradient descent on
 
 with app.setup:
     import digitcore.lesson_imports  # noqa: F401, I001  first: imports torch & co. once for all tabs (see its docstring)
-    # Only marimo here: this cell runs before anything shows, and torch takes seconds to import. The title and
-    # the first prose show at once; torch, pandas and altair come in the "imports" cell below.
+    # Nothing else heavy here: this cell runs before anything shows. The lesson's own torch, pandas and altair
+    # imports are in the "imports" cell below the title.
     import inspect
     import string
 
