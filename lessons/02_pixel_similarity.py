@@ -1,7 +1,7 @@
 import marimo
 
 __generated_with = "0.25.2"
-app = marimo.App(width="medium", app_title="02 · Pixel similarity")
+app = marimo.App(width="medium", app_title="02 · Pixel similarity: a baseline with no learning at all")
 
 with app.setup:
     import digitcore.lesson_imports  # noqa: F401, I001  first: imports torch & co. once for all tabs (see its docstring)
