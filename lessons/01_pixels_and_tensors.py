@@ -580,7 +580,8 @@ def _():
     The same arithmetic then runs on every image at once, in fast compiled code (or on a GPU).
 
     Pixel values also change type here: `.float()` turns the integers into floating-point numbers, and
-    dividing by 255 puts them between 0 and 1, the range models like best.
+    dividing by 255 puts them between 0 and 1: small numbers of the same scale, which training handles
+    well (lesson 04 shows what badly scaled inputs do).
     """)
     return
 
