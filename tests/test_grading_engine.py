@@ -85,7 +85,7 @@ def registry():
 def zygote(registry):
     with ZygoteClient(probe_files(registry)).start() as z:
         yield z
-        assert no_children_left(z.info["pid"])
+        assert no_children_left(z.host_pid)
 
 
 def no_children_left(pid: int, wait: float = 10.0) -> bool:
@@ -98,7 +98,7 @@ def no_children_left(pid: int, wait: float = 10.0) -> bool:
 
 def grade(zygote, registry, path, **kw):
     report = grade_with(zygote, path, registry, time_limit=5.0, **kw)
-    assert no_children_left(zygote.info["pid"])
+    assert no_children_left(zygote.host_pid)
     assert not report.engine_errors
     return report
 

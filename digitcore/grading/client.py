@@ -1,33 +1,90 @@
-"""The trusted side's handle on one zygote process: start it, send requests, restart it if it dies."""
+"""The trusted side's handle on one zygote: start it inside the sandbox, grade one exercise at a time.
 
+The zygote (zygote.py) runs in a bwrap allow-list root (sandbox.bwrap_command) from a private copy of
+the grading files, and is only a fork server. For each exercise this side writes the job (the
+student's files and the probes' inputs) into a fresh memfd and hands it, with the write end of a
+result pipe, to the zygote (SCM_RIGHTS); the forked child reads the job and writes its frames
+straight back here. This side reads them with a deadline per step and a byte cap per frame, checked
+before a byte of the body is read, and tells the zygote to end the child. If the zygote dies it is
+started again and the exercise gets an engine error.
+"""
+
+import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from .frames import FrameEOF, FrameError, FrameTimeout, read_frame, write_frame
+from . import sandbox
+from .frames import FrameEOF, FrameError, FrameTimeout, read_frame, send_frame_fds
 
-RESPONSE_CAP = 512 << 20
+CONTROL_CAP = 64 << 10           # grader <-> zygote frames: a handful of small fields
+SMALL_FRAME = 16 << 10           # ready, loaded, fatal, done from the child
+FRAME_BASE = 32 << 10            # a result frame: this, plus twice its check's own input (inputs-after echo it)
 STARTUP_TIMEOUT = 300.0
-PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent.parent)
+STARTUP_SECONDS = 20.0           # fork + lock down, before any student code runs
+CONTROL_SECONDS = 60.0
+PACKAGE = Path(__file__).resolve().parent.parent
+PROJECT = str(PACKAGE.parent)
+GRADER_FILES = ("frames.py", "guards.py", "plain.py", "sandbox.py", "worker.py", "zygote.py")
+
+_mode_cache: dict = {}
 
 
 class GraderError(RuntimeError):
     """The grading engine itself failed (not the student's code)."""
 
 
-def clean_env() -> dict:
+def isolation_mode() -> dict:
+    """{"bwrap": usable here, "seccomp": BPF bytes or None, "root": bool}, worked out once per process."""
+    key = (sandbox.weak_requested(), os.geteuid())
+    if key not in _mode_cache:
+        _mode_cache[key] = {"bwrap": sandbox.bwrap_usable(), "seccomp": sandbox.seccomp_program(),
+                            "root": sandbox.privileged()}
+    return _mode_cache[key]
+
+
+def clean_env(pythonpath: str) -> dict:
     """The zygote's environment: nothing of the grader's own (no tokens, no paths of interest)."""
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
-           "PYTHONPATH": PACKAGE_PARENT}
-    for key in ("HOME", "MARIMO_SKIP_UPDATE_CHECK", "DIGITCORE_SANDBOX"):
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "PYTHONPATH": pythonpath, "HOME": "/"}
+    for key in ("MARIMO_SKIP_UPDATE_CHECK", "DIGITCORE_SANDBOX"):
         if key in os.environ:
             env[key] = os.environ[key]
     return env
+
+
+def private_copy(probe_files: list[str], bpf: bytes | None) -> tuple[str, list[str]]:
+    """A folder holding only what the zygote runs: a stub digitcore package with the grading files the
+    worker needs (not chapter.py, not the exercises' judges), the probe files, the seccomp program."""
+    folder = tempfile.mkdtemp(prefix="digitcore-sandbox-")
+    os.chmod(folder, 0o755)
+    pkg = Path(folder, "digitcore", "grading")
+    pkg.mkdir(parents=True)
+    for init in (pkg.parent / "__init__.py", pkg / "__init__.py"):
+        init.write_text('"""A private copy of the grader\'s worker files (see digitcore/grading/client.py)."""\n')
+    for name in GRADER_FILES:
+        shutil.copyfile(PACKAGE / "grading" / name, pkg / name)
+    probes = Path(folder, "probes")
+    probes.mkdir()
+    names = []
+    for i, path in enumerate(probe_files):
+        if os.path.isfile(path):
+            shutil.copyfile(path, probes / f"probes_{i}.py")
+            names.append(f"probes/probes_{i}.py")
+    if bpf:
+        Path(folder, "seccomp.bpf").write_bytes(bpf)
+    for dirpath, dirs, files in os.walk(folder):
+        for d in dirs:
+            os.chmod(os.path.join(dirpath, d), 0o755)
+        for f in files:
+            os.chmod(os.path.join(dirpath, f), 0o644)
+    return folder, names
 
 
 class ZygoteClient:
@@ -36,16 +93,32 @@ class ZygoteClient:
     def __init__(self, probe_files: list[str]):
         self.probe_files = list(probe_files)
         self.proc = None
+        self.sock = None
+        self.private = None
         self.info = None
         self.restarts = -1
         self.startup_seconds = None
 
+    # -- life ---------------------------------------------------------------------------------
     def start(self, wait: bool = True):
+        mode = isolation_mode()
+        self.private, probes = private_copy(self.probe_files, mode["seccomp"])
+        inside = sandbox.GRADER_DIR if mode["bwrap"] else self.private
+        argv = [sys.executable, "-m", "digitcore.grading.zygote",
+                "--probes", *(os.path.join(inside, p) for p in probes)]
+        if mode["seccomp"]:
+            argv += ["--seccomp", os.path.join(inside, "seccomp.bpf")]
+        env = clean_env(inside)
+        if mode["bwrap"]:
+            argv = sandbox.bwrap_command(self.private, PROJECT, argv + ["--sandboxed"], root=mode["root"], env=env)
         self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
-        cmd = [sys.executable, "-m", "digitcore.grading.zygote", "--probes", *self.probe_files]
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._t0 = time.monotonic()
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
-                                     env=clean_env(), cwd="/", start_new_session=True)
+        try:
+            self.proc = subprocess.Popen(argv, stdin=theirs, stdout=self.stderr, stderr=self.stderr, env=env,
+                                         cwd="/", start_new_session=True)
+        finally:
+            theirs.close()
         self.restarts += 1
         self.info = None
         if wait:
@@ -56,13 +129,30 @@ class ZygoteClient:
         if self.info is not None:
             return self.info
         try:
-            self.info = read_frame(self.proc.stdout.fileno(), cap=1 << 20, deadline=self._t0 + STARTUP_TIMEOUT)
-        except (FrameEOF, FrameError, FrameTimeout) as e:
+            self.info = read_frame(self.sock.fileno(), cap=CONTROL_CAP, deadline=self._t0 + STARTUP_TIMEOUT)
+        except (FrameEOF, FrameError, FrameTimeout, OSError) as e:
             tail = self._stderr_tail()
             self.close()
             raise GraderError(f"the grading worker did not start ({type(e).__name__}): {tail}") from e
         self.startup_seconds = time.monotonic() - self._t0
         return self.info
+
+    @property
+    def host_pid(self) -> int | None:
+        """The zygote's process id as this side sees it (inside bwrap it is a grandchild of bwrap)."""
+        if self.proc is None:
+            return None
+        todo = [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if b"digitcore.grading.zygote" in f.read() and not os.readlink(f"/proc/{pid}/exe").endswith("bwrap"):
+                        return pid
+            except OSError:
+                pass
+            todo += _children(pid)
+        return None
 
     def _stderr_tail(self) -> str:
         try:
@@ -71,45 +161,207 @@ class ZygoteClient:
         except (OSError, ValueError):
             return ""
 
-    def request(self, req: dict, timeout: float) -> dict:
-        """Send one request; on any failure of the zygote, restart it and return an engine error."""
-        if self.proc is None or self.proc.poll() is not None:
-            self.start()
-        self.wait_ready()
-        try:
-            write_frame(self.proc.stdin.fileno(), req)
-            resp = read_frame(self.proc.stdout.fileno(), cap=RESPONSE_CAP, deadline=time.monotonic() + timeout)
-            if not isinstance(resp, dict) or resp.get("kind") != "response":
-                raise FrameError("not a response")
-            return resp
-        except (FrameEOF, FrameError, FrameTimeout, OSError) as e:
-            self.close()
-            self.start(wait=False)
-            return {"kind": "response", "engine": f"the grading worker failed ({type(e).__name__})"}
-
     def close(self):
         proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        try:
-            if proc.poll() is None:
-                write_frame(proc.stdin.fileno(), {"cmd": "quit"})
-                proc.wait(timeout=5)
-        except (OSError, subprocess.TimeoutExpired, ValueError):
-            pass
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        proc.wait()
-        for f in (proc.stdin, proc.stdout):
+        if self.sock is not None:
+            self.sock.close()   # the zygote sees EOF, ends its children and exits
+            self.sock = None
+        if proc is not None:
             try:
-                f.close()
-            except OSError:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
                 pass
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
+        if self.private:
+            shutil.rmtree(self.private, ignore_errors=True)
+            self.private = None
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+    # -- talking to the zygote ------------------------------------------------------------------
+    def _call(self, obj, fds=()) -> dict:
+        send_frame_fds(self.sock, obj, list(fds), CONTROL_CAP)
+        resp = read_frame(self.sock.fileno(), cap=CONTROL_CAP, deadline=time.monotonic() + CONTROL_SECONDS)
+        if not isinstance(resp, dict):
+            raise FrameError("not a response")
+        return resp
+
+    def _spawn(self, req: dict, pending: list) -> tuple[int, int]:
+        job = {k: req.get(k) for k in ("sources", "exercise", "all_exercises", "output_cap", "hide")}
+        job["probes"] = pending
+        data = json.dumps(job, separators=(",", ":"), allow_nan=False).encode()
+        memfd = os.memfd_create("digitcore-job", os.MFD_CLOEXEC)
+        r, w = os.pipe()
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(memfd, view):]
+            limits = {"cmd": "spawn", "memory_mb": int(req["memory_mb"]), "output_cap": int(req["output_cap"]),
+                      "cpu_seconds": int(req["time_limit"] * (len(pending) + 1)) + 5}
+            resp = self._call(limits, fds=[memfd, w])
+        except BaseException:
+            os.close(r)
+            raise
+        finally:
+            os.close(memfd)
+            os.close(w)
+        if resp.get("kind") != "spawned" or not isinstance(resp.get("pid"), int):
+            os.close(r)
+            raise FrameError("the zygote did not spawn")
+        return resp["pid"], r
+
+    def _end(self, pid: int, wait: float | None) -> int | None:
+        code = self._call({"cmd": "end", "pid": pid, "wait": wait}).get("code")
+        return code if isinstance(code, int) else None
+
+    # -- one exercise of one student ------------------------------------------------------------
+    def grade(self, req: dict, deadline: float | None = None) -> dict:
+        """Run one exercise's probes in sandboxed children. `deadline` (time.monotonic()): the end of the
+        student's and the exercise's wall budget; checks it cuts off get status "budget"."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+        try:
+            self.wait_ready()
+        except GraderError as e:
+            return {"kind": "response", "engine": str(e)[:300]}
+        limit = float(req["time_limit"])
+        out = {"kind": "response", "layers": None, "fatal": None, "info": None, "results": {},
+               "forks": 0, "seconds": {"load": None, "probes": {}}, "engine": None, "budget": False}
+        pending = [dict(spec, cap=FRAME_BASE + 2 * len(json.dumps(spec["input"], separators=(",", ":"))))
+                   for spec in req["probes"]]
+        t0 = time.monotonic()
+        try:
+            while pending:
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+                pid, fd = self._spawn(req, pending)
+                out["forks"] += 1
+                try:
+                    again = self.follow(pid, fd, pending, out, limit, deadline)
+                finally:
+                    os.close(fd)
+                if not again:
+                    break
+        except (FrameEOF, FrameError, FrameTimeout, OSError) as e:
+            self.close()
+            self.start(wait=False)
+            return {"kind": "response", "engine": f"the grading worker failed ({type(e).__name__})"}
+        cut = deadline is not None and time.monotonic() >= deadline
+        for spec in pending:
+            out["results"].setdefault(spec["check"], {"status": "budget" if cut else "not_run"})
+        out["budget"] = out["budget"] or (cut and bool(pending))
+        out["seconds"]["total"] = round(time.monotonic() - t0, 4)
+        return out
+
+    def follow(self, pid: int, fd: int, pending: list, out: dict, limit: float, deadline: float | None) -> bool:
+        """Read one child's frames. Returns True when the remaining probes deserve a fresh child."""
+        now = time.monotonic()
+        phase, mark = "start", now
+        step_end = now + STARTUP_SECONDS
+        results = out["results"]
+        wait = None   # how to end the child: None = kill now, reap later; seconds = wait for its exit status
+        try:
+            while True:
+                cut = deadline is not None and phase != "start" and deadline < step_end
+                cap = int(pending[0]["cap"]) if phase == "probe" and pending else SMALL_FRAME
+                try:
+                    frame = read_frame(fd, cap=cap, deadline=min(step_end, deadline) if cut else step_end)
+                except FrameTimeout:
+                    if cut:
+                        raise BudgetSpent() from None
+                    raise
+                kind = frame.get("kind") if isinstance(frame, dict) else None
+                now = time.monotonic()
+                if phase == "start" and kind == "ready":
+                    out["layers"] = [str(x)[:40] for x in frame.get("layers", [])][:20] if isinstance(
+                        frame.get("layers"), list) else []
+                    phase, step_end, mark = "load", now + limit, now
+                elif phase == "start" and kind == "broken":
+                    out["engine"] = f"the sandbox could not start: {str(frame.get('message'))[:300]}"
+                    return False
+                elif phase == "load" and kind == "fatal":
+                    out["fatal"] = {"kind": "error", "error": frame.get("error")}
+                    return False
+                elif phase == "load" and kind == "loaded":
+                    out["info"] = frame.get("info")
+                    out["seconds"]["load"] = round(now - mark, 4)
+                    phase, step_end, mark = "probe", now + limit, now
+                    if not isinstance(out["info"], dict) or out["info"].get("status") != "found":
+                        return False
+                elif phase == "probe" and kind == "result" and pending and frame.get("check") == pending[0]["check"]:
+                    spec = pending.pop(0)
+                    results[spec["check"]] = frame
+                    out["seconds"]["probes"][spec["check"]] = round(now - mark, 4)
+                    step_end, mark = now + limit, now
+                elif phase == "probe" and kind == "done" and not pending:
+                    return False
+                else:
+                    raise FrameError(f"unexpected frame {kind!r} while {phase}")
+        except BudgetSpent:
+            out["budget"] = True
+            if phase == "load":
+                out["fatal"] = {"kind": "budget"}
+            elif pending:
+                results[pending.pop(0)["check"]] = {"status": "budget"}
+            return False
+        except FrameTimeout:
+            if phase == "start":
+                out["engine"] = "the sandbox did not start in time"
+            elif phase == "load":
+                out["fatal"] = {"kind": "timeout", "seconds": limit}
+            elif pending:
+                results[pending.pop(0)["check"]] = {"status": "timeout", "seconds": limit}
+            return False
+        except (FrameEOF, FrameError) as e:
+            # it ended (EOF, a frame cut short): wait a moment for its exit status; it broke the protocol: kill
+            wait = 2.0 if isinstance(e, FrameEOF) or "cut short" in str(e) else 0.0
+            code = self._end(pid, wait)
+            how = exit_description(code)
+            ending = {"how": how, "exit_code": code if code is not None and code < 128 else None,
+                      "signal": code - 128 if code is not None and code >= 128 else None}
+            if phase == "start":
+                out["engine"] = f"the sandbox ended before it started ({how})"
+                return False
+            if phase == "load":
+                out["fatal"] = {"kind": "crashed", **ending}
+                return False
+            if not pending:
+                return False
+            if isinstance(e, FrameEOF) or "cut short" in str(e):
+                results[pending.pop(0)["check"]] = {"status": "crashed", **ending}
+            else:
+                results[pending.pop(0)["check"]] = {"status": "garbled", "why": str(e)[:200]}
+            return True
+        finally:
+            if wait is None:
+                self._end(pid, None)
+
+
+def _children(ppid: int) -> list[int]:
+    from .zygote import children_of
+    return children_of(ppid)
+
+
+class BudgetSpent(Exception):
+    """The student's (or the exercise's) wall budget ran out while a child was working."""
+
+
+def exit_description(code: int | None) -> str:
+    if code is None:
+        return "it ended"
+    if code >= 128:
+        sig = code - 128
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        extra = {signal.SIGKILL: " (killed: out of memory or CPU time?)", signal.SIGXCPU: " (out of CPU time)",
+                 signal.SIGSEGV: " (a segmentation fault: memory it must not touch)",
+                 signal.SIGABRT: " (it aborted)"}.get(sig, "")
+        return f"killed by {name}{extra}"
+    return f"exit status {code}"

@@ -1,12 +1,16 @@
 """Length-prefixed JSON frames over pipes, read with a deadline and a size cap.
 
 A frame is 4 bytes of big-endian length, then that many bytes of UTF-8 JSON. The reader never
-trusts the length beyond its cap and never waits past its deadline.
+trusts the length beyond its cap (checked before a byte of the body is read) and never waits past
+its deadline; the writer refuses to send a frame over its own cap. Between the grader and a zygote,
+frames go over a unix socket and may carry file descriptors (SCM_RIGHTS): that is how a student's
+files reach the forked child without the zygote ever reading them.
 """
 
 import json
 import os
 import select
+import socket
 import struct
 import time
 
@@ -23,9 +27,19 @@ class FrameEOF(Exception):
     """The other end closed the pipe (the process ended) before a frame started."""
 
 
-def write_frame(fd: int, obj) -> None:
+class FrameTooBig(ValueError):
+    """A frame this side was about to send is over its cap."""
+
+
+def encode(obj, cap: int | None = None) -> bytes:
     data = json.dumps(obj, separators=(",", ":"), allow_nan=False).encode()
-    buf = memoryview(struct.pack(">I", len(data)) + data)
+    if cap is not None and len(data) > cap:
+        raise FrameTooBig(f"frame of {len(data)} bytes is over the {cap}-byte cap")
+    return struct.pack(">I", len(data)) + data
+
+
+def write_frame(fd: int, obj, cap: int | None = None) -> None:
+    buf = memoryview(encode(obj, cap))
     while buf:
         n = os.write(fd, buf)
         buf = buf[n:]
@@ -58,3 +72,29 @@ def read_frame(fd: int, *, cap: int, deadline: float | None = None):
         return json.loads(data)
     except (ValueError, RecursionError) as e:
         raise FrameError("frame is not JSON") from e
+
+
+def send_frame_fds(sock: socket.socket, obj, fds: list[int], cap: int) -> None:
+    """One frame on a unix socket, with `fds` riding on its first byte."""
+    data = encode(obj, cap)
+    sent = socket.send_fds(sock, [data], fds)
+    if sent < len(data):
+        sock.sendall(data[sent:])
+
+
+def recv_frame_fds(sock: socket.socket, cap: int, max_fds: int = 4) -> tuple[object, list[int]]:
+    """One frame from a unix socket and the descriptors that came with it (closed here if it is bad)."""
+    data, fds, _, _ = socket.recv_fds(sock, 4, max_fds)
+    try:
+        if not data:
+            raise FrameEOF()
+        head = data + _read_exact(sock.fileno(), 4 - len(data), None, started=True)
+        (n,) = struct.unpack(">I", head)
+        if n > cap:
+            raise FrameError(f"frame of {n} bytes is over the {cap}-byte cap")
+        body = _read_exact(sock.fileno(), n, None, started=True)
+        return json.loads(body), fds
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise

@@ -6,6 +6,7 @@ in this process. Whatever goes wrong on the student's side becomes a failed chec
 specific message; nothing of the checker's own traceback is shown.
 """
 
+import functools
 import os
 import sys
 import time
@@ -17,8 +18,27 @@ from .registry import PROBES_FILE, checks_for, probe_files
 from .report import ExerciseReport, SubmissionReport
 from .sources import SubmissionError, read_sources, student_name
 
+PROJECT = Path(__file__).resolve().parent.parent.parent
+
+
+@functools.lru_cache(maxsize=1)
+def project_paths() -> tuple[str, ...]:
+    """The project's own files, for the worker's audit hook (a diagnostic; in the bwrap root they do not
+    exist at all): the package, and in a checkout every entry of it but the one holding Python (.venv)."""
+    found = [str(PROJECT / "digitcore")]
+    if (PROJECT / "pyproject.toml").exists():
+        keep = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+        keep |= {Path(p).resolve() for p in sys.path if p and "-packages" in p}
+        for entry in sorted(PROJECT.iterdir()):
+            real = entry.resolve()
+            if not any(k == real or real in k.parents for k in keep):
+                found.append(str(entry))
+    return tuple(sorted(set(found)))
+
 OUTPUT_CAP = 1 << 20
 MEMORY_MB = 1024
+EXERCISE_BUDGET = 30.0      # wall seconds per exercise of one student, loading included
+STUDENT_BUDGET = 90.0       # wall seconds for all of one student's exercises
 
 
 def _verdict_class():
@@ -43,6 +63,9 @@ def fatal_message(fatal: dict, time_limit: float) -> str:
     if kind == "timeout":
         return (f"your file did not finish loading within {time_limit:g} s: is there an endless loop, or "
                 "training, at the top level? Put it inside a function or under `if __name__ == \"__main__\":`.")
+    if kind == "budget":
+        return ("your file used up its time budget while loading, so it was stopped: is there training, or a "
+                "long loop, at the top level? Put it inside a function or under `if __name__ == \"__main__\":`.")
     if kind == "crashed":
         return (f"your file ended the grading process while loading ({_s(fatal.get('how'), 80)}): does it call "
                 "exit(), sys.exit() or os._exit() at the top level?")
@@ -112,6 +135,8 @@ def judge_record(check, inp, rec, info, time_limit: float):
                               "exit(), os._exit() or kill itself, or use too much memory?")
     if status == "garbled":
         return Verdict(False, f"the result your code gave could not be read back ({_s(rec.get('why'), 120)})")
+    if status == "budget":
+        return Verdict(False, "not run: your submission used up its time budget (see the note on this exercise)")
     if status == "not_run":
         return Verdict(False, "not run: an earlier check of this exercise had to stop your code "
                               "(see the check that timed out)")
@@ -163,9 +188,13 @@ def _zero(exercise, checks, message) -> ExerciseReport:
 
 
 def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed=0, time_limit=10.0,
-               memory_mb=MEMORY_MB, hide=()) -> SubmissionReport:
-    """Grade one submission with an already started zygote (class grading shares them)."""
+               memory_mb=MEMORY_MB, hide=(), exercise_budget=None, student_budget=None) -> SubmissionReport:
+    """Grade one submission with an already started zygote (class grading shares them). No student costs
+    the class more than `student_budget` wall seconds, nor one exercise more than `exercise_budget`."""
     t0 = time.monotonic()
+    exercise_budget = EXERCISE_BUDGET if exercise_budget is None else exercise_budget
+    student_budget = STUDENT_BUDGET if student_budget is None else student_budget
+    student_end = t0 + student_budget
     path = Path(path)
     report = SubmissionReport(student=student or student_name(path), path=str(path))
     try:
@@ -177,22 +206,25 @@ def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed
         if report.fatal:
             report.exercises[exercise] = _zero(exercise, checks, "not graded: " + report.fatal)
             continue
+        budget = (min(time.monotonic() + exercise_budget, student_end), exercise_budget, student_budget)
         report.exercises[exercise] = _grade_exercise(zygote, report, sources, exercise, checks, registry,
-                                                     seed, time_limit, memory_mb, hide)
+                                                     seed, time_limit, memory_mb, hide, budget)
     if not report.isolation:
         report.isolation = "not run (the file could not be read)" if report.fatal else "unknown"
     report.seconds = round(time.monotonic() - t0, 3)
     return report
 
 
-def _grade_exercise(zygote, report, sources, exercise, checks, registry, seed, time_limit, memory_mb, hide):
+def _grade_exercise(zygote, report, sources, exercise, checks, registry, seed, time_limit, memory_mb, hide,
+                    budget):
     t0 = time.monotonic()
+    deadline, exercise_budget, student_budget = budget
     inputs = [c.make_input(seed) for c in checks]
     req = {"cmd": "grade", "sources": sources, "exercise": exercise, "all_exercises": list(registry),
            "probes": [{"check": c.name, "probe": c.probe.__name__, "input": to_plain(x)} for c, x in zip(checks, inputs)],
            "time_limit": float(time_limit), "memory_mb": int(memory_mb), "output_cap": OUTPUT_CAP,
-           "hide": [os.path.realpath(h) for h in hide]}
-    resp = zygote.request(req, timeout=(len(checks) + 2) * (time_limit + 20) + 30)
+           "hide": [os.path.realpath(h) for h in (*hide, *project_paths())]}
+    resp = zygote.grade(req, deadline=deadline)
     if resp.get("layers") and not report.isolation:
         report.isolation = isolation_text(resp["layers"])
     if resp.get("engine"):
@@ -203,16 +235,26 @@ def _grade_exercise(zygote, report, sources, exercise, checks, registry, seed, t
         report.fatal = fatal_message(resp["fatal"], time_limit)
         return _zero(exercise, checks, "not graded: " + report.fatal)
     info = resp.get("info")
+    if resp.get("budget") and not isinstance(info, dict):
+        return _zero(exercise, checks, budget_note(resp, exercise_budget, student_budget, time.monotonic() - t0))
     note = exercise_note(exercise, info, list(sources))
     if note:
         return _zero(exercise, checks, note)
     results = resp.get("results") if isinstance(resp.get("results"), dict) else {}
+    note = budget_note(resp, exercise_budget, student_budget, time.monotonic() - t0)
     if checks and not_started(checks[0], inputs[0], results.get(checks[0].name)):
         return _zero(exercise, checks, NOT_STARTED)
     items = [(c, judge_record(c, x, results.get(c.name), info, time_limit)) for c, x in zip(checks, inputs)]
     score = sum(c.points for c, v in items if v.passed)
-    return ExerciseReport(exercise, round(score, 4), sum(c.points for c in checks), items,
+    return ExerciseReport(exercise, round(score, 4), sum(c.points for c in checks), items, note=note or "",
                           seconds=round(time.monotonic() - t0, 3), timing=_timing(resp))
+def budget_note(resp, exercise_budget: float, student_budget: float, spent: float) -> str | None:
+    """Feedback when the wall budget stopped this exercise: how much time, and what it cost."""
+    if not resp.get("budget"):
+        return None
+    return (f"Time budget used up after {spent:.0f} s: each exercise may take at most {exercise_budget:g} s and "
+            f"the whole submission {student_budget:g} s of grading, so the checks still to come were not run. "
+            "Look for slow loops, sleeps or training at a larger size than the exercise asks for.")
 
 
 def _timing(resp) -> dict:
@@ -227,8 +269,13 @@ def _timing(resp) -> dict:
 
 def isolation_text(layers) -> str:
     text = "+".join(str(x) for x in layers)
-    if "setuid(nobody)" not in layers or "pidns" not in layers:
-        text += " (weaker isolation: not running as root, so no namespaces and no separate user)"
+    missing = [what for layer, what in (("bwrap", "no allow-list root (bubblewrap)"),
+                                        ("seccomp", "no seccomp filter (python3-seccomp)"),
+                                        ("setuid(nobody)", "no separate user (not root)"),
+                                        ("private-tmpfs", "no private work folder"))
+               if layer not in layers]
+    if missing:
+        text += f" (weaker isolation: {'; '.join(missing)}; see docs/isolation.md)"
     return text
 
 

@@ -1,7 +1,9 @@
 # ruff: noqa: BLE001, S102, S110  (this file runs student code: it must catch everything and exec their files)
 """The worker: inside the sandboxed child, load the student's files and run one exercise's probes.
 
-Everything here runs in the untrusted process. It reports on the result pipe, one frame at a time:
+Everything here runs in the untrusted process. It is handed two descriptors: a memfd with the job
+(the student's files, the exercise, the probes' inputs), read only after the lock-down, and the result
+pipe that goes straight to the grader. It reports there, one frame at a time, each under its byte cap:
 ready (the isolation layers), loaded (or fatal), then one result per probe, then done. Every
 student call is wrapped in `except BaseException`, so sys.exit, KeyboardInterrupt or pytest.skip
 from student code become a failed check with the student's own line number, never a traceback.
@@ -10,6 +12,7 @@ from student code become a failed check with the student's own line number, neve
 import importlib.abc
 import importlib.util
 import inspect
+import json
 import linecache
 import os
 import sys
@@ -20,6 +23,7 @@ from . import guards, plain, sandbox
 from .frames import write_frame
 
 MESSAGE_CHARS = 300
+SMALL_FRAME = 16 << 10      # ready, loaded, fatal, done: a few hundred bytes each
 
 
 class SubmissionFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -116,24 +120,44 @@ def find_exercise(name: str, modules: dict, files, hidden) -> tuple[object, dict
 
 def _is_project_file(path: str, hidden) -> bool:
     parts = path.replace("\\", "/").split("/")
-    return any(p in ("digitcore", "solutions", "checks") for p in parts[:-1]) or sandbox._under(path, hidden)
+    return any(p in ("digitcore", "solutions", "checks") for p in parts[:-1]) or sandbox.under(path, hidden)
 
 
-def run(result_fd: int, req: dict, probes: dict, hidden: list[str], in_pid_namespace: bool,
-        scratch: str | None = None) -> None:
-    """The child's whole life: lock down, load, probe, report. Always ends with os._exit."""
+JOB_CAP = 256 << 20
+
+
+def read_job(fd: int) -> dict:
+    """The job the grader put in a memfd: read here, in the locked-down child, never by the zygote."""
+    size = os.fstat(fd).st_size
+    if size > JOB_CAP:
+        raise ValueError(f"job of {size} bytes is over the cap")
+    chunks = []
+    while True:
+        chunk = os.pread(fd, 1 << 20, sum(map(len, chunks)))
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(fd)
+    return json.loads(b"".join(chunks))
+
+
+def run(job_fd: int, result_fd: int, limits: dict, probes: dict, *, in_pid_namespace: bool, sandboxed: bool,
+        scratch: str, seccomp_bpf: bytes | None) -> None:
+    """The child's whole life: lock down, read the job, load, probe, report. Always ends with os._exit."""
+    send = lambda obj, cap=SMALL_FRAME: write_frame(result_fd, obj, cap=cap)
     try:
-        n = len(req["probes"])
         layers, workdir = sandbox.lock_down(
-            hidden=hidden, memory_mb=req["memory_mb"], output_cap=req["output_cap"], keep_fd=result_fd,
-            cpu_seconds=int(req["time_limit"] * (n + 1)) + 5, in_pid_namespace=in_pid_namespace, scratch=scratch)
+            sandboxed=sandboxed, memory_mb=int(limits["memory_mb"]), output_cap=int(limits["output_cap"]),
+            cpu_seconds=int(limits["cpu_seconds"]), keep_fds=(job_fd, result_fd),
+            in_pid_namespace=in_pid_namespace, scratch=scratch, seccomp_bpf=seccomp_bpf)
+        req = read_job(job_fd)
         import torch
         torch.set_num_threads(1)
-        guard = guards.install(hidden, workdir, req["all_exercises"])
+        guard = guards.install(req.get("hide", []), workdir, req["all_exercises"])
         capped = CappedText(req["output_cap"])
         sys.stdout = sys.stderr = capped
         layers.append("audit-hook")
-        write_frame(result_fd, {"kind": "ready", "layers": layers})
+        send({"kind": "ready", "layers": layers})
     except BaseException as e:
         _safe_frame(result_fd, {"kind": "broken", "message": f"{type(e).__name__}: {e}"})
         os._exit(71)
@@ -145,10 +169,10 @@ def run(result_fd: int, req: dict, probes: dict, hidden: list[str], in_pid_names
         _safe_frame(result_fd, {"kind": "fatal", "error": describe(e, files)})
         os._exit(0)
     try:
-        obj, info = find_exercise(req["exercise"], modules, files, hidden)
+        obj, info = find_exercise(req["exercise"], modules, files, req.get("hide", []))
     except BaseException as e:
         obj, info = None, {"status": "broken", "error": describe(e, files)}
-    write_frame(result_fd, {"kind": "loaded", "info": info})
+    _safe_frame(result_fd, {"kind": "loaded", "info": info})
     if obj is None:
         os._exit(0)
 
@@ -171,7 +195,7 @@ def run(result_fd: int, req: dict, probes: dict, hidden: list[str], in_pid_names
         record.update(seconds=round(time.perf_counter() - start, 4), refused=guard.refused[:5],
                       reference=guard.reference[:5], overflow=capped.overflow or (_fd_size(1) >= req["output_cap"] > size_before))
         try:
-            write_frame(result_fd, record)
+            send(record, cap=int(spec["cap"]))
         except BaseException as e:
             _safe_frame(result_fd, {"kind": "result", "check": spec["check"], "status": "garbled",
                                     "why": f"the result could not be sent ({type(e).__name__})"})
@@ -181,7 +205,7 @@ def run(result_fd: int, req: dict, probes: dict, hidden: list[str], in_pid_names
 
 def _safe_frame(fd, obj):
     try:
-        write_frame(fd, obj)
+        write_frame(fd, obj, cap=SMALL_FRAME)
     except BaseException:
         pass
 

@@ -1,49 +1,39 @@
 """The zygote: a warm process that has imported torch once and forks a sandboxed child per exercise.
 
-    python -m digitcore.grading.zygote [--probes FILE ...]
+    python -m digitcore.grading.zygote [--probes FILE ...] [--seccomp FILE]
 
-It speaks length-prefixed JSON frames on stdin/stdout with the trusted grader (client.py). For each
-request (one student, one exercise, its probes with plain inputs) it forks A, which starts a new
-session and PID namespace and forks B, the worker (worker.py), PID 1 of that namespace. The zygote
-reads B's frames with a deadline per step; on overrun it SIGKILLs A's process group, B dies with
-its parent (and every process in its namespace with B), and the zygote, a child subreaper, kills
-and reaps anything left. It never runs student code and never runs a torch op itself, so forking
-stays safe. It does not import the reference (digitcore.chapter, digitcore.exercises).
+It runs inside the bwrap sandbox (sandbox.bwrap_command), from a private copy of the grading files,
+and speaks length-prefixed JSON frames with the trusted grader (client.py) over a unix socket on fd 0.
+It is only a fork server and never sees a student:
+
+* spawn: the request carries two descriptors (SCM_RIGHTS): a memfd holding the job (the student's
+  files, the exercise, the probes' inputs) and the write end of a result pipe. The zygote forks A
+  without reading the job; A starts a new session and PID namespace and forks B, the worker
+  (worker.py), PID 1 of that namespace, which reads the job after it is locked down and writes its
+  frames straight to the grader. So no student's source, output or error ever passes through the
+  zygote's memory, and every later child is forked from a heap that has never held any of them.
+* end: the grader read what it needed (or a deadline passed): SIGKILL A's process group, B dies with
+  its parent (and every process in its namespace with B), reap, and answer with A's exit status.
+
+The zygote never runs student code and never runs a torch op itself, so forking stays safe. It
+imports neither the reference (digitcore.chapter) nor digitcore.exercises: its copy of digitcore
+holds only the grading files the worker needs.
 """
 
 import argparse
 import importlib.util
 import os
 import select
-import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from . import sandbox, worker
-from .frames import FrameEOF, FrameError, FrameTimeout, read_frame, write_frame
+from .frames import FrameEOF, FrameError, recv_frame_fds, write_frame
 
-CHILD_FRAME_CAP = 16 << 20
-REQUEST_CAP = 256 << 20
-STARTUP_SECONDS = 20.0   # fork + lock down, before any student code runs
-PACKAGE = Path(__file__).resolve().parent.parent
-
-
-def default_hidden() -> list[str]:
-    """The project's own files: the digitcore package and, in a source checkout, the whole project
-    root except the Python environment that runs it."""
-    hidden = [str(PACKAGE)]
-    root = PACKAGE.parent
-    if (root / "pyproject.toml").exists():
-        keep = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-        keep |= {Path(p).resolve() for p in sys.path if p and "-packages" in p}
-        for entry in sorted(root.iterdir()):
-            real = entry.resolve()
-            if not any(k == real or real in k.parents for k in keep):
-                hidden.append(str(entry))
-    return sorted(set(hidden))
+REQUEST_CAP = 64 << 10          # control frames only: the job itself travels in a memfd
 
 
 def load_probes(paths: list[str]) -> dict:
@@ -56,7 +46,7 @@ def load_probes(paths: list[str]) -> dict:
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
         spec.loader.exec_module(module)
-        probes.update({k: v for k, v in vars(module).items() if callable(v) and not k.startswith("_")})
+        probes.update({k: v for k, v in vars(module).items() if callable(v) and k.startswith("probe_")})
     return probes
 
 
@@ -75,79 +65,97 @@ def preload() -> list[str]:
 
 
 class Zygote:
-    def __init__(self, probes: dict, base_hidden: list[str]):
+    def __init__(self, sock: socket.socket, probes: dict, seccomp_bpf: bytes | None, sandboxed: bool):
+        self.sock = sock
         self.probes = probes
-        self.base_hidden = base_hidden
-        self.root = sandbox.privileged()
-        self.scratch = tempfile.mkdtemp(prefix="digitcore-grading-")  # workers' folders without a private /tmp
-        self.ending: list[tuple[int, float]] = []
+        self.seccomp_bpf = seccomp_bpf
+        self.sandboxed = sandboxed
+        self.root = os.geteuid() == 0 and not sandbox.weak_requested()
+        self.scratch = tempfile.mkdtemp(prefix="digitcore-grading-", dir=sandbox.WORK_DIR if sandboxed else None)
+        os.chmod(self.scratch, 0o711)
+        self.ending: list[int] = []      # killed, not yet reaped
+        self.live: set[int] = set()       # spawned, not yet ended: never a stray
 
     # -- one child ------------------------------------------------------------------------------
-    def spawn(self, req: dict, hidden: list[str]) -> tuple[int, int]:
-        r, w = os.pipe()
+    def spawn(self, req: dict, job_fd: int, result_fd: int) -> int:
         pid = os.fork()
         if pid == 0:  # A: new session, new PID namespace, then B
             code = 72
             try:
-                os.close(r)
-                for fd in (self.proto_in, self.proto_out):
-                    os.close(fd)
+                self.sock.close()
                 sandbox.prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
                 os.setsid()
                 in_ns = self.root and sandbox.unshare(sandbox.CLONE_NEWPID)
                 b = os.fork()
                 if b == 0:
-                    worker.run(w, req, self.probes, hidden, in_ns, self.scratch)
+                    worker.run(job_fd, result_fd, req, self.probes, in_pid_namespace=in_ns, sandboxed=self.sandboxed,
+                               scratch=self.scratch, seccomp_bpf=self.seccomp_bpf)
                     os._exit(73)
-                os.close(w)
+                os.close(job_fd)
+                os.close(result_fd)
                 _, status = os.waitpid(b, 0)
                 code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
             finally:
                 os._exit(code)
-        os.close(w)
-        return pid, r
+        self.live.add(pid)
+        return pid
 
-    def kill(self, pid: int) -> int | None:
-        """SIGKILL A's process group, reap A, then kill and reap every stray child. A's exit code."""
+    def end(self, pid: int, wait: float | None) -> int | None:
+        """Stop child A. wait=None: kill now and reap later; else wait up to `wait` s for its exit status."""
+        code = None
+        self.live.discard(pid)
+        if wait:
+            limit = time.monotonic() + wait
+            while time.monotonic() < limit:
+                try:
+                    done, status = os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    return None
+                if done:
+                    self.after_child(pid)
+                    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+                time.sleep(0.01)
         for kill in (os.killpg, os.kill):
             try:
                 kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        code = None
+        if wait is None:
+            self.ending.append(pid)
+            return None
         try:
             _, status = os.waitpid(pid, 0)
             code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
         except ChildProcessError:
             pass
-        self.kill_strays()
+        self.after_child(pid)
         return code
 
-    def reap_ending(self, wait: bool = False, patience: float = 5.0):
-        """Reap children that finished normally, without waiting (their teardown then overlaps the next
-        student's work); with wait=True, wait for all. One still alive after `patience` s is killed."""
-        still = []
-        for pid, since in self.ending:
-            while True:
-                try:
-                    done, _ = os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:
-                    break
-                if done:
-                    break
-                if time.monotonic() - since > patience:
-                    self.kill(pid)
-                    break
-                if not wait:
-                    still.append((pid, since))
-                    break
-                time.sleep(0.002)
-        self.ending = still
+    def after_child(self, pid: int):
+        """Kill and reap what is left of a child (B, orphaned to us when A died first, or anything it
+        started without a PID namespace of its own); without a private tmpfs, empty its folder."""
+        self.kill_strays(keep=self.live | set(self.ending))
+        if not (self.root and self.sandboxed):
+            for entry in os.listdir(self.scratch):
+                sandbox.remove_tree(os.path.join(self.scratch, entry))
 
-    def kill_strays(self):
+    def reap_ending(self, block: bool):
+        still = []
+        for pid in self.ending:
+            try:
+                done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
+            except ChildProcessError:
+                continue
+            if not done:
+                still.append(pid)
+        self.ending = still
+        if not still:
+            self.after_child(0)
+
+    def kill_strays(self, keep=frozenset()):
         """As a child subreaper we inherit orphans: none may outlive a request."""
         for _ in range(100):
-            kids = children_of(os.getpid())
+            kids = [k for k in children_of(os.getpid()) if k not in keep]
             if not kids:
                 break
             for k in kids:
@@ -161,126 +169,46 @@ class Zygote:
                 except ChildProcessError:
                     pass
 
-    # -- one request: one exercise of one student ----------------------------------------------
-    def grade(self, req: dict) -> dict:
-        hidden = sorted(set(self.base_hidden) | set(req.get("hide", [])))
-        limit = float(req["time_limit"])
-        out = {"kind": "response", "layers": None, "fatal": None, "info": None, "results": {},
-               "forks": 0, "seconds": {"load": None, "probes": {}}, "engine": None}
-        pending = list(req["probes"])
-        t0 = time.monotonic()
-        while True:
-            pid, fd = self.spawn(dict(req, probes=pending), hidden)
-            out["forks"] += 1
-            again = self.follow(pid, fd, pending, out, limit)
-            os.close(fd)
-            if not again or not pending:
-                break
-        for spec in pending:
-            out["results"].setdefault(spec["check"], {"status": "not_run"})
-        out["seconds"]["total"] = round(time.monotonic() - t0, 4)
-        return out
-
-    def follow(self, pid: int, fd: int, pending: list, out: dict, limit: float) -> bool:
-        """Read one child's frames. Returns True when the remaining probes deserve a fresh child."""
-        phase, deadline, mark = "start", time.monotonic() + STARTUP_SECONDS, time.monotonic()
-        results = out["results"]
-        try:
-            while True:
-                frame = read_frame(fd, cap=CHILD_FRAME_CAP, deadline=deadline)
-                kind = frame.get("kind") if isinstance(frame, dict) else None
-                now = time.monotonic()
-                if phase == "start" and kind == "ready":
-                    out["layers"] = [str(x) for x in frame.get("layers", [])][:20]
-                    phase, deadline, mark = "load", now + limit, now
-                elif phase == "start" and kind == "broken":
-                    out["engine"] = f"the sandbox could not start: {str(frame.get('message'))[:300]}"
-                    return False
-                elif phase == "load" and kind == "fatal":
-                    out["fatal"] = {"kind": "error", "error": frame.get("error")}
-                    return False
-                elif phase == "load" and kind == "loaded":
-                    out["info"] = frame.get("info")
-                    out["seconds"]["load"] = round(now - mark, 4)
-                    phase, deadline, mark = "probe", now + limit, now
-                    if not isinstance(out["info"], dict) or out["info"].get("status") != "found":
-                        return False
-                elif phase == "probe" and kind == "result" and pending and frame.get("check") == pending[0]["check"]:
-                    spec = pending.pop(0)
-                    results[spec["check"]] = frame
-                    out["seconds"]["probes"][spec["check"]] = round(now - mark, 4)
-                    deadline, mark = now + limit, now
-                elif phase == "probe" and kind == "done" and not pending:
-                    return False
-                else:
-                    raise FrameError(f"unexpected frame {kind!r} while {phase}")
-        except FrameTimeout:
-            self.kill(pid)
-            pid = None
-            if phase == "start":
-                out["engine"] = "the sandbox did not start in time"
-            elif phase == "load":
-                out["fatal"] = {"kind": "timeout", "seconds": limit}
-            elif pending:
-                results[pending.pop(0)["check"]] = {"status": "timeout", "seconds": limit}
-            return False
-        except (FrameEOF, FrameError) as e:
-            code, pid = self.kill(pid), None
-            how = exit_description(code)
-            if phase == "start":
-                out["engine"] = f"the sandbox ended before it started ({how})"
-                return False
-            if phase == "load":
-                out["fatal"] = {"kind": "crashed", "how": how}
-                return False
-            if not pending:
-                return False
-            if isinstance(e, FrameEOF) or "cut short" in str(e):
-                results[pending.pop(0)["check"]] = {"status": "crashed", "how": how}
-            else:
-                results[pending.pop(0)["check"]] = {"status": "garbled", "why": str(e)[:200]}
-            return True
-        finally:
-            if pid is not None:  # ended normally: it is exiting on its own; reaped after the response
-                self.ending.append((pid, time.monotonic()))
-
     # -- serving ------------------------------------------------------------------------------
+    def answer(self, obj):
+        write_frame(self.sock.fileno(), obj, cap=REQUEST_CAP)
+
     def serve(self):
-        self.proto_in, self.proto_out = os.dup(0), os.dup(1)
-        null = os.open(os.devnull, os.O_RDWR)
-        os.dup2(null, 0)
-        os.dup2(2, 1)  # stray prints in the zygote must not corrupt the protocol
         sandbox.prctl(sandbox.PR_SET_CHILD_SUBREAPER, 1)
         sandbox.prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
+        sandbox.prctl(sandbox.PR_SET_DUMPABLE, 0)
         loaded = sorted(m for m in sys.modules if m.startswith("digitcore"))
-        write_frame(self.proto_out, {"kind": "ready", "pid": os.getpid(), "root": self.root,
-                                     "probes": sorted(self.probes), "modules": loaded})
+        self.answer({"kind": "ready", "pid": os.getpid(), "root": self.root, "sandboxed": self.sandboxed,
+                     "seccomp": bool(self.seccomp_bpf), "probes": sorted(self.probes), "modules": loaded})
         while True:
+            if self.ending and not select.select([self.sock], [], [], 0.2)[0]:
+                self.reap_ending(block=True)   # idle: finish the reaping
             try:
-                req = read_frame(self.proto_in, cap=REQUEST_CAP)
-            except (FrameEOF, FrameError):
+                req, fds = recv_frame_fds(self.sock, REQUEST_CAP)
+            except (FrameEOF, FrameError, OSError, ValueError):
                 break
-            if req.get("cmd") == "quit":
+            cmd = req.get("cmd") if isinstance(req, dict) else None
+            if cmd == "spawn" and len(fds) == 2:
+                self.reap_ending(block=False)
+                try:
+                    pid = self.spawn(req, *fds)
+                finally:
+                    for fd in fds:
+                        os.close(fd)
+                self.answer({"kind": "spawned", "pid": pid})
+            elif cmd == "end":
+                for fd in fds:
+                    os.close(fd)
+                self.answer({"kind": "ended", "code": self.end(int(req["pid"]), req.get("wait"))})
+            else:
+                for fd in fds:
+                    os.close(fd)
                 break
-            try:
-                resp = self.grade(req)
-            except Exception as e:  # noqa: BLE001 - a bug here must not take the grader down silently
-                self.reap_ending(wait=True, patience=0)
-                self.kill_strays()
-                resp = {"kind": "response", "engine": f"zygote error: {type(e).__name__}: {e}"}
-            write_frame(self.proto_out, resp)
-            self.reap_ending()
-            if not self.root:  # no PID namespace to take escaped processes down: look for them now
-                self.kill_strays()
-                for entry in os.listdir(self.scratch):  # and no private /tmp: clear the workers' folders
-                    shutil.rmtree(os.path.join(self.scratch, entry), ignore_errors=True)
-            if not self.ending:
-                continue
-            if select.select([self.proto_in], [], [], 0.5)[0] == []:  # idle: finish the reaping
-                self.reap_ending(wait=True)
-        self.reap_ending(wait=True)
+        for pid in self.ending:
+            self.end(pid, 0)
+        self.reap_ending(block=True)
         self.kill_strays()
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        sandbox.remove_tree(self.scratch)
 
 
 def children_of(ppid: int) -> list[int]:
@@ -297,26 +225,25 @@ def children_of(ppid: int) -> list[int]:
     return kids
 
 
-def exit_description(code: int | None) -> str:
-    if code is None:
-        return "it ended"
-    if code >= 128:
-        sig = code - 128
-        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-        extra = " (killed: out of memory or CPU time?)" if sig in (signal.SIGKILL, signal.SIGXCPU) else ""
-        return f"killed by {name}{extra}"
-    return f"exit status {code}"
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--probes", nargs="*", default=[str(PACKAGE / "exercises" / "probes.py")])
+    parser.add_argument("--probes", nargs="*", default=[])
+    parser.add_argument("--seccomp", default=None, help="a BPF program file (sandbox.seccomp_program)")
+    parser.add_argument("--sandboxed", action="store_true", help="running inside the bwrap allow-list root")
     args = parser.parse_args(argv)
     sys.path[:] = [p for p in sys.path if p not in ("", "/", os.getcwd())]  # -m put the cwd there
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    sock = socket.socket(fileno=os.dup(0))
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(2, 1)  # stray prints in the zygote must not reach anything
+    bpf = None
+    if args.seccomp:
+        with open(args.seccomp, "rb") as f:
+            bpf = f.read()
     preload()
     probes = load_probes(args.probes)
-    Zygote(probes, default_hidden()).serve()
+    Zygote(sock, probes, bpf, args.sandboxed).serve()
 
 
 if __name__ == "__main__":
