@@ -323,14 +323,17 @@ def train_live(data, lr: float, bs: int, epochs: int, *, model: str = "linear", 
         return replace(_CACHE[key], cached=True)
     n_iter = math.ceil(len(_tensors(data)[0]) / int(bs))
     title = f"training: lr {lr:g}, batch size {bs}, {epochs} epochs"
-    with mo.status.progress_bar(total=int(epochs) * n_iter, title=title, remove_on_exit=True) as bar:
-        state = {"done": 0, "shown": 0, "t": time.perf_counter(), "drawn": time.perf_counter(), "charts": 0}
+    total = int(epochs) * n_iter
+    with mo.status.progress_bar(total=total, title=title, show_eta=False, remove_on_exit=True) as bar:
+        state = {"done": 0, "shown": 0, "t": time.perf_counter(), "drawn": time.perf_counter(), "charts": 0,
+                 "t0": time.perf_counter()}
 
         def on_batch(epoch, i, n):
             state["done"] = epoch * n + i
             now = time.perf_counter()
             if now - state["t"] > 0.1 or i == n:  # a few updates a second, not one per batch
-                bar.update(increment=state["done"] - state["shown"], subtitle=f"epoch {epoch + 1}/{epochs}")
+                eta = _eta(state["done"], total, now - state["t0"], budget_s)  # marimo's own ETA ignores the budget
+                bar.update(increment=state["done"] - state["shown"], subtitle=f"epoch {epoch + 1}/{epochs}  {eta}")
                 state["shown"], state["t"] = state["done"], now
 
         def on_epoch(rows):

@@ -241,8 +241,11 @@ def _(alt, chapter, pd, sig_at, torch):
               + alt.Chart(_point).mark_point(size=120, filled=True, color="#e76f51").encode(x="a:Q", y="sigmoid:Q"))
     mo.hstack([
         _chart.properties(width=340, height=200),
-        mo.md(f"$\\sigma({sig_at.value:.1f}) = {_s:.4f}$  \nits slope there: "
-              f"$\\sigma(a)(1-\\sigma(a)) = {_s * (1 - _s):.5f}$"),
+        mo.vstack([
+            mo.md(f"$\\sigma({sig_at.value:.1f}) = {_s:.4f}$  \nits slope there: "
+                  f"$\\sigma(a)(1-\\sigma(a)) = {_s * (1 - _s):.5f}$"),
+            code_view("the code", chapter.sigmoid),
+        ]),
     ], justify="start", align="center")
     return
 
