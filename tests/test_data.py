@@ -534,8 +534,8 @@ def test_download_puts_data_where_the_loader_finds_it(tmp_path, monkeypatch):
     fake_torchvision(monkeypatch, FakeMNIST)
     monkeypatch.delenv("DIGITCORE_DATA", raising=False)
     assert data.download() == tmp_path / "cache" / "MNIST" / "raw"
-    assert len(load_mnist().valid_images) == 20
     assert [p.name for p in (tmp_path / "cache").iterdir()] == ["MNIST"]  # the temporary folder is gone
+    assert len(load_mnist().valid_images) == 20
 
 
 def test_data_info(tmp_path, monkeypatch):
