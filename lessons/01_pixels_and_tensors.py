@@ -30,6 +30,9 @@ with app.setup:
         ("(t * 1.5).dtype", ""),
         ("t.shape", ""),
     ]
+    # the self-checks of the two small exercises: (arguments, expected result)
+    DOUBLE_AND_CORNER_CASES = [((), torch.tensor([[10, 12], [16, 18]]))]
+    ODD_DOUBLED_CASES = [(([1, 2, 3, 4, 5],), [2, 6, 10]), (([],), []), (([7, 8, 9, -3],), [14, 18, -6]), (([2, 4],), [])]
 
     torch.set_num_threads(1)  # tiny models: one thread is as fast, and on two cores it leaves one for the browser
 
@@ -473,7 +476,7 @@ def _():
     plots.self_check(
         "double_and_corner",
         double_and_corner,
-        [((), torch.tensor([[10, 12], [16, 18]]))],
+        DOUBLE_AND_CORNER_CASES,
         hint="1 to 9 row by row is [[1, 2, 3], [4, 5, 6], [7, 8, 9]]; the bottom-right four are rows 1-2, "
         "columns 1-2, so a slice `1:` on both axes.",
     )
@@ -564,7 +567,7 @@ def _():
     plots.self_check(
         "odd_doubled",
         odd_doubled,
-        [(([1, 2, 3, 4, 5],), [2, 6, 10]), (([],), []), (([7, 8, 9, -3],), [14, 18, -6]), (([2, 4],), [])],
+        ODD_DOUBLED_CASES,
         hint="Odd means `x % 2 == 1` (true for -3 too in Python); double with `2 * x`: `[2 * x for x in nums if ...]`.",
     )
     return

@@ -24,6 +24,9 @@ with app.setup:
         "result": "#b7e4c7",
     }
 
+    # the self-check of the pair_up exercise: (arguments, expected result)
+    PAIR_UP_CASES = [(([1, 2, 3, 4], "abcd"), [(1, "a"), (2, "b"), (3, "c"), (4, "d")]), (([], ""), []), (([7], [8]), [(7, 8)])]
+
     torch.set_num_threads(1)  # tiny models: one thread is as fast, and on two cores it leaves one for the browser
 
 
@@ -585,7 +588,7 @@ def _():
     plots.self_check(
         "pair_up",
         pair_up,
-        [(([1, 2, 3, 4], "abcd"), [(1, "a"), (2, "b"), (3, "c"), (4, "d")]), (([], ""), []), (([7], [8]), [(7, 8)])],
+        PAIR_UP_CASES,
         hint="zip gives the pairs one at a time; list(...) collects them.",
     )
     return
