@@ -18,9 +18,17 @@ The cure has two halves, both here:
    of third-party formatters takes `IMPORT_LOCK` first, which this body holds while it imports.
    A marimo that no longer has that table is reported by tests/browser/test_class_cold_start.py.
 
-`digitcore lesson` imports this module before marimo serves at all, so there the race cannot even begin.
+On Python 3.11 it also lets one thread at a time into `ast.parse` (see `_serialize_ast_parse`): marimo compiles
+every cell of a new tab's lesson, and 3.11's parser is not safe in threads.
+
+`digitcore lesson` (and so `digitcore class`, whose workers are `digitcore lesson`) imports this module before
+marimo serves at all, so there neither race can even begin. Under plain `marimo run`, the parser is guarded from
+the first setup cell on: the tabs of the very first moment compile their cells before any lesson code has run.
 """
 
+import ast
+import functools
+import sys
 import threading
 
 IMPORT_LOCK = threading.RLock()  # held while the heavy imports run; marimo's formatter registrations wait on it
@@ -51,6 +59,27 @@ def _guard_marimo_formatters() -> bool:
             factory.register = _register_after_imports(factory.register)
     return True
 
+
+def _serialize_ast_parse() -> None:
+    """Let one thread at a time into `ast.parse`. Python 3.11 keeps the AST constructor's recursion depth in
+    interpreter-wide state, so two threads parsing at once (two tabs' kernels compiling the lesson's cells) can fail
+    with `SystemError: AST constructor recursion depth mismatch`: the tab shows an internal error in its setup cell.
+    tests/test_lesson_imports.py reproduces it on 3.11.7; 3.12 and later parse safely in threads."""
+    if getattr(ast.parse, "digitcore_serialized", False):
+        return
+    parse, lock = ast.parse, threading.Lock()
+
+    @functools.wraps(parse)
+    def parse_one_at_a_time(*args, **kwargs):
+        with lock:
+            return parse(*args, **kwargs)
+
+    parse_one_at_a_time.digitcore_serialized = True
+    ast.parse = parse_one_at_a_time
+
+
+if sys.version_info < (3, 12):
+    _serialize_ast_parse()
 
 with IMPORT_LOCK:
     MARIMO_FORMATTERS_GUARDED = _guard_marimo_formatters()  # before torch can appear in sys.modules

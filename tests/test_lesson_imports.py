@@ -80,3 +80,55 @@ def test_the_race_is_real_without_lesson_imports():
 def test_lesson_imports_closes_the_race(attempt):
     result = race("lesson_imports")
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr[-3000:]}"
+
+
+# Two tabs' kernels compiling the lesson at once, with the thread switches that garbage collection causes.
+AST_RACE = r"""
+import ast, gc, sys, threading
+if sys.argv[1] == "lesson_imports":
+    import digitcore.lesson_imports
+sys.setswitchinterval(1e-6)
+gc.set_threshold(50, 2, 2)
+source = open(sys.argv[2]).read()
+errors = []
+
+class Finalized:
+    def __del__(self):
+        sum(range(50))
+
+def kernel_thread():
+    for _ in range(60):
+        junk = [Finalized() for _ in range(20)]
+        for j in junk:
+            j.me = j  # a cycle: the collector frees it, running __del__ on whichever thread collects
+        del junk
+        try:
+            ast.parse(source)
+        except SystemError as e:
+            errors.append(str(e))
+            return
+
+threads = [threading.Thread(target=kernel_thread) for _ in range(6)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(errors)
+sys.exit(1 if errors else 0)
+"""
+
+
+def ast_race(first_import: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", AST_RACE, first_import, str(LESSONS[0])], capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="Python 3.12 and later parse safely in threads")
+def test_parsing_in_threads_fails_on_python_3_11_without_lesson_imports():
+    result = ast_race("plain")
+    assert result.returncode == 1 and "recursion depth mismatch" in result.stdout, result.stdout + result.stderr
+
+
+def test_lesson_imports_makes_parsing_in_threads_safe():
+    result = ast_race("lesson_imports")
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
