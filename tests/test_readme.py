@@ -115,3 +115,13 @@ def test_readme_commands_run_as_written_on_a_fresh_copy(tmp_path):
         # a grader that could not grade also exits 1: expected failures must be failures, not errors
         assert not re.search(r"\b\d+ errors?\b[^\n]* in [\d.]+s", out.stdout), f"pytest errors in:\n{b['code']}\n{out.stdout[-3000:]}"
         print(f"{time.perf_counter() - start:6.1f} s  {b['file']}: {b['code'].strip().splitlines()[0]}")
+
+
+def test_links_to_files_of_the_project_lead_somewhere():
+    broken = []
+    for doc in DOCS:
+        path = ROOT / doc
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", path.read_text(encoding="utf-8")):
+            if "://" not in target and not (path.parent / target).exists():
+                broken.append(f"{doc}: {target}")
+    assert not broken
