@@ -124,6 +124,67 @@ def serve(notebook: Path, *, mode: str = "run", env: dict | None = None, cwd: Pa
         assert not group_alive(proc.pid), f"marimo server group {proc.pid} survived SIGKILL"
 
 
+@dataclass
+class ClassRun:
+    """A running `digitcore class`: its URL, its run folder (HAProxy's config, stats socket, workers' logs)."""
+
+    url: str
+    proc: subprocess.Popen
+    run_dir: Path
+
+    def info(self) -> dict:
+        return json.loads((self.run_dir / "class.json").read_text())
+
+    def stats(self) -> dict[str, dict]:
+        """HAProxy's counters per worker (w1, w2, ...): scur = open connections now, stot = all so far."""
+        from digitcore.class_server import haproxy_stats
+
+        return {r["svname"]: r for r in haproxy_stats(self.run_dir / "haproxy.sock") if r["pxname"] == "workers"
+                and r["svname"] not in ("BACKEND", "FRONTEND")}
+
+    def log(self) -> str:
+        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.run_dir.glob("*.log")))
+
+
+@contextlib.contextmanager
+def serve_class(notebook: Path, workers: int, *, students: int = 8, extra: tuple = (), timeout: float = 300.0):
+    """`digitcore class` on a free 127.0.0.1 port with `workers` marimo workers; yields a ClassRun once it prints
+    its address; always stops it (SIGTERM, as Ctrl-C would) and checks that HAProxy and every worker are gone."""
+    port = free_port()
+    run_dir = Path(tempfile.mkdtemp(prefix="digitcore-class-test-"))
+    cmd = [sys.executable, "-m", "digitcore", "class", str(notebook), "--students", str(students), "--workers",
+           str(workers), "--host", "127.0.0.1", "--port", str(port), "--run-dir", str(run_dir), "--show-tracebacks",
+           *extra]
+    out = run_dir / "class.out"
+    with open(out, "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    SPAWNED.append(proc.pid)
+    run = ClassRun(f"http://127.0.0.1:{port}/", proc, run_dir)
+    pids: list[int] = []
+    try:
+        deadline = time.monotonic() + timeout
+        while "is on http" not in out.read_text(errors="replace"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"digitcore class did not start:\n{out.read_text(errors='replace')}\n{run.log()}")
+            time.sleep(0.3)
+        pids = list(run.info()["pids"].values())
+        SPAWNED.extend(pids)  # each worker and HAProxy leads its own process group
+        yield run
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGTERM)  # what Ctrl-C does: the command stops HAProxy, then the workers
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            stop(proc)
+        left = [pid for pid in pids if group_alive(pid)]  # the command must have stopped them itself
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+        assert not left, f"digitcore class left processes running after SIGTERM: {left}"
+
+
 def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
 

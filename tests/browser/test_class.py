@@ -1,0 +1,133 @@
+"""`digitcore class`: a few simulated students (Chromium pages, each with its own cookies) on loopback, through
+HAProxy and two marimo workers. Every student renders, moves a slider, and stays on one worker; a student who
+storms the reload button and then closes the tab harms nobody, and the worker frees that student's sessions.
+
+The tests share one class (module scope) and run in file order.
+"""
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from marimo_driver import ROOT, LessonPage, serve_class
+
+LESSON = ROOT / "lessons" / "05_sgd.py"
+STUDENTS, WORKERS = 4, 2
+SESSION_TTL = 3  # seconds a closed tab's session lives on (the command's default is 30)
+LR = "learning rate"
+HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.access("/usr/sbin/haproxy", os.X_OK) else None)
+
+pytestmark = [pytest.mark.skipif(HAPROXY is None, reason="digitcore class needs HAProxy (apt-get install haproxy; "
+                                                         "dev.sh installs it when run as root)"),
+              pytest.mark.skipif(not LESSON.exists(), reason="lessons/05_sgd.py is missing")]
+
+
+class Student:
+    """A page with its own browser context (cookies), recording which worker answered each of its requests."""
+
+    def __init__(self, browser, url: str):
+        self.lesson = LessonPage(browser, url)
+        self.workers: list[str] = []
+        self.lesson.page.on("response", self._seen)
+
+    def _seen(self, response):
+        worker = response.headers.get("x-digitcore-worker")
+        if worker:
+            self.workers.append(worker)
+
+    def worker(self) -> str:
+        assert self.workers, "no response came through HAProxy"
+        assert set(self.workers) == {self.workers[0]}, f"requests went to several workers: {sorted(set(self.workers))}"
+        cookie = {c["name"]: c["value"] for c in self.lesson.page.context.cookies()}.get("digitcore_worker")
+        assert cookie == self.workers[0], f"cookie {cookie!r} but served by {self.workers[0]}"
+        return self.workers[0]
+
+    def assert_fine(self) -> None:
+        page = self.lesson
+        assert page.errors() == {} and page.failed_runs() == [] and page.page_errors == [], page.describe_errors()
+
+
+def lab_curves(page: LessonPage) -> list[str]:
+    return [s for s in page.chart_specs() if '"set"' in s and '"valid"' in s and '"epoch"' in s]
+
+
+def move_learning_rate(page: LessonPage) -> None:
+    """Drag the lab's learning rate to a neighbouring step; the run it starts must end with new curves."""
+    steps, now = page.slider_steps(LR), page.slider_index(LR)
+    target = now + 1 if now + 1 < len(steps) - 4 else now - 1
+    before, runs = lab_curves(page), page.runs()
+    page.drag_slider(LR, target)
+    page.wait_idle(after_runs=runs, timeout=240)
+    after = lab_curves(page)
+    assert after and after != before, "the curves did not change after the slider moved"
+
+
+def worker_threads(run, name: str) -> int:
+    return len(os.listdir(f"/proc/{run.info()['pids'][name]}/task"))
+
+
+@pytest.fixture(scope="module")
+def klass(browser):
+    with serve_class(LESSON, WORKERS, students=STUDENTS, extra=("--session-ttl", str(SESSION_TTL))) as run:
+        students = [Student(browser, run.url) for _ in range(STUDENTS)]
+        for s in students:  # the whole class at once: nobody waits for the page before theirs
+            s.lesson.page.goto(run.url, wait_until="commit")
+        for s in students:
+            s.lesson.wait_idle(timeout=400)
+        yield run, students
+        for s in students:
+            s.lesson.close()
+        assert "Traceback (most recent call last)" not in run.log(), run.log()
+
+
+def test_every_student_renders_on_one_worker(klass):
+    run, students = klass
+    for s in students:
+        s.assert_fine()
+        assert lab_curves(s.lesson), "the training lab drew no curves"
+    placed = [s.worker() for s in students]
+    assert sorted(set(placed)) == [f"w{i}" for i in range(1, WORKERS + 1)], f"students per worker: {placed}"
+    stats = run.stats()
+    for name in set(placed):  # each student's websocket stays open on the worker that served its page
+        assert int(stats[name]["scur"]) >= placed.count(name), stats[name]
+
+
+def test_a_slider_moves_for_a_student_on_each_worker(klass):
+    run, students = klass
+    first_on = {}
+    for s in students:
+        first_on.setdefault(s.worker(), s)
+    for s in first_on.values():
+        move_learning_rate(s.lesson)
+        s.assert_fine()
+        s.worker()  # the slider's updates went to the same worker as the page
+
+
+def test_a_reload_storm_then_a_closed_tab_harm_nobody(klass, browser):
+    run, students = klass
+    victim = students[0]
+    shared = victim.worker()
+    time.sleep(SESSION_TTL + 1)  # sessions of earlier tests' closed pages, if any, are gone
+    baseline = worker_threads(run, shared)
+
+    storm = Student(browser, run.url)  # a student on the very same worker, the worst case
+    storm.lesson.page.context.add_cookies([{"name": "digitcore_worker", "value": shared, "url": run.url}])
+    storm.lesson.page.goto(run.url, wait_until="commit")
+    for _ in range(6):
+        storm.lesson.page.reload(wait_until="commit")
+    assert storm.worker() == shared
+    storm.lesson.close()
+
+    move_learning_rate(victim.lesson)  # the neighbour's page still works, right after the storm
+    victim.assert_fine()
+    for s in students:
+        s.assert_fine()
+
+    deadline = time.monotonic() + SESSION_TTL + 60
+    while worker_threads(run, shared) > baseline:  # every session of the storm is closed: nothing leaks
+        assert time.monotonic() < deadline, (f"worker {shared} still runs {worker_threads(run, shared)} threads, "
+                                             f"{baseline} before the storm: the stormer's sessions were not freed")
+        time.sleep(0.5)
+    assert Path(f"/proc/{run.info()['pids'][shared]}").exists(), "the shared worker died"
