@@ -94,8 +94,14 @@ def check(exercise: str, obj, seed: int = 0) -> ExerciseResult:
 
 def error_verdict(c: Check, e: BaseException, obj=None) -> Verdict:
     """A failed check for an exception from student code: one line, plus a hint when we know the error."""
-    message = f"{c.title}: your function raised {student_error(e, obj)}"
-    known = explain_error(message)
+    return error_diagnosis(c.exercise, f"{c.title}: your function raised {student_error(e, obj)}")
+
+
+def error_diagnosis(exercise: str, message: str) -> Verdict:
+    """A failed Verdict for an error message from student code, with the misconception behind it when we
+    know one: first the exercise's own reading of the error (its ERROR_HINTS), then the common ones."""
+    module = _MODULES.get(exercise)
+    known = explain_error(message, getattr(module, "ERROR_HINTS", ()), getattr(module, "MISCONCEPTIONS", {}))
     if known is None:
         return Verdict(False, message)
     tag, question, hint = known

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from digitcore.grading.report import untrusted
+
 
 @dataclass(frozen=True)
 class Check:
@@ -83,7 +85,7 @@ def describe(x) -> str:
     if x is None:
         return "None"
     if isinstance(x, dict) and "__unplain__" in x:
-        return f"a {str(x['__unplain__'])[:40]} object"
+        return f"a {untrusted(x['__unplain__'], 40)} object"
     if type(x) is torch.Tensor:
         return f"a {str(x.dtype).replace('torch.', '')} tensor of shape {tuple(x.shape)}"
     if type(x) is bool:
@@ -246,8 +248,14 @@ ERROR_HINTS = [
 ]
 
 
-def explain_error(message: str) -> tuple[str, str, str] | None:
-    """(tag, question, hint) for a common PyTorch error message raised in student code, or None."""
+def explain_error(message: str, own=(), table: Misconceptions | None = None) -> tuple[str, str, str] | None:
+    """(tag, question, hint) for a PyTorch error message raised in student code, or None. `own` holds an
+    exercise's (needle, tag) pairs, looked up in its misconception `table` first: the same error can mean
+    different things in different exercises (an in-place op on a leaf is a misplaced update in apply_step,
+    a modified input in mnist_loss)."""
+    for needle, tag in own:
+        if needle in message and table and tag in table:
+            return (tag, *table[tag])
     for needle, tag, question, hint in ERROR_HINTS:
         if needle in message:
             return tag, question, hint

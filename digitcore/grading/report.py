@@ -1,6 +1,27 @@
 """What grading produces: reports per submission and exercise, feedback.md and Gradescope's results.json."""
 
+import unicodedata
 from dataclasses import dataclass, field
+
+# Unicode categories that must not reach a report as they are: control, format (zero-width, right-to-left
+# overrides), line and paragraph separators, surrogates, private use and unassigned code points.
+_INVISIBLE = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
+
+
+def untrusted(text, limit: int = 200) -> str:
+    """Text that came from a student (their process, their file, their file's name), made safe for every
+    report: one line (newlines, tabs and invisible characters become spaces), at most `limit` characters,
+    set as an inline code span. In feedback.md a code span is shown literally (no headings, list items,
+    links, images, HTML or emphasis), and in results.json and the terminal it reads as quoted code. So a
+    student can neither forge a line of a report nor make the grader's own words look like theirs.
+    Every untrusted string goes through here before it enters a message."""
+    if type(text) is not str:
+        text = str(text) if type(text) in (int, float, bool) else ("" if text is None else type(text).__name__)
+    flat = "".join(" " if unicodedata.category(c) in _INVISIBLE or c.isspace() else c for c in text)
+    flat = " ".join(flat.replace("`", "'").split())
+    if len(flat) > limit:
+        flat = flat[:limit].rstrip() + "..."
+    return f"`{flat}`" if flat else "(nothing)"
 
 
 @dataclass
@@ -54,16 +75,30 @@ def pts(x: float) -> str:
     return f"{round(x, 4):g}"
 
 
+def not_run(ex: ExerciseReport) -> bool:
+    """No check of the exercise ran: every check failed with the exercise's own note (missing, not a
+    function, not started, the file did not load). Then the note is said once, not once per check."""
+    return bool(ex.note) and bool(ex.checks) and all(not v.passed and v.message == ex.note for _, v in ex.checks)
+
+
 def feedback_markdown(report: SubmissionReport) -> str:
-    """The student's feedback: every exercise, every check, what failed and why, kindly."""
-    lines = [f"# Feedback for {report.student}", "",
+    """The student's feedback: a file-level problem once at the top, then each exercise: one line when it
+    could not run (missing, not started), else every check, what failed and why, kindly."""
+    lines = [f"# Feedback for {untrusted(report.student, 120)}", "",
              f"**Total: {pts(report.total)} / {pts(report.max_total)} points**", ""]
     if report.fatal:
         lines += ["> **Your file could not be graded as a whole:** " + report.fatal, "",
                   "Fix this first: nothing in the file could be checked while it fails to load.", ""]
     for ex in report.exercises.values():
+        head = f"## `{ex.exercise}`: {pts(ex.score)} / {pts(ex.max_score)}"
+        if report.fatal:
+            lines += [f"{head} (not graded: see above)", ""]
+            continue
+        if not_run(ex):
+            lines += [head, "", ex.note, ""]
+            continue
         mark = "all checks pass" if ex.passed else f"{sum(v.passed for _, v in ex.checks)} of {len(ex.checks)} checks pass"
-        lines += [f"## `{ex.exercise}`: {pts(ex.score)} / {pts(ex.max_score)} ({mark})", ""]
+        lines += [f"{head} ({mark})", ""]
         if ex.note:
             lines += [ex.note, ""]
         for check, verdict in ex.checks:
@@ -80,14 +115,22 @@ def feedback_markdown(report: SubmissionReport) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+NOT_LOADED = "not graded: your file could not be loaded (the reason is at the top)"
+
+
 def gradescope_results(report: SubmissionReport) -> dict:
-    """Gradescope's autograder results.json: one test per check; hidden checks shown after publishing."""
+    """Gradescope's autograder results.json: one test per check; hidden checks shown after publishing.
+    A file-level problem is said once, in the top-level output."""
     tests = []
     for i, ex in enumerate(report.exercises.values(), 1):
         for j, (check, verdict) in enumerate(ex.checks, 1):
-            output = "passed" if verdict.passed else verdict.message
-            extra = [getattr(verdict, "misconception", None), getattr(verdict, "hint", None)]
-            output = "\n".join([output] + [x for x in extra if x and not verdict.passed])
+            if verdict.passed:
+                output = "passed"
+            elif report.fatal:
+                output = NOT_LOADED
+            else:
+                extra = [getattr(verdict, "misconception", None), getattr(verdict, "hint", None)]
+                output = "\n".join([verdict.message] + [x for x in extra if x])
             tests.append({
                 "name": f"{ex.exercise}: {check.title}",
                 "number": f"{i}.{j}",
@@ -110,11 +153,16 @@ def summary_table(reports: list) -> str:
     if not reports:
         return "(no submissions)"
     exercises = list(reports[0].exercises)
-    width = max(len("student"), *(len(r.student) for r in reports))
+    width = max(len("student"), *(len(_plain_name(r.student)) for r in reports))
     head = "student".ljust(width) + "".join(f" {e[:14]:>14}" for e in exercises) + f" {'total':>7}"
     rows = [head, "-" * len(head)]
     for r in reports:
         cells = "".join(f" {pts(r.exercises[e].score):>14}" for e in exercises)
         flag = "  (file broken)" if r.fatal else ""
-        rows.append(r.student.ljust(width) + cells + f" {pts(r.total):>7}" + flag)
+        rows.append(_plain_name(r.student).ljust(width) + cells + f" {pts(r.total):>7}" + flag)
     return "\n".join(rows)
+
+
+def _plain_name(name: str) -> str:
+    """A student's name for the terminal: flattened like untrusted(), without the code-span quotes."""
+    return untrusted(name, 60)[1:-1] if name else name

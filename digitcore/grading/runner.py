@@ -8,6 +8,8 @@ specific message; nothing of the checker's own traceback is shown.
 
 import functools
 import os
+import re
+import signal
 import sys
 import time
 from pathlib import Path
@@ -15,7 +17,7 @@ from pathlib import Path
 from .client import ZygoteClient
 from .plain import GarbledError, from_plain, to_plain
 from .registry import PROBES_FILE, checks_for, probe_files
-from .report import ExerciseReport, SubmissionReport
+from .report import ExerciseReport, SubmissionReport, untrusted
 from .sources import SubmissionError, read_sources, student_name
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
@@ -47,15 +49,65 @@ def _verdict_class():
 
 
 def _s(x, n: int = 300) -> str:
-    text = str(x) if x is not None else ""
-    return text if len(text) <= n else text[:n] + "..."
+    """A string from the worker, flattened and quoted for a report (report.untrusted)."""
+    return untrusted(x, n)
 
 
 def _where(err: dict) -> str:
     if not isinstance(err, dict) or not err.get("line"):
         return ""
-    code = f": `{_s(err.get('code'), 120)}`" if err.get("code") else ""
-    return f" (line {_s(err['line'], 10)} of {_s(err.get('file'), 80)}{code})"
+    line = err["line"] if type(err["line"]) is int else _s(err["line"], 10)
+    code = f": {_s(err.get('code'), 120)}" if err.get("code") else ""
+    return f" (line {line} of {_s(err.get('file'), 80)}{code})"
+
+
+# What a signal that ended the worker means, in words (the name comes from Python's own table, never
+# from the worker's text).
+SIGNALS = {
+    "SIGSEGV": "crashed in native code (SIGSEGV, a segmentation fault: memory was used where it must not "
+               "be, for example through ctypes or a C extension given bad data)",
+    "SIGBUS": "crashed in native code (SIGBUS: a bad memory access)",
+    "SIGILL": "crashed in native code (SIGILL: an illegal instruction)",
+    "SIGFPE": "crashed in native code (SIGFPE: an arithmetic fault)",
+    "SIGABRT": "crashed in native code (SIGABRT: a C library aborted the process)",
+    "SIGSYS": "was stopped by the sandbox (SIGSYS: a system call that grading does not allow, such as "
+              "starting a process)",
+    "SIGKILL": "ended the grading process (killed by SIGKILL): did it use more memory than grading allows, "
+               "or call exit() or os._exit()?",
+    "SIGXCPU": "used up the CPU time that grading allows (SIGXCPU)",
+    "SIGXFSZ": "wrote a file larger than grading allows (SIGXFSZ)",
+}
+
+
+def ended(rec) -> str:
+    """How the worker process ended, for "your function ..." / "your file ...": the real signal, named."""
+    rec = rec if isinstance(rec, dict) else {}
+    sig, code = rec.get("signal"), rec.get("exit_code")
+    how = rec.get("how") if type(rec.get("how")) is str else ""
+    match = re.search(r"\bkilled by (SIG[A-Z0-9]+)|\bsignal (\d+)", how)
+    if sig is None and match:
+        sig = match.group(1) or int(match.group(2))
+    name = _signal_name(sig)
+    if name:
+        return SIGNALS.get(name, f"was stopped by {name}: did it send a signal to itself?")
+    match = re.search(r"\bexit status (-?\d+)", how)
+    if type(code) is not int and match:
+        code = int(match.group(1))
+    if type(code) is int:
+        return (f"ended the grading process (exit status {code}): did it call exit(), sys.exit() or "
+                "os._exit()?")
+    return "ended the grading process unexpectedly"
+
+
+def _signal_name(sig) -> str | None:
+    try:
+        if type(sig) is int:
+            return signal.Signals(sig).name
+        if type(sig) is str and sig in signal.Signals.__members__:
+            return sig
+    except ValueError:
+        pass
+    return None
 
 
 def fatal_message(fatal: dict, time_limit: float) -> str:
@@ -67,36 +119,62 @@ def fatal_message(fatal: dict, time_limit: float) -> str:
         return ("your file used up its time budget while loading, so it was stopped: is there training, or a "
                 "long loop, at the top level? Put it inside a function or under `if __name__ == \"__main__\":`.")
     if kind == "crashed":
-        return (f"your file ended the grading process while loading ({_s(fatal.get('how'), 80)}): does it call "
-                "exit(), sys.exit() or os._exit() at the top level?")
+        how = ended(fatal)
+        return f"while loading, your file {how}" + ("" if how.endswith("?") else ".")
     err = fatal.get("error") if isinstance(fatal, dict) else None
     err = err if isinstance(err, dict) else {}
-    kind, message = _s(err.get("type"), 60), _s(err.get("message"))
-    if kind == "SyntaxError" or kind == "IndentationError" or kind == "TabError":
-        return f"{kind}: {message}{_where(err)}. Python could not read the file, so nothing in it could run."
+    kind, message = err.get("type"), err.get("message")
+    if kind in ("SyntaxError", "IndentationError", "TabError"):
+        return (f"Python could not read your file: {kind} {_s(message)}{_where(err)}. Nothing in the file "
+                "could run until this is fixed.")
     if kind == "SystemExit":
         return f"your file called sys.exit() while loading{_where(err)}: remove it, or move it into a function."
-    return f"your file raised {kind}: {message} while loading{_where(err)}."
+    return f"your file raised {_s(_error_text(kind, message))} while loading{_where(err)}."
+
+
+def _error_text(kind, message) -> str:
+    kind = kind if type(kind) is str else "an exception"
+    return f"{kind}: {message}" if type(message) is str and message.strip() else kind
 
 
 def error_message(err: dict, info: dict) -> str:
     err = err if isinstance(err, dict) else {}
-    kind, message = _s(err.get("type"), 60), _s(err.get("message"))
+    kind, message = err.get("type"), err.get("message")
     where = _where(err)
     if kind == "ReferenceUseError":
-        return f"your code called the project's own implementation ({message}): this check scores zero"
+        return f"your code called the project's own implementation ({_s(message)}): this check scores zero"
     if kind == "SandboxRefusal":
-        return f"your code tried something the grader does not allow ({message}){where}"
+        return f"your code tried something grading does not allow: {_s(message)}{where}"
     if kind == "NotImplementedError":
         return "not started yet: replace `raise NotImplementedError` with your code"
     if kind == "SystemExit":
         return f"your function called sys.exit(){where}: a function should return its result instead"
-    if kind in ("KeyboardInterrupt", "GeneratorExit") or kind in ("Skipped", "Exit", "Failed", "XFailed"):
+    if kind in ("KeyboardInterrupt", "GeneratorExit", "Skipped", "Exit", "Failed", "XFailed"):
         return f"your function raised {kind}{where}: a check cannot be interrupted or skipped, so it fails"
-    text = f"your function raised {kind}: {message}{where}" if message else f"your function raised {kind}{where}"
-    if kind == "TypeError" and isinstance(info, dict) and info.get("signature") and "argument" in message:
-        text += f". Your function is `{_s(info['signature'], 120)}`: check its parameters against the exercise"
+    text = f"your function raised {_s(_error_text(kind, message))}{where}"
+    if (kind == "TypeError" and isinstance(info, dict) and info.get("signature") and type(message) is str
+            and "argument" in message):
+        text += f". Your function is {_s(info['signature'], 120)}: check its parameters against the exercise"
     return text
+
+
+def refusal_message(reference, refused, when: str) -> str | None:
+    """Why a check scores zero because of something the guards stopped or saw `when` ("while being
+    checked", "while your file loaded"), or None. Calling the project's own code (a dotted name) is named
+    as such; any other refusal (reading a hidden folder, writing outside, starting a process) is named
+    for what it was."""
+    reference = [x for x in reference if type(x) is str] if isinstance(reference, list) else []
+    refused = [x for x in refused if type(x) is str] if isinstance(refused, list) else []
+    called = [x for x in reference if re.fullmatch(r"[\w.()]+", x)]
+    if called:
+        return (f"{when}, your code called the project's own implementation ({_s(called[0], 120)}), not "
+                "your own: this check scores zero")
+    tried = [x for x in reference if x not in called] + refused
+    if tried:
+        more = f" (and {len(tried) - 1} more)" if len(tried) > 1 else ""
+        return (f"{when}, your code tried something grading does not allow: {_s(tried[0], 160)}{more}; "
+                "so this check scores zero")
+    return None
 
 
 def judge_record(check, inp, rec, info, time_limit: float):
@@ -105,13 +183,13 @@ def judge_record(check, inp, rec, info, time_limit: float):
     if not isinstance(rec, dict):
         return Verdict(False, "no result came back from your code for this check")
     status = rec.get("status")
-    if rec.get("reference"):
-        return Verdict(False, f"your code used the project's own implementation ({_s(rec['reference'], 120)}) "
-                              "while being checked: this check scores zero")
+    info = info if isinstance(info, dict) else {}
+    refusal = (refusal_message(info.get("reference"), info.get("refused"), "while your file loaded")
+               or refusal_message(rec.get("reference"), rec.get("refused") if status == "ok" else [],
+                                  "while being checked"))
+    if refusal:
+        return Verdict(False, refusal)
     if status == "ok":
-        if rec.get("refused"):
-            return Verdict(False, f"your code tried something the grader does not allow "
-                                  f"({_s(rec['refused'], 200)}), so this check scores zero")
         if rec.get("overflow"):
             return Verdict(False, "your code printed more than the grader keeps (about half a megabyte) "
                                   "while being checked: remove the debugging prints")
@@ -126,13 +204,12 @@ def judge_record(check, inp, rec, info, time_limit: float):
                                   "not the kind of value this exercise asks for")
         return verdict if isinstance(verdict, Verdict) else Verdict(False, "the check gave no verdict")
     if status == "error":
-        return Verdict(False, error_message(rec.get("error"), info))
+        return _explained(check, error_message(rec.get("error"), info))
     if status == "timeout":
         return Verdict(False, f"your function did not finish within {time_limit:g} s and was stopped: "
                               "is there an endless loop (or a loop that never reaches its end)?")
     if status == "crashed":
-        return Verdict(False, f"your function ended the grading process ({_s(rec.get('how'), 80)}): did it call "
-                              "exit(), os._exit() or kill itself, or use too much memory?")
+        return Verdict(False, f"your function {ended(rec)}")
     if status == "garbled":
         return Verdict(False, f"the result your code gave could not be read back ({_s(rec.get('why'), 120)})")
     if status == "budget":
@@ -141,6 +218,12 @@ def judge_record(check, inp, rec, info, time_limit: float):
         return Verdict(False, "not run: an earlier check of this exercise had to stop your code "
                               "(see the check that timed out)")
     return Verdict(False, "no usable result came back from your code for this check")
+
+
+def _explained(check, message: str):
+    """A failed check for an error in student code, with the exercise's own diagnosis when it has one."""
+    from digitcore.exercises import error_diagnosis
+    return error_diagnosis(check.exercise, message)
 
 
 NOT_STARTED = ("not started yet: replace `raise NotImplementedError` with your code "
@@ -170,9 +253,9 @@ def exercise_note(exercise: str, info, files: list[str]) -> str | None:
     if status == "found":
         return None
     if status == "missing":
-        names = ", ".join(Path(f).name for f in files)
-        return (f"No function named `{exercise}` was found at the top level of {names}. Define "
-                f"`def {exercise}(...):` there (not inside another function or an ordinary notebook cell).")
+        names = ", ".join(_s(Path(f).name, 80) for f in files)
+        return (f"No function named `{exercise}` in {names}: define `def {exercise}(...):` at the top level "
+                "(not inside another function or an ordinary notebook cell).")
     if status == "reference":
         return (f"`{exercise}` is the project's own implementation ({_s(info.get('what'), 120)}), not yours: "
                 "this exercise scores zero. Write the function yourself.")
@@ -248,6 +331,8 @@ def _grade_exercise(zygote, report, sources, exercise, checks, registry, seed, t
     score = sum(c.points for c, v in items if v.passed)
     return ExerciseReport(exercise, round(score, 4), sum(c.points for c in checks), items, note=note or "",
                           seconds=round(time.monotonic() - t0, 3), timing=_timing(resp))
+
+
 def budget_note(resp, exercise_budget: float, student_budget: float, spent: float) -> str | None:
     """Feedback when the wall budget stopped this exercise: how much time, and what it cost."""
     if not resp.get("budget"):
