@@ -45,6 +45,11 @@ MISCONCEPTIONS = {
         "did you write `params = params - lr * params.grad`?",
         ("That builds a new tensor and leaves the caller's `params` as it was. Update in place: "
         "`params.data -= lr * params.grad`, or `params -= lr * params.grad` inside `with torch.no_grad():`.")),
+    "cleared_before_backward": (
+        "do you clear the gradient before `backward()` rather than after the step?",
+        ("That trains correctly: it is what `opt.zero_grad(); loss.backward(); opt.step()` does, so no gradient "
+        "leaks into the next call. This exercise, like the book, clears after the step instead, so that "
+        "apply_step leaves nothing behind in `params.grad`: move the clearing below the update.")),
     "cleared_too_early": (
         "did you clear the gradient before using it?",
         "Update with `params.grad` first, then clear it."),
@@ -241,17 +246,41 @@ def judge_in_place(inp, obs):
     return ok()
 
 
+def _fresh_grad(inp, params):
+    """The gradient one call computes from `params` alone (nothing left over in .grad)."""
+    p = params.clone().requires_grad_()
+    ((chapter.f(inp["time"], p) - inp["speed"]) ** 2).mean().backward()
+    return p.grad
+
+
 @judge
 def judge_grad_cleared(inp, obs):
-    grad = field(_steps(obs, len(inp["lrs"]))[0], "grad")
-    if grad is None:
-        return ok()
-    if type(grad) is not torch.Tensor:
-        raise Garbled(f"after the call, params.grad is {fmt(grad)}")
-    if finite_zero(grad):
-        return ok()
-    return fail(f"gradient cleared: after the call params.grad is {fmt(grad)}; it should be None or zeros",
-                "grad_not_cleared", MISCONCEPTIONS)
+    """Two calls in a row on the same params. A gradient left in .grad after a call either leaks into the next
+    call, or was cleared before the next backward: then the next call's .grad is exactly its own gradient
+    (correct training, but the contract clears after the step). Credited only for a function that updates
+    params: a function that does nothing leaves .grad empty too."""
+    steps = _steps(obs, len(inp["lrs"]))
+    if same(_params(steps[0]), inp["params"]):
+        return fail("gradient cleared: this is credited once your function updates params with a gradient; "
+                    f"after the call params is unchanged ({fmt(inp['params'])})")
+    for i, step in enumerate(steps):
+        grad = field(step, "grad")
+        if grad is None:
+            continue
+        if type(grad) is not torch.Tensor:
+            raise Garbled(f"after the call, params.grad is {fmt(grad)}")
+        if finite_zero(grad):
+            continue
+        after = f"after call {i + 1} of {len(steps)}" if len(steps) > 1 else "after the call"
+        nxt = steps[i + 1] if i + 1 < len(steps) else None
+        if nxt is not None and close(field(nxt, "grad"), _fresh_grad(inp, _params(step))):
+            return fail(f"gradient cleared: {after} params.grad still holds that call's gradient {fmt(grad)}, "
+                        "though the next call starts from a clean gradient: your steps are right, but the "
+                        "gradient should be cleared after the step, not before `backward()`",
+                        "cleared_before_backward", MISCONCEPTIONS)
+        return fail(f"gradient cleared: {after} params.grad is {fmt(grad)}; it should be None or zeros",
+                    "grad_not_cleared", MISCONCEPTIONS)
+    return ok()
 
 
 def finite_zero(t) -> bool:
@@ -275,7 +304,8 @@ def make_checks():
         Check(EXERCISE, "update", "updates params by -lr * grad", 2.0, p, make_input, judge_update),
         Check(EXERCISE, "in_place", "updates the caller's params in place; still a leaf that requires grad",
               1.5, p, make_input, judge_in_place),
-        Check(EXERCISE, "grad_cleared", "clears params.grad afterwards", 1.0, p, make_input, judge_grad_cleared),
+        Check(EXERCISE, "grad_cleared", "clears params.grad afterwards", 1.0, p,
+              partial(make_input, lrs=(1e-5, 1e-5)), judge_grad_cleared),
         Check(EXERCISE, "several_lrs", "several learning rates", 1.0, p,
               partial(make_input, lrs=(4e-5, 2e-6), fresh=True), judge_several_lrs),
         Check(EXERCISE, "repeated_calls", "three calls in a row", 1.0, p,

@@ -23,6 +23,7 @@ from .common import (
     judge,
     kind,
     ok,
+    untrusted,
 )
 
 EXERCISE = "mnist_loss"
@@ -51,9 +52,19 @@ MISCONCEPTIONS = {
         "`.detach()`)?"),
         "Autograd can only follow tensor operations on `predictions`: compute the loss with them only."),
     "mutates_input": (
-        "did you change predictions or targets in place (e.g. `sigmoid_()`, `+=`, item assignment)?",
-        ("Use the out-of-place versions (`predictions.sigmoid()`, `a = a + b`) so the caller's tensors "
-        "stay as they were.")),
+        "did you modify predictions or targets in place (e.g. `predictions.sigmoid_()`, `+=`, item assignment)?",
+        ("An in-place operation changes the caller's tensors; when predictions requires grad, autograd refuses "
+        "it outright ('a leaf Variable that requires grad is being used in an in-place operation'). Use the "
+        "out-of-place versions (`predictions.sigmoid()`, `a = a + b`), which return new tensors.")),
+    "sigmoid_mse": (
+        "did you take the squared error of the sigmoid outputs, `((predictions.sigmoid() - targets)**2).mean()`?",
+        ("That is a different loss (and a flatter one: squaring shrinks the gradient of confident mistakes). "
+        "This chapter's loss is linear in the sigmoid: `torch.where(targets == 1, 1 - s, s).mean()` with "
+        "`s = predictions.sigmoid()`.")),
+    "unstable_sigmoid": (
+        "does your sigmoid overflow for large activations?",
+        ("In float32 `torch.exp(x)` is inf once x is above about 88, and `exp(x) / (1 + exp(x))` is then inf/inf, "
+        "which is nan. Use `predictions.sigmoid()`, or `1 / (1 + torch.exp(-x))`, which only rounds to 0 or 1 there.")),
     "cross_entropy": (
         "did you use the log (cross-entropy) loss?",
         ("This chapter's loss is simpler: `1 - sigmoid(p)` where the target is 1 and `sigmoid(p)` where it "
@@ -74,7 +85,11 @@ VARIANTS = [
     ("broadcast", lambda p, t: _per_item(p.reshape(-1), t.reshape(-1, 1)).mean()),
     ("broadcast", lambda p, t: _per_item(p.reshape(-1, 1), t.reshape(-1)).mean()),
     ("cross_entropy", lambda p, t: torch.nn.functional.binary_cross_entropy_with_logits(p, t.to(p.dtype))),
+    ("sigmoid_mse", lambda p, t: ((p.sigmoid() - t.to(p.dtype)) ** 2).mean()),
 ]
+
+# Errors that mean something specific in this exercise (see common.explain_error).
+ERROR_HINTS = [("leaf Variable that requires grad is being used in an in-place operation", "mutates_input")]
 
 
 # --- inputs ---------------------------------------------------------------------------------------------
@@ -139,6 +154,8 @@ def _shape_tag(inp, obs):
     out = field(obs, "out")
     if type(out) in (float, int):
         return "not_differentiable"
+    if type(out) is torch.Tensor and out.dim() == 0 and is_float(out) and not finite(out):
+        return "unstable_sigmoid" if bool(inp["predictions"].abs().max() > 80) else None
     if type(out) is not torch.Tensor or out.dim() == 0:
         return None
     n = inp["predictions"].numel()
@@ -164,7 +181,11 @@ def judge_value(inp, obs, title, hidden=False):
     try:
         out = _result(obs)
     except Garbled as e:
-        text = f"your function returned {kind(field(obs, 'out'))}, not a finite 0-dim float tensor" if hidden else e
+        out = field(obs, "out")
+        if type(out) is torch.Tensor and out.dim() == 0 and is_float(out) and not finite(out):
+            text = "your loss is not a finite number (nan or inf)"
+        else:
+            text = f"your function returned {kind(out)}, not a finite 0-dim float tensor" if hidden else e
         return fail(f"{title}: for {where}: {text}", _shape_tag(inp, obs), MISCONCEPTIONS)
     expected = expected_loss(inp)
     if close(out, expected):
@@ -189,11 +210,12 @@ def judge_gradient(inp, obs):
         if type(out) is torch.Tensor:
             return fail(f"gradient: for {where}: your loss does not require grad, so `.backward()` cannot reach "
                         "predictions", "not_differentiable", MISCONCEPTIONS)
-        return fail(f"gradient: for {where}: your function returned {field(obs, 'out_type')}, "
+        return fail(f"gradient: for {where}: your function returned a {untrusted(field(obs, 'out_type'), 60)}, "
                     "which has no `.backward()`", "not_differentiable", MISCONCEPTIONS)
     if error is not None:
         tag = "not_reduced" if "scalar" in str(error) else None
-        return fail(f"gradient: calling `.backward()` on your loss failed: {str(error)[:160]}", tag, MISCONCEPTIONS)
+        return fail(f"gradient: calling `.backward()` on your loss failed: {untrusted(error, 160)}", tag,
+                    MISCONCEPTIONS)
     grad = field(obs, "grad")
     if grad is None:
         return fail(f"gradient: for {where}: after `.backward()`, predictions.grad is still None: the loss is "

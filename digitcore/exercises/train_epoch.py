@@ -23,6 +23,11 @@ MISCONCEPTIONS = {
         "did you clear every parameter's gradient after its update?",
         ("PyTorch adds each new gradient to `.grad`; without `p.grad.zero_()` (or `p.grad = None`) after the "
         "update, every batch also pushes with the gradients of the batches before it.")),
+    "cleared_before_backward": (
+        "do you clear the gradients before `backward()` rather than after each update?",
+        ("That trains correctly: it is what `opt.zero_grad(); loss.backward(); opt.step()` does, so no gradient "
+        "leaks from one batch into the next. This exercise, like the book, clears after each update instead, "
+        "so that train_epoch leaves nothing behind in `.grad`: move the clearing below the update.")),
     "wrong_sign": (
         "did you add the gradient instead of subtracting it?",
         "Each step goes against the gradient: `p.data -= lr * p.grad`."),
@@ -226,9 +231,24 @@ def judge_returns(inp, obs):
     return ok()
 
 
+def last_batch_grads(inp, lr):
+    """The gradients of the last batch alone, at the params the book's loop has before its last step."""
+    params, model, loss_func, batches = _setup(inp)
+    chapter.train_epoch(model, lr, params, batches[:-1], loss_func)
+    xb, yb = batches[-1]
+    loss_func(model(xb), yb).backward()
+    return [p.grad for p in params]
+
+
 @judge
 def judge_grads_cleared(inp, obs):
+    """Nothing left in .grad after the epoch. Credited only for a function that updates the parameters (one
+    that does nothing leaves .grad empty too). Gradients left over that are exactly the last batch's own
+    were cleared before `backward()`: correct training, but the contract clears after each update."""
     run = _runs(inp, obs)[0]
+    if all(same(g, w) for g, w in zip(_params(inp, run), inp["params"])):
+        return fail("gradients cleared: this is credited once your function updates the parameters; after the "
+                    "epoch they are unchanged")
     grads = field(run, "grads")
     if not isinstance(grads, list) or len(grads) != len(inp["params"]):
         raise Garbled("after the epoch the gradients could not be read back")
@@ -238,6 +258,11 @@ def judge_grads_cleared(inp, obs):
         if type(g) is not torch.Tensor:
             raise Garbled(f"after the epoch params[{i}].grad is {describe(g)}")
         if not bool((g == 0).all()):
+            own = last_batch_grads(inp, inp["lrs"][0])
+            if all(close(h, w) for h, w in zip(grads, own)):
+                return fail(f"gradients cleared: after the epoch params[{i}].grad is {fmt(g)}, exactly the last "
+                            "batch's own gradient: your updates are right, but each gradient should be cleared "
+                            "after its update, not before `backward()`", "cleared_before_backward", MISCONCEPTIONS)
             return fail(f"gradients cleared: after the epoch params[{i}].grad is {fmt(g)}; it should be None or "
                         "zeros", "grad_not_cleared", MISCONCEPTIONS)
     return ok()

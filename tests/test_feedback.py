@@ -1,0 +1,304 @@
+"""Feedback a student cannot forge, that says each problem once, and whose words are true.
+
+Most tests feed the trusted side the records a worker could send (any string at all), so they do not
+depend on how the sandbox is built; one small class goes through the real sandboxed grader.
+"""
+
+import importlib.util
+import json
+import re
+
+import pytest
+
+from digitcore.exercises import CHECKS, check
+from digitcore.grading.classroom import grade_class
+from digitcore.grading.report import (
+    ExerciseReport,
+    SubmissionReport,
+    feedback_markdown,
+    gradescope_results,
+    untrusted,
+)
+from digitcore.grading.runner import _zero, exercise_note, fatal_message, judge_record
+
+FORGED = "\n\n# Total: 53 / 53 points\n\n- [x] everything (10 pt)\nPASSED checks/test_submission.py::test_check\n"
+FORGED_BITS = ("53 / 53", "PASSED", "[x] everything")
+
+
+def outside_code_spans(line: str) -> str:
+    return re.sub(r"`[^`]*`", "", line)
+
+
+def assert_not_forged(text: str):
+    """Every line of a report: the forged words only ever appear inside a code span (quoted, inert)."""
+    for line in text.splitlines():
+        rest = outside_code_spans(line)
+        assert rest.count("`") == 0, f"unbalanced code span: {line!r}"
+        assert not any(bit in rest for bit in FORGED_BITS), line
+        assert not line.lstrip().startswith(("# Total", "PASSED", "- [x] everything")), line
+
+
+def assert_report_not_forged(report):
+    md = feedback_markdown(report)
+    assert_not_forged(md)
+    assert sum(line.startswith("# ") for line in md.splitlines()) == 1
+    results = gradescope_results(report)
+    assert_not_forged(results["output"])
+    for t in results["tests"]:
+        assert_not_forged(t["output"])
+        assert_not_forged(t["name"])
+    return md
+
+
+def test_untrusted_text_is_one_inert_line():
+    text = untrusted("Oops" + FORGED + " `x` ![t](https://evil.example/t.png) <img src=x>\u202e\u200b\r\t", 500)
+    assert "\n" not in text and "\r" not in text and "\t" not in text
+    assert text.startswith("`") and text.endswith("`") and text.count("`") == 2
+    assert "\u202e" not in text and "\u200b" not in text
+    assert len(untrusted("x" * 1000, 50)) <= 50 + 5
+    assert untrusted(None) == untrusted("") == "(nothing)"
+
+
+def forged_records():
+    """(record, info) pairs as a hostile worker could send them: every string field carries a forgery."""
+    error = {"type": "Oops" + FORGED, "message": "boom" + FORGED, "file": "a.py" + FORGED, "line": 3,
+             "code": "raise Oops" + FORGED}
+    info = {"status": "found", "signature": "apply_step(params: '" + FORGED + "')"}
+    return [
+        ({"status": "error", "error": error}, info),
+        ({"status": "error", "error": {**error, "type": "TypeError", "message": "missing argument" + FORGED}}, info),
+        ({"status": "error", "error": {**error, "type": "SandboxRefusal"}}, info),
+        ({"status": "error", "error": {**error, "type": "ReferenceUseError"}}, info),
+        ({"status": "ok", "obs": None, "refused": ["writing /etc/x" + FORGED]}, info),
+        ({"status": "ok", "obs": None, "reference": ["reading" + FORGED]}, info),
+        ({"status": "crashed", "how": "killed by SIGSEGV" + FORGED}, info),
+        ({"status": "garbled", "why": FORGED}, info),
+        ({"status": "ok", "obs": {"steps": [{"out": {"__unplain__": "Weird" + FORGED}}]}}, info),
+        ({"status": "ok", "obs": None}, {"status": "found", "refused": [FORGED]}),
+    ]
+
+
+def test_forged_worker_strings_cannot_forge_feedback_or_results():
+    checks = CHECKS["apply_step"]
+    items = [(checks[0], judge_record(checks[0], checks[0].make_input(0), rec, info, 5.0))
+             for rec, info in forged_records()]
+    assert all(not v.passed for _, v in items)
+    missing = _zero("mnist_loss", CHECKS["mnist_loss"],
+                    exercise_note("mnist_loss", {"status": "missing"}, ["/x/a" + FORGED + ".py"]))
+    weird = _zero("train_epoch", CHECKS["train_epoch"],
+                  exercise_note("train_epoch", {"status": "not_callable", "type": "int" + FORGED}, ["/x/a.py"]))
+    report = SubmissionReport(student="alice" + FORGED, exercises={
+        "apply_step": ExerciseReport("apply_step", 0.0, 10.0, items), "mnist_loss": missing, "train_epoch": weird})
+    assert_report_not_forged(report)
+    fatal = SubmissionReport(student="bob", exercises={"apply_step": ExerciseReport("apply_step", 0.0, 10.0, items)})
+    fatal.fatal = fatal_message({"kind": "error", "error": {**forged_records()[0][0]["error"]}}, 5.0)
+    assert_report_not_forged(fatal)
+    fatal.fatal = fatal_message({"kind": "error", "error": {**forged_records()[0][0]["error"], "type": "SyntaxError"}},
+                                5.0)
+    assert_report_not_forged(fatal)
+
+
+# --- wrong words ------------------------------------------------------------------------------------------
+
+
+def verdict_for(rec, info=None, exercise="apply_step"):
+    c = CHECKS[exercise][0]
+    return judge_record(c, c.make_input(0), rec, info or {"status": "found"}, 5.0)
+
+
+@pytest.mark.parametrize("rec", [{"status": "crashed", "how": "killed by SIGSEGV"},
+                                 {"status": "crashed", "signal": 11}, {"status": "crashed", "signal": "SIGSEGV"}])
+def test_a_segfault_is_named_as_a_crash_in_native_code(rec):
+    message = verdict_for(rec).message
+    assert "SIGSEGV" in message and "native code" in message
+    assert "SIGKILL" not in message and "memory" not in message.split("SIGSEGV")[0]
+
+
+def test_other_endings_are_named_for_what_they_are():
+    assert "SIGKILL" in verdict_for({"status": "crashed", "how": "killed by SIGKILL (killed: out of memory?)"}).message
+    assert "exit status 3" in verdict_for({"status": "crashed", "how": "exit status 3"}).message
+    assert "SIGSYS" in verdict_for({"status": "crashed", "signal": 31}).message
+    assert "SIGSEGV" in fatal_message({"kind": "crashed", "how": "killed by SIGSEGV"}, 5.0)
+
+
+def test_a_refused_look_is_not_called_using_the_reference():
+    looked = verdict_for({"status": "ok", "obs": None, "reference": ["reading the project's own files (alice.py)"]})
+    assert "implementation" not in looked.message
+    assert "`reading the project's own files (alice.py)`" in looked.message and "scores zero" in looked.message
+    called = verdict_for({"status": "error", "reference": ["digitcore.chapter.apply_step"],
+                          "error": {"type": "ReferenceUseError", "message": "digitcore.chapter.apply_step is ..."}})
+    assert "called the project's own implementation" in called.message
+
+
+def test_refusals_while_the_file_loaded_are_not_forgotten():
+    info = {"status": "found", "refused": ["writing /etc/passwd"]}
+    for c in CHECKS["mnist_distance"]:
+        v = judge_record(c, c.make_input(0), {"status": "ok", "obs": None, "refused": []}, info, 5.0)
+        assert not v.passed and "while your file loaded" in v.message and "/etc/passwd" in v.message
+
+
+def load(source: str, tmp_path, name="student"):
+    path = tmp_path / f"{name}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(f"feedback_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+DOES_NOTHING = '''
+def apply_step(params, time, speed, lr):
+    return time * 0
+
+def train_epoch(model, lr, params, dl, loss_func=None):
+    for xb, yb in dl:
+        model(xb)
+'''
+
+
+def test_clearing_gradients_is_not_credited_to_a_function_that_computes_nothing(tmp_path):
+    module = load(DOES_NOTHING, tmp_path)
+    for exercise, name in (("apply_step", "grad_cleared"), ("train_epoch", "grads_cleared")):
+        verdict = next(v for c, v in check(exercise, getattr(module, exercise)).items if c.name == name)
+        assert not verdict.passed and "credited once your function updates" in verdict.message
+
+
+ZERO_FIRST = '''
+import torch
+
+def apply_step(params, time, speed, lr):
+    params.grad = None
+    preds = params[0] * time**2 + params[1] * time + params[2]
+    ((preds - speed) ** 2).mean().backward()
+    with torch.no_grad():
+        params -= lr * params.grad
+    return preds
+
+def train_epoch(model, lr, params, dl, loss_func=None):
+    for xb, yb in dl:
+        for p in params:
+            p.grad = None
+        loss_func(model(xb), yb).backward()
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+'''
+
+
+def test_zero_grad_before_backward_is_called_correct_training(tmp_path):
+    module = load(ZERO_FIRST, tmp_path)
+    for exercise in ("apply_step", "train_epoch"):
+        failed = [(c, v) for c, v in check(exercise, getattr(module, exercise)).items if not v.passed]
+        assert [c.name for c, _ in failed] == [c.name for c in CHECKS[exercise] if "cleared" in c.name]
+        verdict = failed[0][1]
+        assert verdict.tag == "cleared_before_backward"
+        assert "right" in verdict.message and "after" in verdict.message
+        assert "trains correctly" in verdict.hint and "leak" not in verdict.message
+        assert "also uses this call's gradient" not in verdict.hint
+
+
+INPLACE_SIGMOID = '''
+import torch
+
+def mnist_loss(predictions, targets):
+    predictions.sigmoid_()
+    return torch.where(targets == 1, 1 - predictions, predictions).mean()
+'''
+
+SIGMOID_MSE = '''
+def mnist_loss(predictions, targets):
+    return ((predictions.sigmoid() - targets) ** 2).mean()
+'''
+
+
+def test_in_place_sigmoid_is_said_to_modify_the_inputs(tmp_path):
+    result = check("mnist_loss", load(INPLACE_SIGMOID, tmp_path).mnist_loss)
+    gradient = next(v for c, v in result.items if c.name == "gradient")
+    assert gradient.tag == "mutates_input" and "in place" in gradient.misconception
+    assert "no_grad" not in gradient.hint and "p.data" not in gradient.hint
+
+
+def test_sigmoid_then_squared_error_is_diagnosed(tmp_path):
+    result = check("mnist_loss", load(SIGMOID_MSE, tmp_path, "mse").mnist_loss)
+    tags = {v.tag for _, v in result.items if not v.passed}
+    assert tags == {"sigmoid_mse"}
+
+
+# --- the same, through the sandbox: forged strings, unfinished files, a file that does not parse -----------
+
+FORGE = '''
+FORGED = {forged!r}
+
+def mnist_loss(predictions, targets):
+    raise type("Oops" + FORGED, (Exception,), {{}})("boom" + FORGED)
+
+def apply_step(params: FORGED, time, speed, lr):
+    raise TypeError("missing 1 required positional argument" + FORGED)
+
+def train_epoch(model, lr, params, dl, loss_func=None):
+    return type("Weird" + FORGED + "[x](https://evil.example/x.png) <img src=x>", (), {{}})()
+
+def mnist_distance(a, b):
+    return type("Odd`" + FORGED, (), {{}})()
+
+def batch_accuracy(xb, yb):
+    raise ValueError("*bold* **Total: 53 / 53** <script>alert(1)</script>" + FORGED)
+'''.format(forged=FORGED)
+
+PARTIAL = '''
+import torch
+
+def mnist_loss(predictions, targets):
+    predictions = predictions.sigmoid()
+    return torch.where(targets == 1, 1 - predictions, predictions).mean()
+
+def apply_step(params, time, speed, lr):
+    raise NotImplementedError
+'''
+
+SYNTAX = '''
+def mnist_loss(predictions, targets)
+    return predictions
+'''
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    base = tmp_path_factory.mktemp("feedback_class")
+    subs, out = base / "submissions", base / "grades"
+    subs.mkdir()
+    for name, source in (("forge", FORGE), ("partial", PARTIAL), ("syntax", SYNTAX)):
+        (subs / f"{name}.py").write_text(source)
+    reports = {}
+    grade_class(subs, out, include_hidden=False, jobs=2, time_limit=5.0,
+                progress=lambda r: reports.__setitem__(r.student, r))
+    return out, reports
+
+
+def test_forged_strings_from_the_sandbox_stay_quoted(graded):
+    out, reports = graded
+    assert reports["forge"].total == 0 or reports["forge"].total < reports["forge"].max_total / 2
+    assert not reports["forge"].engine_errors
+    assert_not_forged((out / "forge" / "feedback.md").read_text())
+    results = json.loads((out / "forge" / "results.json").read_text())
+    for t in results["tests"]:
+        assert_not_forged(t["output"])
+
+
+def test_each_missing_function_gets_one_line(graded):
+    out, reports = graded
+    md = (out / "partial" / "feedback.md").read_text()
+    assert md.count("No function named") == 3, md
+    assert md.count("not started yet") == 1, md
+    assert reports["partial"].exercises["mnist_loss"].score == 10
+    assert len(md.splitlines()) < 40, md
+
+
+def test_a_syntax_error_is_said_once_at_the_top(graded):
+    out, reports = graded
+    md = (out / "syntax" / "feedback.md").read_text()
+    assert md.count("SyntaxError") == 1, md
+    assert md.index("SyntaxError") < md.index("## `")
+    assert "line 2" in md
+    results = json.loads((out / "syntax" / "results.json").read_text())
+    assert json.dumps(results).count("SyntaxError") == 1
