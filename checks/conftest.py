@@ -202,3 +202,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         stats = state.get("stats") or {}
         tr.write_line(f"{stats.get('students')} students in {stats.get('seconds')} s "
                       f"with {stats.get('jobs')} workers")
+        for entry, why in (stats.get("skipped") or {}).items():
+            tr.write_line(f"not graded, not a student: {entry}: {why}")

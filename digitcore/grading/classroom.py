@@ -17,14 +17,15 @@ from pathlib import Path
 from .registry import checks_for
 from .report import feedback_markdown, gradescope_results
 from .runner import MEMORY_MB, grade_with, matching_zygotes, start_zygotes
-from .sources import check_out_dir, find_students
+from .sources import RESERVED, SubmissionError, check_out_dir, scan_class
 
 
 def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=0, time_limit=10.0, hidden_dir=None,
                   checks=None, memory_mb=MEMORY_MB, hide=(), progress=None):
-    """Grade every student in the folder. Returns (registry, reports in name order, stats)."""
+    """Grade every student in the folder. Returns (registry, reports in name order, stats); stats["skipped"]
+    says what in the folder is not a student, and why."""
     t0 = time.monotonic()
-    students = find_students(submissions_dir)
+    students, skipped = scan_class(submissions_dir)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(students) or 1))
     zygotes = start_zygotes(jobs, checks)
     try:
@@ -63,7 +64,7 @@ def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=0, ti
             z.close()
     stats = {"students": len(reports), "jobs": jobs, "seconds": round(time.monotonic() - t0, 3),
              "warm_up_seconds": round(warm, 3), "zygote_startup_seconds": startups,
-             "restarts": sum(max(z.restarts, 0) for z in zygotes)}
+             "restarts": sum(max(z.restarts, 0) for z in zygotes), "skipped": skipped}
     return registry, reports, stats
 
 
@@ -91,11 +92,20 @@ def write_outputs(out_dir, registry, reports) -> dict:
         writer.writerow([_cell(r.student), *(p[ex] for ex in registry), p["total"]])
     _write(out / "gradebook.csv", buf.getvalue())
     _write(out / "grades.json", json.dumps(grades, indent=2) + "\n")
-    for r in reports:
-        folder = out / r.student
-        folder.mkdir(exist_ok=True)
-        _write(folder / "results.json", json.dumps(gradescope_results(r), indent=2) + "\n")
-        _write(folder / "feedback.md", feedback_markdown(r))
+    failed = []
+    for r in reports:  # one student's folder that cannot be written must not cost the others theirs
+        try:
+            if r.student in RESERVED or not r.student or r.student.startswith(".") or "/" in r.student:
+                raise OSError(f"{r.student!r} cannot be a folder beside the grade files")
+            folder = out / r.student
+            folder.mkdir(exist_ok=True)
+            _write(folder / "results.json", json.dumps(gradescope_results(r), indent=2) + "\n")
+            _write(folder / "feedback.md", feedback_markdown(r))
+        except OSError as e:
+            failed.append(f"{r.student} ({e})")
+    if failed:
+        raise SubmissionError(f"the grades are in {out / 'gradebook.csv'} and {out / 'grades.json'}, but the "
+                              f"files of {len(failed)} student(s) could not be written: {'; '.join(failed)}")
     return grades
 
 

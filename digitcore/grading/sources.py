@@ -5,8 +5,10 @@ no symbolic links, size-capped) and sends their text, so a student cannot point 
 somebody else's files, and the submissions folder can stay hidden from the worker.
 """
 
+import hashlib
 import io
 import tokenize
+from collections import Counter
 from pathlib import Path
 
 MAX_FILE_BYTES = 2 << 20
@@ -55,21 +57,85 @@ def read_sources(path) -> dict[str, str]:
     return sources
 
 
+# The files class grading writes beside the student folders: no student may be named like one.
+RESERVED = ("gradebook.csv", "grades.json")
+LONG_NAME = 120   # characters of a shown name before it is shortened (with a hash of the whole name)
+
+
 def find_students(submissions_dir) -> dict[str, Path]:
-    """Every .py file or folder directly in the class folder is one student (hidden entries ignored)."""
+    """Every .py file or folder directly in the class folder is one student: {name: path}, see student_names."""
+    return scan_class(submissions_dir)[0]
+
+
+def scan_class(submissions_dir) -> tuple[dict[str, Path], dict[str, str]]:
+    """({name: path} for every student, {entry: why it is not graded} for everything else in the folder)."""
     folder = Path(submissions_dir)
     if not folder.is_dir():
         raise SubmissionError(f"the submissions folder {folder} does not exist")
-    students = {}
+    entries, skipped = [], {}
     for p in sorted(folder.iterdir()):
-        if p.name.startswith(".") or p.name in ("__pycache__", "__init__.py", "conftest.py") or p.is_symlink():
-            continue
-        if (p.is_file() and p.suffix == ".py") or p.is_dir():
-            name = student_name(p)
-            if name in students:
-                name = f"{name}-{'folder' if p.is_dir() else 'file'}"
-            students[name] = p
-    return students
+        why = _not_a_student(p)
+        if why is None:
+            entries.append(p)
+        elif p.name != "__pycache__":
+            skipped[show(p.name)] = why
+    return student_names(entries), skipped
+
+
+def _not_a_student(p: Path) -> str | None:
+    if p.name.startswith("."):
+        return "hidden (the name starts with a dot)"
+    if p.name in ("__pycache__", "__init__.py", "conftest.py"):
+        return "a file of Python's or pytest's own"
+    if p.is_symlink():
+        return "a symbolic link (only real files and folders are graded)"
+    if p.is_dir() or (p.is_file() and p.suffix == ".py"):
+        return None
+    return "not a .py file or a folder"
+
+
+def student_names(entries: list[Path]) -> dict[str, Path]:
+    """One name per entry, distinct, deterministic, and traceable to the entry:
+
+    - a file is named by its stem (`jane.doe.py` -> `jane.doe`), a folder by its name (`bob/` -> `bob`);
+    - a name that two entries would share (`bob/` and `bob.py`), or that is one of the files class
+      grading writes (`gradebook.csv`, `grades.json`), gives way to the long form: the whole file name
+      for a file (`bob.py`), the name and `-folder` for a folder (`bob-folder`), until no two clash.
+      Long forms cannot clash (entry names are unique; a file's ends in `.py`, a folder's in `-folder`);
+    - characters that do not print on one line (newlines, control and invisible characters) and `%`
+      are written as `%XX` (their UTF-8 bytes); a name longer than 120 characters is cut, with a hash
+      of the whole name appended.
+    """
+    short = {p: show(p.stem) if p.is_file() else show(p.name) for p in entries}
+    long = {p: show(p.stem) + ".py" if p.is_file() else show(p.name) + "-folder" for p in entries}
+    name = dict(short)
+    while True:
+        count = Counter(name.values())
+        clash = [p for p in entries if (count[name[p]] > 1 or name[p] in RESERVED) and name[p] != long[p]]
+        if not clash:
+            break
+        for p in clash:
+            name[p] = long[p]
+    return {name[p]: p for p in sorted(entries, key=lambda p: name[p])}
+
+
+def show(text: str) -> str:
+    """A file name as one printable line, reversibly: %XX for every byte of a character that does not print."""
+    out = []
+    for c in text:
+        if c == "%" or not c.isprintable():
+            try:
+                raw = c.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:
+                raw = c.encode("utf-8", "surrogatepass")
+            out.append("".join(f"%{b:02X}" for b in raw))
+        else:
+            out.append(c)
+    shown = "".join(out)
+    if len(shown) > LONG_NAME:
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+        shown = f"{shown[:LONG_NAME - 13]}~{digest}"
+    return shown
 
 
 def check_out_dir(submissions_dir, out_dir) -> tuple[Path, Path]:
