@@ -222,7 +222,8 @@ with app.setup:
                     "a layer of an `nn.Sequential`. Neither has parameters."),
         dict(n=37, q="The universal approximation theorem says one nonlinearity is enough to approximate any "
                      "function as closely as we like. Why do we use more?",
-             where=[("07_nonlinearity", "5 · Any curve from a few bends")],
+             where=[("07_nonlinearity", "5 · Any curve from a few bends"),
+                    ("08_bias_and_going_deeper", "4 · Why deeper: the same parameters, two shapes")],
              answer="The theorem only says that *some* weights exist; it does not say how many units they need or "
                     "whether training will find them. In practice deeper networks, with more nonlinearities and "
                     "smaller matrices, reach a given accuracy with fewer parameters, train faster and use less "
