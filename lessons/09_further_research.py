@@ -17,9 +17,11 @@ with app.setup:
     from digitcore import plots
     from digitcore.data import load_mnist
     from digitcore.dataloader import DataLoader, DataLoaders
-    from digitcore.learner import SGD, Callback, Learner
+    from digitcore.learner import SGD, Callback, CancelFitException, Learner
 
     RUNS = {}  # finished training runs, keyed by their settings: a revisited setting comes back instantly
+    LAST = {}  # the run shown before this one, drawn as a ghost so that two runs compare on the same axes
+    BUDGET_S = 15.0  # seconds per run: training stops between epochs when the next one would not fit
 
     torch.set_num_threads(1)  # tiny models: one thread is as fast, and on two cores it leaves one for the browser
 
@@ -105,10 +107,12 @@ def _():
 
 
 @app.cell
-def _():
+def _(mnist):
     arch = mo.ui.dropdown(["linear (784 → 10)", "small net (784 → 64 → 10)"], value="linear (784 → 10)",
                           label="model")
-    n_train = mo.ui.dropdown({"1,000": 1000, "6,000": 6000, "20,000": 20000, "all": 60000}, value="6,000",
+    _have = len(mnist.train_images)
+    _sizes = {f"{n:,}": n for n in (1000, 6000, 20000) if n < _have} | {f"all {_have:,}": _have}
+    n_train = mo.ui.dropdown(_sizes, value="6,000" if "6,000" in _sizes else next(iter(_sizes)),
                              label="training digits")
     epochs10 = mo.ui.slider(1, 20, value=5, label="epochs", show_value=True, debounce=True)
     lr10 = mo.ui.slider(steps=[0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0], value=0.3, label="learning rate",
@@ -177,6 +181,58 @@ class ValidateEveryEpoch(Callback):
             self.fn(self.rows)
 
 
+@app.class_definition
+class TimeBudget(Callback):
+    """Stops training between epochs when one more epoch would end past `seconds` (the lab's time budget)."""
+
+    order = 100  # after the callbacks that record and draw the epoch
+
+    def __init__(self, seconds: float):
+        self.seconds, self.start, self.stopped_after = seconds, time.perf_counter(), None
+        self.epochs = 0
+
+    def after_epoch(self, learn):
+        self.epochs += 1
+        used = time.perf_counter() - self.start
+        if used + used / self.epochs > self.seconds:
+            self.stopped_after = self.epochs
+            raise CancelFitException()
+
+
+@app.function
+def ten_digit_chart(rows: list, ghost: list, n_epoch: int, ghost_label: str = "") -> alt.Chart:
+    """Loss (train and valid) and valid accuracy per epoch, with the previous run drawn as a grey ghost. The
+    x axis always spans the epochs asked for; the y axes span both runs, so two runs compare at a glance."""
+    def frame(rs, run):
+        return pd.DataFrame([{"epoch": r["epoch"], "value": r[k], "what": w, "run": run}
+                             for r in rs for k, w in (("train_loss", "train loss"), ("valid_loss", "valid loss"),
+                                                      ("accuracy", "accuracy"))
+                             if isinstance(r.get(k), float) and r[k] == r[k] and abs(r[k]) != float("inf")],
+                            columns=["epoch", "value", "what", "run"])
+    df = pd.concat([frame(ghost, "previous run"), frame(rows, "this run")], ignore_index=True)
+    top = max(n_epoch, max((r["epoch"] for r in ghost), default=1), 2)
+    x = alt.X("epoch:Q", scale=alt.Scale(domain=[1, top]), axis=alt.Axis(tickMinStep=1, format="d"), title="epoch")
+
+    def panel(whats, title, fmt):
+        part = df[df.what.isin(whats)]
+        lo, hi = (part.value.min(), part.value.max()) if len(part) else (0.0, 1.0)
+        pad = max((hi - lo) * 0.1, 0.005)
+        y = alt.Y("value:Q", title=None, scale=alt.Scale(domain=[lo - pad, hi + pad], nice=False),
+                  axis=alt.Axis(format=fmt, tickCount=5))
+        colors = alt.Color("what:N", title=None, scale=alt.Scale(
+            domain=["train loss", "valid loss", "accuracy"], range=["#264653", "#e76f51", "#2a9d8f"]),
+            legend=alt.Legend(orient="bottom") if len(whats) > 1 else None)
+        now = alt.Chart(part[part.run == "this run"]).mark_line(point=True).encode(
+            x=x, y=y, color=colors, tooltip=["what:N", "epoch:Q", alt.Tooltip("value:Q", format=".4f")])
+        old = alt.Chart(part[part.run == "previous run"]).mark_line(strokeDash=[4, 3], color="#bbbbbb").encode(
+            x=x, y=y, detail="what:N", tooltip=["what:N", "epoch:Q", alt.Tooltip("value:Q", format=".4f")])
+        return (old + now).properties(width=280, height=200, title=title)
+
+    ghost_note = f" (grey dashes: {ghost_label})" if ghost and ghost_label else ""
+    return alt.hconcat(panel(["train loss", "valid loss"], "loss" + ghost_note, ".3f"),
+                       panel(["accuracy"], "valid accuracy", ".3f"))
+
+
 @app.function
 def train_ten(mnist, arch: str, n_train: int, n_epoch: int, lr: float, on_epoch=None, learner_cls=None) -> dict:
     """Train a ten-digit model (cached by its settings). `learner_cls`: a Learner-like class to use instead of
@@ -188,14 +244,18 @@ def train_ten(mnist, arch: str, n_train: int, n_epoch: int, lr: float, on_epoch=
     model, dls = ten_digit_model(arch), ten_digit_loaders(mnist, n_train)
     start = time.perf_counter()
     try:
+        budget = TimeBudget(BUDGET_S)
         if learner_cls is None:
             cbs = [EveryEpoch(lambda learn: on_epoch(learn.recorder.rows))] if on_epoch else []
-            rec = Learner(dls, model, loss_func=F.cross_entropy, metrics=accuracy, cbs=cbs, device="cpu")
+            rec = Learner(dls, model, loss_func=F.cross_entropy, metrics=accuracy, cbs=cbs + [budget], device="cpu")
             rec = rec.fit(n_epoch, lr)
             rows, message = rec.rows, rec.message
         else:
             watcher = ValidateEveryEpoch(on_epoch)
-            learner_cls(dls, model, F.cross_entropy, SGD, cbs=[watcher]).fit(n_epoch, lr)
+            try:
+                learner_cls(dls, model, F.cross_entropy, SGD, cbs=[watcher, budget]).fit(n_epoch, lr)
+            except CancelFitException:  # the time budget, raised from a callback inside your fit
+                pass
             rows = watcher.rows
             bad = next((r["epoch"] for r in rows if not all(v == v and abs(v) != float("inf")
                                                              for v in r.values())), None)
@@ -203,7 +263,8 @@ def train_ten(mnist, arch: str, n_train: int, n_epoch: int, lr: float, on_epoch=
             rows = [r for r in rows if bad is None or r["epoch"] < bad]
     except Exception as e:  # a student's learner may break: say so in words
         return {"rows": [], "message": f"training stopped: {type(e).__name__}: {e}", "model": model, "seconds": 0.0}
-    run = {"rows": rows, "message": message, "model": model, "seconds": time.perf_counter() - start}
+    run = {"rows": rows, "message": message, "model": model, "seconds": time.perf_counter() - start,
+           "stopped_after": budget.stopped_after if budget.stopped_after and budget.stopped_after < n_epoch else None}
     RUNS[key] = run
     return run
 
@@ -212,18 +273,30 @@ def train_ten(mnist, arch: str, n_train: int, n_epoch: int, lr: float, on_epoch=
 def _(arch, epochs10, lr10, mnist, n_train, use_my_learner):
     _drawn = [time.perf_counter()]
     _mine = use_my_learner.value
+    _ghost = LAST.get("rows", [])
+    _ghost_label = LAST.get("label", "")
+    _start = time.perf_counter()
 
     def _draw(rows):
-        _bar.update()
+        _used = time.perf_counter() - _start
+        _left = min(_used / len(rows) * (epochs10.value - len(rows)), max(BUDGET_S - _used, 0.0))
+        _bar.update(subtitle=f"{_used:.0f} s so far; about {_left:.0f} s left (a run stops at {BUDGET_S:.0f} s)")
         if time.perf_counter() - _drawn[0] > 0.5:  # redraw at most twice a second
-            mo.output.replace_at_index(plots.training_curves(rows, metric="accuracy"), 1)
+            mo.output.replace_at_index(ten_digit_chart(rows, _ghost, epochs10.value, _ghost_label), 1)
             _drawn[0] = time.perf_counter()
 
-    with mo.status.progress_bar(total=epochs10.value, title="training", remove_on_exit=True) as _bar:
-        mo.output.append(plots.training_curves([], metric="accuracy"))
+    with mo.status.progress_bar(total=epochs10.value, title="training", show_eta=False, show_rate=False,
+                                subtitle=f"a run stops at {BUDGET_S:.0f} s", remove_on_exit=True) as _bar:
+        mo.output.append(ten_digit_chart([], _ghost, epochs10.value, _ghost_label))
         ten = train_ten(mnist, arch.value, n_train.value, epochs10.value, lr10.value, _draw,
                         learner_cls=MyLearner if _mine else None)
     _who = "your MyLearner" if _mine else "digitcore's Learner"
+    _label = f"{arch.value.split(' ')[0]}, {n_train.value:,} digits, lr {lr10.value:g}"
+    if ten["rows"]:
+        LAST.update(rows=ten["rows"], label=_label)
+    _stopped = (mo.callout(mo.md(f"Stopped after {ten['stopped_after']} of {epochs10.value} epochs: one more would "
+                                 f"have passed the {BUDGET_S:.0f} s budget. Fewer training digits go faster."),
+                           kind="info") if ten["rows"] and ten.get("stopped_after") else None)
     _summary = (mo.callout(mo.md(ten["message"] or "no epoch finished"), kind="danger") if not ten["rows"] else
                 mo.callout(mo.md(ten["message"]), kind="danger") if ten["message"] else
                 mo.callout(mo.md(f"Accuracy {ten['rows'][-1]['accuracy']:.2f} is chance level (one in ten): the model "
@@ -231,7 +304,9 @@ def _(arch, epochs10, lr10, mnist, n_train, use_my_learner):
                            kind="warn") if ten["rows"][-1]["accuracy"] < 0.2 else
                 mo.md(f"Valid accuracy after {len(ten['rows'])} epochs: **{ten['rows'][-1]['accuracy']:.4f}** "
                       f"on {len(mnist.valid_images):,} digits (trained by {_who}, {ten['seconds']:.1f} s)."))
-    mo.vstack([plots.training_curves(ten["rows"], metric="accuracy"), _summary])
+    mo.vstack([ten_digit_chart(ten["rows"], _ghost, epochs10.value, _ghost_label), _summary,
+               *([_stopped] if _stopped else []),
+               plots.code(ten_digit_loaders, ten_digit_model, train_ten, title="the code: how the lab trains")])
     return (ten,)
 
 
