@@ -79,7 +79,7 @@ case "$cmd" in
     test)
         if [ ! -d tests ]; then  # the copy written by `digitcore handout` has no test suite
             echo "dev.sh test: this is the student copy of the course, without the project's tests." >&2
-            echo "Check your exercises with: .venv/bin/pytest checks --submission lessons   (or a .py file)" >&2
+            echo "Check your exercises with: .venv/bin/pytest checks --submission lessons/05_sgd.py   (or your own .py file)" >&2
             exit 2
         fi
         setup; browser; proxy; sandbox; exec "$VENV/bin/python" -m pytest "$@" ;;

@@ -27,7 +27,7 @@ NOTE = """\
 > library and the public checks; the reference solutions, the hidden checks and the project's own test
 > suite are not part of it, so the sections below about them are for your instructor. Set up with
 > `./dev.sh setup`, write the exercises in the lessons, and check them with
-> `.venv/bin/pytest checks --submission lessons` (see [docs/exercises.md](docs/exercises.md)).
+> `.venv/bin/pytest checks --submission lessons/05_sgd.py` (see [docs/exercises.md](docs/exercises.md)).
 
 """
 
@@ -89,4 +89,4 @@ def summary(dest, files: list[Path], project: Path = PROJECT) -> str:
     return (f"wrote the student copy of the course to {Path(dest).resolve()} ({len(files)} files)\n"
             f"left out: {', '.join(left)}\n"
             f"students set it up with `./dev.sh setup` and check their work with "
-            f"`.venv/bin/pytest checks --submission lessons`")
+            f"`.venv/bin/pytest checks --submission lessons/05_sgd.py`")

@@ -7,7 +7,6 @@ packages: see linked_venv.py), and is then used the way the README tells student
 import ast
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -106,18 +105,18 @@ def _function_text(name: str, source: str) -> str:
 
 
 def _answered_lessons(handout: Path, dest: Path) -> Path:
-    """The student's lessons with the reference answers typed in, and one classic mistake: mnist_loss without
-    the sigmoid. batch_accuracy is in no lesson, so it stays missing."""
-    shutil.copytree(handout / "lessons", dest)
+    """A folder of the student's lessons that hold exercises, with the reference answers typed in and one
+    classic mistake: mnist_loss without the sigmoid. batch_accuracy is in no lesson, so it stays missing."""
+    dest.mkdir()
     answers = SOLUTIONS.read_text().replace("    predictions = predictions.sigmoid()\n", "")
     typed = set()
-    for lesson in dest.glob("*.py"):
+    for lesson in sorted((handout / "lessons").glob("*.py")):
         text = lesson.read_text()
         for name in CHECKS:
             if re.search(rf"(?m)^def {name}\(", text):
                 text = text.replace(_function_text(name, text), _function_text(name, answers).rstrip() + "\n\n\n")
                 typed.add(name)
-        lesson.write_text(text)
+                (dest / lesson.name).write_text(text)
     assert typed == set(CHECKS) - {"batch_accuracy"}, typed
     return dest
 
@@ -147,7 +146,7 @@ def test_handout_sets_up_runs_a_lesson_and_grades(handout, tmp_path):
     correct.write_text(SOLUTIONS.read_text())
     good = run(".venv/bin/pytest", "checks", "--submission", str(correct), "-q")
     assert good.returncode == 0, show(good)
-    # the lessons a student worked in are a submission as they stand
+    # the lessons a student wrote the exercises in are a submission as they stand
     lessons = _answered_lessons(handout, tmp_path / "jane.doe lessons-v2")
     bad = run(".venv/bin/pytest", "checks", "--submission", str(lessons), "-q")
     failed = set(re.findall(r"(?m)^FAILED checks/test_submission.py::test_check\[(\w+)-", bad.stdout))

@@ -29,6 +29,9 @@ DOCS = ("README.md", "docs/exercises.md")
 RUN = ("bash", "python")
 KNOWN = {*RUN, "text", "toml", "json", "csv", "markdown"}
 MAX_SKIPPED = 3  # keep the list of commands that CI does not run short
+# What the README says these commands print, checked on their output (start of the block -> strings)
+PRINTS = {".venv/bin/digitcore reproduce": ["0.9168", "0.9854", "0.9511", "0.9671", "0.9823"],
+          ".venv/bin/digitcore data info": ["embedded"]}
 
 FENCE = re.compile(r"(?:^[ \t]*<!--\s*README test:\s*(?P<directive>.*?)\s*-->[ \t]*\n)?"
                    r"^(?P<indent>[ \t]*)```(?P<lang>[^\n`]*)\n(?P<code>.*?)^[ \t]*```[ \t]*$", re.M | re.S)
@@ -114,6 +117,9 @@ def test_readme_commands_run_as_written_on_a_fresh_copy(tmp_path):
                                                f"{out.stderr[-3000:]}")
         # a grader that could not grade also exits 1: expected failures must be failures, not errors
         assert not re.search(r"\b\d+ errors?\b[^\n]* in [\d.]+s", out.stdout), f"pytest errors in:\n{b['code']}\n{out.stdout[-3000:]}"
+        for start_of_block, strings in PRINTS.items():
+            if b["code"].startswith(start_of_block):
+                assert all(w in out.stdout for w in strings), (b["code"], strings, out.stdout)
         print(f"{time.perf_counter() - start:6.1f} s  {b['file']}: {b['code'].strip().splitlines()[0]}")
 
 
