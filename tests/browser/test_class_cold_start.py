@@ -15,7 +15,7 @@ from marimo_driver import ROOT, LessonPage, serve
 LESSON = ROOT / "lessons" / "05_sgd.py"
 PAGES = 8
 ROUNDS = 3
-BUDGET_S = 240  # no new round starts after this; one round takes 1 to 3 minutes on a busy 2-core machine
+BUDGET_S = 150  # no new round starts after this; one round takes 1 to 2 minutes on a busy 2-core machine
 
 pytestmark = pytest.mark.skipif(not LESSON.exists(), reason="lessons/05_sgd.py is missing")
 
