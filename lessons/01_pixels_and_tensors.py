@@ -315,7 +315,8 @@ def _(three):
             mo.md(
                 f"Of the {three.numel()} pixels, **{int((three == 0).sum())}** are exactly 0 and "
                 f"**{int((three > 200).sum())}** are above 200: a digit is a few strokes of ink on a lot "
-                "of empty paper."
+                "of empty paper.  \n`(three == 0).sum()`, `(three > 200).sum()`: a comparison gives a tensor "
+                "of `True`/`False`, and `sum` counts the `True`s."
             ),
         ],
         justify="start",

@@ -109,7 +109,7 @@ def _(mean3, mean7):
             mo.md(
                 "## The ideal 3 and the ideal 7\n\nEach is the pixel-by-pixel mean of every training image "
                 "of its digit. Where most writers put ink the mean is dark; where few do it is a faint "
-                "blur. The third map is their difference: red where 3s have more ink, blue where 7s do."
+                "blur. The third map is their difference: blue where 3s have more ink, red where 7s do."
             ),
             mo.hstack(
                 [

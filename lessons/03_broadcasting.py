@@ -346,6 +346,13 @@ def _(a_shape, b_shape, result_shape):
                     justify="start",
                     align="center",
                 ),
+                plots.code(
+                    f"""
+                    a = torch.arange(1, 1 + {torch.Size(a_shape).numel()}).view({a_shape})
+                    b = torch.arange(1, 1 + {torch.Size(b_shape).numel()}).view({b_shape}) * 10
+                    a + b
+                    """
+                ),
             ]
         )
     else:

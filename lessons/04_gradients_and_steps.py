@@ -606,9 +606,14 @@ def _(lr_slider, my_params, speed, start_from, step_result, steps_slider, time, 
     step_fn = apply_step if (use_mine.value and step_result.passed) else chapter.apply_step
     _start = my_params if start_from.value == "my a, b, c" else None
     run = train_speed(step_fn, time, speed, lr_slider.value, steps_slider.value, start=_start)
-    mo.md(
-        f"Trained with **{'your' if step_fn is apply_step else 'the reference'}** `apply_step`: "
-        f"{len(run['losses']) - 1} step(s) done."
+    mo.vstack(
+        [
+            mo.md(
+                f"Trained with **{'your' if step_fn is apply_step else 'the reference'}** `apply_step`: "
+                f"{len(run['losses']) - 1} step(s) done."
+            ),
+            plots.code(train_speed, title="the code: train_speed (steps 1, 6 and 7 around apply_step)"),
+        ]
     )
     return (run,)
 
