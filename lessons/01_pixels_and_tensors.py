@@ -384,7 +384,7 @@ def _(chosen, chosen_code, facts):
         _pic = mo.hstack(
             [mo.image(_buf.getvalue(), width=140)]
             + [
-                mo.vstack([mo.md(f"channel {i} ({name})"), plots.digit_images(255 - chosen[i], scale=3)])
+                mo.vstack([mo.md(f"`t[{i}]`, {name}: dark = little {name}"), plots.digit_images(255 - chosen[i], scale=3)])
                 for i, name in enumerate(("red", "green", "blue"))
             ],
             justify="start",
