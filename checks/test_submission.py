@@ -2,6 +2,8 @@
 
 import pytest
 
+from digitcore.grading.report import not_run
+
 
 def test_file_loads(submission_report):
     """The file as a whole: a syntax error or an exit while loading fails everything."""
@@ -18,6 +20,9 @@ def test_check(submission_report, check_id):
     if submission_report.fatal:  # said once, by test_file_loads
         pytest.fail(f"{exercise}: {check.title}: not graded, the file could not be loaded (see test_file_loads)",
                     pytrace=False)
+    first = ex.checks[0][0]
+    if not_run(ex) and check is not first:  # missing, not started: said once, by the exercise's first check
+        pytest.fail(f"{exercise}: {check.title}: not graded (see {exercise}-{first.name})", pytrace=False)
     lines = [f"{exercise}: {check.title}: {verdict.message}"]
     if getattr(verdict, "misconception", None):
         lines.append(f"  {verdict.misconception}")
