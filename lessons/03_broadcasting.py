@@ -715,7 +715,7 @@ def _(bias, train_x, weights):
     _t0 = time.perf_counter()
     _loop = linear_by_loop(train_x[:_n], weights, bias)
     _t_loop = (time.perf_counter() - _t0) / _n
-    _reps = 20
+    _reps = 5
     _t0 = time.perf_counter()
     with torch.no_grad():
         for _ in range(_reps):
