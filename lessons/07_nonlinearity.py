@@ -111,6 +111,7 @@ def _(data, hidden):
         mo.md(f"Largest difference: **{(_two - _one).abs().max().item():.1e}** (float rounding). "
               f"The stack has {sum(p.numel() for m in (layer1, layer2) for p in m.parameters()):,} parameters; "
               f"the single layer that does the same job has {sum(p.numel() for p in one_layer.parameters()):,}."),
+        plots.code(collapse, title="the code: collapse"),
     ])
     return
 
@@ -618,7 +619,7 @@ def _(curve, k_relus, move_kinks):
         x="x:Q", y="a_i relu(w_i (x - t_i)):Q", color=alt.Color("unit:N", legend=None), detail="unit:N",
         tooltip=["unit:N"],
     ).properties(width=420, height=160, title="the pieces being added up (plus a constant)")
-    mo.vstack([_top, _bottom])
+    mo.vstack([_top, _bottom, plots.code(relu_features, fit_relus, title="the code: relu_features, fit_relus")])
     return
 
 

@@ -162,6 +162,7 @@ def _(bias_models, bias_on, brightness, data, picture):
                    mo.md(f"**{'with' if bias_on.value else 'without'} bias**  \nactivation `{_act:+.3f}`  \n"
                          f"P(3) = **{_prob:.3f}** → {_verdict}")]),
         (_lines + _half + _now).properties(width=340, height=220, title="the answer as the input fades to blank"),
+        plots.code(linear_without_bias, title="the code: a linear model without a bias"),
     ], justify="start", gap=2, align="center")
     return
 
@@ -259,6 +260,7 @@ def _(table_bs):
     mo.vstack([
         _df.assign(shape=_df["shape"].astype(str)),
         _bars,
+        plots.code(activation_shapes, params_and_activations, title="the code: counting parameters and activations"),
         mo.md(f"**{_totals['parameter']:,}** parameters, whatever the batch size; "
               f"**{_totals['activation']:,}** activation numbers for a batch of {table_bs.value}."),
     ])
@@ -376,9 +378,10 @@ def _(counted_kind, resnet):
         mo.md(f"**{_total:,} parameters** — {_total / 23_581:.0f} times `simple_net`'s 23,581.{_mine} "
               f"A forward pass on 8 digits took {_ms:.0f} ms here."),
         mo.hstack([_stages, _bars], justify="start", gap=1),
+        plots.code(resnet18_digits, resnet_stages, title="the code: resnet18 for digits, stage by stage"),
         mo.md("Read the shapes top to bottom: 8 digits go in as `(8, 1, 28, 28)`; the stride-2 first convolution "
               "and the max pool shrink each picture to 7×7 while the channels grow to 64; `layer1` keeps that size, "
-              "and each later stage halves it and doubles the channels, until `avgpool` leaves 512 numbers per "
+              "and each later stage halves it (rounding up: 4, 2, 1) and doubles the channels, until `avgpool` leaves 512 numbers per "
               "digit and `fc` turns them into 2 scores. Most of the parameters sit in the last stages: the smallest in "
               "space (`layer4` works on 1×1) but the widest in channels (512). A 3×3 convolution's weights do not "
               "depend on the picture's size, only on its channels: 512 in × 512 out × 9 = 2.4 million in each of "
@@ -473,7 +476,7 @@ def _(data, deep_go, deep_n):
                 kind="success" if _acc >= 0.97 else "warn")
         else:
             _out = mo.callout(mo.md(_run["message"] or "training stopped early"), kind="warn")
-    _out
+    mo.vstack([_out, plots.code(train_resnet_subset, title="the code: one epoch of resnet18 on a subset")])
     return
 
 

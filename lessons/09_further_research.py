@@ -88,10 +88,24 @@ def _():
     _df = pd.DataFrame({"probability of the right digit": _p.numpy(), "cross-entropy -log p": -_p.log().numpy(),
                         "1 - p (like mnist_loss)": (1 - _p).numpy()}).melt(
         "probability of the right digit", var_name="loss", value_name="value")
-    alt.Chart(_df).mark_line(strokeWidth=3).encode(
-        x="probability of the right digit:Q", y=alt.Y("value:Q", title="loss"),
-        color=alt.Color("loss:N", scale=alt.Scale(range=["#e76f51", "#264653"])),
-    ).properties(width=380, height=200, title="confident mistakes cost far more under cross-entropy")
+    _logits = torch.tensor([[2.0, -1.0, 0.5]])  # three classes, to keep it short
+    _probs = _logits.softmax(dim=1)
+    mo.hstack([
+        alt.Chart(_df).mark_line(strokeWidth=3).encode(
+            x="probability of the right digit:Q", y=alt.Y("value:Q", title="loss"),
+            color=alt.Color("loss:N", scale=alt.Scale(range=["#e76f51", "#264653"]),
+                            legend=alt.Legend(orient="bottom")),
+        ).properties(width=380, height=200, title="confident mistakes cost far more under cross-entropy"),
+        plots.code("\n".join([
+            "logits = torch.tensor([[2.0, -1.0, 0.5]])      # one input, three classes",
+            "probs = logits.exp() / logits.exp().sum(dim=1, keepdim=True)   # softmax by hand",
+            f"# {[round(v, 4) for v in _probs[0].tolist()]}   (logits.softmax(dim=1) gives the same)",
+            "-probs[0, 2].log()                             # cross-entropy when the right class is 2",
+            f"# {-_probs[0, 2].log().item():.4f}",
+            "F.cross_entropy(logits, torch.tensor([2]))     # both steps at once",
+            f"# {F.cross_entropy(_logits, torch.tensor([2])).item():.4f}",
+        ])),
+    ], justify="start", gap=2)
     return
 
 
@@ -348,6 +362,7 @@ def _(mnist, ten):
         mo.md("Rows are the true digits, columns what the model said; the diagonal is where it was right."),
         mo.hstack([(_heat + _text).properties(width=300, height=300, title="confusion matrix"), _bars],
                   justify="start", gap=2),
+        plots.code(predictions, confusion_frame, title="the code: predictions and the confusion matrix"),
     ])
     return val_preds, val_probs
 
@@ -399,7 +414,7 @@ def _():
     mo.md(r"""
     ## Your own Learner
 
-    digitcore's `Learner` is about a hundred lines, but its heart is a loop you already know. Complete
+    digitcore's `Learner` is about two hundred lines, but its heart is a loop you already know. Complete
     `MyLearner.fit` below (in `marimo edit`). It must:
 
     1. make the optimizer: `self.opt = self.opt_func(list(self.model.parameters()), lr)`;
