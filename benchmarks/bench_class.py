@@ -1,0 +1,110 @@
+"""How many students can one machine hold? `digitcore class` under N simultaneous students, for sizing a machine.
+
+For each number of students N (and each number of marimo workers asked for), this starts `digitcore class` on
+loopback, opens N Chromium pages at the same moment (each with its own cookies, so each is a new student) and
+measures, on each page's own clock:
+- first render: navigation to every cell idle (the lab's curves drawn);
+- slider latency: every student drags the learning rate at the same moment, release to the end of the run it starts
+  (new curves), MOVES times; each student goes to a different rate where the slider has enough of them, so the
+  shared training cache does not hide the work (it would in a class told "everyone, try 0.1");
+- memory: resident memory of the workers and HAProxy after the moves (the browser's own memory not counted).
+
+    python benchmarks/bench_class.py                         # 1, 2, 4, 8, 16 students, workers as the command plans
+    python benchmarks/bench_class.py --students 8 --workers 1,2,4   # processes per core, side by side
+
+Chromium runs on the same machine and takes CPU of its own, more with more pages: on a small machine the figures
+are an upper bound on what students on their own laptops would see.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+from marimo_driver import LessonPage, launch_chromium, serve_class  # noqa: E402 (found through sys.path above)
+
+from digitcore.class_server import plan_workers  # noqa: E402
+
+LR = "learning rate"
+
+
+def p95(xs: list[float]) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, round(0.95 * len(xs)) - 1))]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def one_class(browser, lesson: Path, students: int, workers: int, moves: int) -> dict:
+    with serve_class(lesson, workers, students=students) as run:
+        pages = [LessonPage(browser, run.url) for _ in range(students)]
+        try:
+            for page in pages:  # everyone at once: the next page starts before this one has loaded
+                page.page.goto(run.url, wait_until="commit")
+            renders = []
+            for page in pages:  # the page's clock starts with its navigation; idleAt: when each cell went idle
+                page.wait_idle(timeout=900)
+                renders.append(page.page.evaluate("() => Math.max(...Object.values(window.__mo.idleAt)) / 1000"))
+            steps = len(pages[0].slider_steps(LR))
+            usable = list(range(0, steps - 4))  # the top rates diverge at once: not a fair training run
+            latencies = []
+            for m in range(moves):
+                runs = [page.runs() for page in pages]
+                for i, page in enumerate(pages):
+                    target = usable[(i + m * students + 1) % len(usable)]
+                    if target == page.slider_index(LR):
+                        target = usable[(i + m * students + 2) % len(usable)]
+                    page.drag_slider(LR, target)
+                for page, before in zip(pages, runs):
+                    page.wait_idle(after_runs=before, timeout=900)
+                    state = page.state()
+                    latencies.append((state["runs"][-1]["t"] - state["releases"][-1]) / 1000)
+            errors = sum(1 for page in pages if page.errors() or page.failed_runs())
+            pids = run.info()["pids"]
+            memory = {name: rss_mb(pid) for name, pid in pids.items()}
+        finally:
+            for page in pages:
+                page.close()
+    return {"students": students, "workers": workers, "render": renders, "slider": latencies, "errors": errors,
+            "memory_mb": memory}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--students", default="1,2,4,8,16", help="numbers of simultaneous students (default 1,2,4,8,16)")
+    ap.add_argument("--workers", default="auto", help="'auto' (as `digitcore class` plans) or a list, e.g. 1,2,4")
+    ap.add_argument("--moves", type=int, default=2, help="slider moves per student (default 2)")
+    ap.add_argument("--lesson", default=str(ROOT / "lessons" / "05_sgd.py"))
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    print(f"{os.cpu_count()} cores; load average at start {os.getloadavg()[0]:.1f}; lesson {Path(args.lesson).name}; "
+          f"{args.moves} slider moves per student; seconds on each page's clock", flush=True)
+    print(f"{'students':>8}{'workers':>8}{'render med':>11}{'p95':>7}{'slider med':>11}{'p95':>7}"
+          f"{'server MB':>10}{'MB/worker':>10}{'errors':>7}", flush=True)
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        for n in [int(x) for x in args.students.split(",")]:
+            ks = [plan_workers(n)] if args.workers == "auto" else [int(x) for x in args.workers.split(",")]
+            for k in ks:
+                r = one_class(browser, Path(args.lesson), n, k, args.moves)
+                mem = r["memory_mb"]
+                worker_mb = [v for name, v in mem.items() if name != "haproxy"]
+                print(f"{n:>8}{k:>8}{statistics.median(r['render']):>11.1f}{p95(r['render']):>7.1f}"
+                      f"{statistics.median(r['slider']):>11.2f}{p95(r['slider']):>7.2f}{sum(mem.values()):>10.0f}"
+                      f"{statistics.mean(worker_mb):>10.0f}{r['errors']:>7}", flush=True)
+        browser.close()
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
