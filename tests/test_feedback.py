@@ -302,3 +302,17 @@ def test_a_syntax_error_is_said_once_at_the_top(graded):
     assert "line 2" in md
     results = json.loads((out / "syntax" / "results.json").read_text())
     assert json.dumps(results).count("SyntaxError") == 1
+
+
+def test_a_forged_file_name_cannot_forge_feedback(tmp_path):
+    """A submission folder's file names are the student's too: read errors quote them (no sandbox runs)."""
+    from digitcore.grading.registry import checks_for
+    from digitcore.grading.runner import grade_with
+
+    folder = tmp_path / "alice"
+    folder.mkdir()
+    (folder / ("big" + FORGED.replace("/", " ") + ".py")).write_bytes(b"#" * (3 << 20))
+    report = grade_with(None, folder, checks_for(), student="alice")
+    assert report.fatal and "larger than" in report.fatal and report.total == 0
+    md = assert_report_not_forged(report)
+    assert md.count("larger than") == 1

@@ -11,6 +11,8 @@ import tokenize
 from collections import Counter
 from pathlib import Path
 
+from .report import untrusted
+
 MAX_FILE_BYTES = 2 << 20
 MAX_FILES = 50
 
@@ -28,12 +30,12 @@ def submission_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     if not path.is_dir():
-        raise SubmissionError(f"{path} does not exist")
+        raise SubmissionError(f"{untrusted(path.name)} does not exist")
     files = [p for p in sorted(path.iterdir())
              if p.suffix == ".py" and not p.name.startswith((".", "test_")) and p.name != "conftest.py"
              and p.is_file() and not p.is_symlink()]
     if not files:
-        raise SubmissionError(f"the folder {path.name} has no .py files to grade")
+        raise SubmissionError(f"the folder {untrusted(path.name)} has no .py files to grade")
     return files[:MAX_FILES]
 
 
@@ -43,16 +45,16 @@ def read_sources(path) -> dict[str, str]:
     sources = {}
     for f in submission_files(path):
         if f.suffix != ".py":
-            raise SubmissionError(f"{f.name} is not a Python (.py) file")
+            raise SubmissionError(f"{untrusted(f.name)} is not a Python (.py) file")
         with open(f, "rb") as fh:
             data = fh.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
-            raise SubmissionError(f"{f.name} is larger than {MAX_FILE_BYTES >> 20} MB")
+            raise SubmissionError(f"{untrusted(f.name)} is larger than {MAX_FILE_BYTES >> 20} MB")
         try:
             encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
             text = data.decode(encoding)
         except (SyntaxError, UnicodeDecodeError, LookupError) as e:
-            raise SubmissionError(f"{f.name} could not be read as text ({e})") from e
+            raise SubmissionError(f"{untrusted(f.name)} could not be read as text ({untrusted(str(e))})") from e
         sources[str(f.resolve())] = text
     return sources
 
