@@ -62,12 +62,14 @@ def test_names_are_distinct_deterministic_and_lead_back_to_the_file(tmp_path):
 
 
 def test_every_entry_is_a_student_or_said_to_be_skipped(tmp_path):
-    make(tmp_path, {"alice.py": RIGHT, ".hidden.py": RIGHT, "notes.txt": "", "conftest.py": "", "bob/": RIGHT})
+    make(tmp_path, {"alice.py": RIGHT, ".hidden.py": RIGHT, "notes.txt": "", "conftest.py": "", "bob/": RIGHT,
+                    "carol.ipynb": "{}"})
     (tmp_path / ".git").mkdir()
     os.symlink(SOLUTION, tmp_path / "mallory.py")
     students, skipped = scan_class(tmp_path)
     assert sorted(students) == ["alice", "bob"]
-    assert set(skipped) == {".hidden.py", "notes.txt", "conftest.py", ".git", "mallory.py"}
+    assert set(skipped) == {".hidden.py", "notes.txt", "conftest.py", ".git", "mallory.py", "carol.ipynb"}
+    assert "save it as" in skipped["carol.ipynb"]
     assert "symbolic link" in skipped["mallory.py"] and "dot" in skipped[".hidden.py"]
 
 

@@ -35,7 +35,8 @@ def submission_files(path: Path) -> list[Path]:
              if p.suffix == ".py" and not p.name.startswith((".", "test_")) and p.name != "conftest.py"
              and p.is_file() and not p.is_symlink()]
     if not files:
-        raise SubmissionError(f"the folder {untrusted(path.name)} has no .py files to grade")
+        notebooks = " (a Jupyter .ipynb is not read: save it as a .py file)" if any(path.glob("*.ipynb")) else ""
+        raise SubmissionError(f"the folder {untrusted(path.name)} has no .py files to grade{notebooks}")
     return files[:MAX_FILES]
 
 
@@ -93,6 +94,8 @@ def _not_a_student(p: Path) -> str | None:
         return "a symbolic link (only real files and folders are graded)"
     if p.is_dir() or (p.is_file() and p.suffix == ".py"):
         return None
+    if p.suffix == ".ipynb":
+        return "a Jupyter notebook, not a .py file: save it as one (File > Save and Export as > Executable Script)"
     return "not a .py file or a folder"
 
 
