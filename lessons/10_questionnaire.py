@@ -326,59 +326,6 @@ def question_view(q: dict, notes, checks: dict) -> mo.Html:
     return mo.vstack(parts, gap=0.5)
 
 
-@app.cell(hide_code=True)
-def _():
-    mo.md(r"""
-    ## The functions for the coding questions
-
-    In `marimo edit`, replace each `raise NotImplementedError(...)` below with your code. Each one is checked
-    under its question.
-    """)
-    return
-
-
-@app.function
-def odd_doubled(nums: list) -> list:
-    """Q4: with one list comprehension, the odd numbers of `nums`, doubled, in order: [1, 2, 3] -> [2, 6]."""
-    raise NotImplementedError("one list comprehension: [... for x in nums if ...]")
-
-
-@app.function
-def rank_of(t: torch.Tensor) -> int:
-    """Q6: the rank of tensor `t`, worked out from its shape."""
-    raise NotImplementedError("the rank is the length of the shape")
-
-
-@app.function
-def l1_and_rmse(a: torch.Tensor, b: torch.Tensor) -> tuple:
-    """Q7: (L1 norm, RMSE) of the difference of two same-shaped float tensors, each a 0-d tensor."""
-    raise NotImplementedError("return (mean absolute difference, root of the mean squared difference)")
-
-
-@app.function
-def double_and_corner():
-    """Q9: a 3x3 tensor of the numbers 1 to 9, doubled; return its bottom-right four numbers (2x2)."""
-    raise NotImplementedError("make the tensor, double it, slice it")
-
-
-@app.function
-def pair_up(a, b) -> list:
-    """Q26: pair_up([1, 2, 3, 4], 'abcd') == [(1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')]."""
-    raise NotImplementedError("pair the items of a and b, as a list of tuples")
-
-
-@app.function
-def matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Q29: what `a @ b` computes for an (n, k) and a (k, m) tensor, written without `@` or torch.matmul."""
-    raise NotImplementedError("entry (i, j) is row i of a times column j of b, summed")
-
-
-@app.function
-def relu(x: torch.Tensor) -> torch.Tensor:
-    """Q34: the rectified linear unit, written from its definition (not torch's relu): a new tensor."""
-    raise NotImplementedError("negatives become 0, the rest stay as they are")
-
-
 @app.function
 def same_values(got, want, atol: float = 1e-5) -> bool:
     """True when `got` (tensor, array, list, number) holds the same numbers in the same shape as tensor `want`."""
@@ -733,6 +680,60 @@ def _():
                            "section": "; ".join(h for _, h in q["where"]),
                            "checked code": q.get("code", "")} for q in QUESTIONS]).to_html(index=False, border=0))
     return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ## Your functions for the coding questions
+
+    In `marimo edit` (`digitcore lesson 10 --edit`), the seven function cells below are yours: replace each
+    `raise NotImplementedError(...)` with your code. Each one is checked under its question, above, every time
+    you change it. (In the app view, these cells' code is hidden.)
+    """)
+    return
+
+
+@app.function
+def odd_doubled(nums: list) -> list:
+    """Q4: with one list comprehension, the odd numbers of `nums`, doubled, in order: [1, 2, 3] -> [2, 6]."""
+    raise NotImplementedError("one list comprehension: [... for x in nums if ...]")
+
+
+@app.function
+def rank_of(t: torch.Tensor) -> int:
+    """Q6: the rank of tensor `t`, worked out from its shape."""
+    raise NotImplementedError("the rank is the length of the shape")
+
+
+@app.function
+def l1_and_rmse(a: torch.Tensor, b: torch.Tensor) -> tuple:
+    """Q7: (L1 norm, RMSE) of the difference of two same-shaped float tensors, each a 0-d tensor."""
+    raise NotImplementedError("return (mean absolute difference, root of the mean squared difference)")
+
+
+@app.function
+def double_and_corner():
+    """Q9: a 3x3 tensor of the numbers 1 to 9, doubled; return its bottom-right four numbers (2x2)."""
+    raise NotImplementedError("make the tensor, double it, slice it")
+
+
+@app.function
+def pair_up(a, b) -> list:
+    """Q26: pair_up([1, 2, 3, 4], 'abcd') == [(1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')]."""
+    raise NotImplementedError("pair the items of a and b, as a list of tuples")
+
+
+@app.function
+def matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Q29: what `a @ b` computes for an (n, k) and a (k, m) tensor, written without `@` or torch.matmul."""
+    raise NotImplementedError("entry (i, j) is row i of a times column j of b, summed")
+
+
+@app.function
+def relu(x: torch.Tensor) -> torch.Tensor:
+    """Q34: the rectified linear unit, written from its definition (not torch's relu): a new tensor."""
+    raise NotImplementedError("negatives become 0, the rest stay as they are")
 
 
 if __name__ == "__main__":
