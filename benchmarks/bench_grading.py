@@ -101,7 +101,7 @@ def main():
         t_grade = time.perf_counter() - t0
         write_outputs(out, registry, reports)
         t_total = time.perf_counter() - t0
-        cpu = cpu_seconds() - cpu0   # the workers are closed and reaped: their CPU time is counted
+        cpu = cpu_seconds() - cpu0   # this process, and what bwrap hands back of the workers (not all of it)
         full = sum(r.total == r.max_total for r in reports)
         base = baseline(subs, args.baseline, args.jobs) if args.baseline else None
 
@@ -113,9 +113,8 @@ def main():
     print(f"  total {t_total:.1f} s ({t_grade:.1f} s grading + {t_total - t_grade:.2f} s writing files), "
           f"{args.n / t_total * 60:.0f} students/min; {full}/{args.n} got full marks (target: 200 in < 180 s)")
     print(f"  sandbox: {reports[0].isolation}")
-    print(f"  CPU time (user+sys, grader and workers, start-up included): {cpu:.1f} s = {cpu / args.n:.2f} "
-          f"CPU-s per student; on {args.jobs} otherwise idle cores that is about {cpu / args.jobs:.0f} s "
-          f"(load average now {os.getloadavg()[0]:.1f})")
+    print(f"  CPU time counted here (user+sys): {cpu:.1f} s; the workers run in bwrap's PID namespace, whose CPU "
+          f"time is only partly handed back, so this is a floor (load average now {os.getloadavg()[0]:.1f})")
     print("where the time goes:")
     print(f"  worker start-up (imports torch once per worker): {', '.join(f'{s:.1f} s' for s in stats['zygote_startup_seconds'])}"
           f" (in parallel; {stats['warm_up_seconds']:.1f} s before the first student)")
