@@ -18,7 +18,7 @@ The cure has two halves, both here:
    of third-party formatters takes `IMPORT_LOCK` first, which this body holds while it imports.
    A marimo that no longer has that table is reported by tests/browser/test_class_cold_start.py.
 
-On Python 3.11 it also lets one thread at a time into `ast.parse` (see `_serialize_ast_parse`): marimo compiles
+On Python 3.11 it also lets one thread at a time build Python AST objects (see `_serialize_ast_building`): marimo compiles
 every cell of a new tab's lesson, and 3.11's parser is not safe in threads.
 
 `digitcore lesson` (and so `digitcore class`, whose workers are `digitcore lesson`) imports this module before
@@ -60,26 +60,41 @@ def _guard_marimo_formatters() -> bool:
     return True
 
 
-def _serialize_ast_parse() -> None:
-    """Let one thread at a time into `ast.parse`. Python 3.11 keeps the AST constructor's recursion depth in
-    interpreter-wide state, so two threads parsing at once (two tabs' kernels compiling the lesson's cells) can fail
-    with `SystemError: AST constructor recursion depth mismatch`: the tab shows an internal error in its setup cell.
-    tests/test_lesson_imports.py reproduces it on 3.11.7; 3.12 and later parse safely in threads."""
-    if getattr(ast.parse, "digitcore_serialized", False):
-        return
-    parse, lock = ast.parse, threading.Lock()
+AST_LOCK = threading.RLock()  # one thread at a time builds Python AST objects (Python 3.11 only)
 
-    @functools.wraps(parse)
-    def parse_one_at_a_time(*args, **kwargs):
-        with lock:
-            return parse(*args, **kwargs)
 
-    parse_one_at_a_time.digitcore_serialized = True
-    ast.parse = parse_one_at_a_time
+def _one_at_a_time(function):
+    @functools.wraps(function)
+    def one_at_a_time(*args, **kwargs):
+        with AST_LOCK:
+            return function(*args, **kwargs)
+
+    one_at_a_time.digitcore_serialized = True
+    return one_at_a_time
+
+
+def _serialize_ast_building() -> None:
+    """Let one thread at a time build Python AST objects. Python 3.11 keeps the AST constructor's recursion depth in
+    interpreter-wide state, so two threads doing it at once (two tabs' kernels compiling the lesson's cells) can
+    fail with `SystemError: AST constructor recursion depth mismatch`, and that tab shows an internal error in its
+    setup cell. The ways in are `ast.parse` and `compile(..., flags=ast.PyCF_ONLY_AST)`; marimo calls the latter
+    in two modules, which get a serialized `compile` of their own (always with dont_inherit=True there, so it
+    compiles exactly as before). tests/test_lesson_imports.py reproduces the failure on 3.11.7; 3.12 is safe."""
+    import importlib
+
+    if not getattr(ast.parse, "digitcore_serialized", False):
+        ast.parse = _one_at_a_time(ast.parse)
+    for name in ("marimo._ast.compiler", "marimo._ast.transformers"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        if not getattr(getattr(module, "compile", None), "digitcore_serialized", False):
+            module.compile = _one_at_a_time(compile)
 
 
 if sys.version_info < (3, 12):
-    _serialize_ast_parse()
+    _serialize_ast_building()
 
 with IMPORT_LOCK:
     MARIMO_FORMATTERS_GUARDED = _guard_marimo_formatters()  # before torch can appear in sys.modules

@@ -85,8 +85,10 @@ def test_lesson_imports_closes_the_race(attempt):
 # Two tabs' kernels compiling the lesson at once, with the thread switches that garbage collection causes.
 AST_RACE = r"""
 import ast, gc, sys, threading
+from marimo._ast.compiler import module_compile  # how marimo turns a cell's code into an AST
 if sys.argv[1] == "lesson_imports":
     import digitcore.lesson_imports
+build_ast = ast.parse if sys.argv[3] == "ast.parse" else module_compile
 sys.setswitchinterval(1e-6)
 gc.set_threshold(50, 2, 2)
 source = open(sys.argv[2]).read()
@@ -103,7 +105,7 @@ def kernel_thread():
             j.me = j  # a cycle: the collector frees it, running __del__ on whichever thread collects
         del junk
         try:
-            ast.parse(source)
+            build_ast(source)
         except SystemError as e:
             errors.append(str(e))
             return
@@ -118,17 +120,18 @@ sys.exit(1 if errors else 0)
 """
 
 
-def ast_race(first_import: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", AST_RACE, first_import, str(LESSONS[0])], capture_output=True,
+def ast_race(first_import: str, way: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", AST_RACE, first_import, str(LESSONS[0]), way], capture_output=True,
                           text=True, timeout=300)
 
 
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="Python 3.12 and later parse safely in threads")
 def test_parsing_in_threads_fails_on_python_3_11_without_lesson_imports():
-    result = ast_race("plain")
+    result = ast_race("plain", "marimo")
     assert result.returncode == 1 and "recursion depth mismatch" in result.stdout, result.stdout + result.stderr
 
 
-def test_lesson_imports_makes_parsing_in_threads_safe():
-    result = ast_race("lesson_imports")
+@pytest.mark.parametrize("way", ["ast.parse", "marimo"])
+def test_lesson_imports_makes_parsing_in_threads_safe(way):
+    result = ast_race("lesson_imports", way)
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
