@@ -67,7 +67,9 @@ def one_class(browser, lesson: Path, students: int, workers: int, moves: int) ->
                     page.wait_idle(after_runs=before, timeout=900)
                     state = page.state()
                     latencies.append((state["runs"][-1]["t"] - state["releases"][-1]) / 1000)
-            errors = sum(1 for page in pages if page.errors() or page.failed_runs())
+            errors = [page.describe_errors() for page in pages if page.errors() or page.failed_runs()]
+            for e in errors[:2]:
+                print(f"  a page had errors: {e[:1500]}", file=sys.stderr, flush=True)
             pids = run.info()["pids"]
             memory = {name: rss_mb(pid) for name, pid in pids.items()}
         finally:
@@ -100,7 +102,7 @@ def main() -> int:
                 worker_mb = [v for name, v in mem.items() if name != "haproxy"]
                 print(f"{n:>8}{k:>8}{statistics.median(r['render']):>11.1f}{p95(r['render']):>7.1f}"
                       f"{statistics.median(r['slider']):>11.2f}{p95(r['slider']):>7.2f}{sum(mem.values()):>10.0f}"
-                      f"{statistics.mean(worker_mb):>10.0f}{r['errors']:>7}", flush=True)
+                      f"{statistics.mean(worker_mb):>10.0f}{len(r['errors']):>7}", flush=True)
         browser.close()
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
     return 0
