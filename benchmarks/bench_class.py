@@ -7,7 +7,9 @@ measures, on each page's own clock:
 - slider latency: every student drags the learning rate at the same moment, release to the end of the run it starts
   (new curves), MOVES times; each student goes to a different rate where the slider has enough of them, so the
   shared training cache does not hide the work (it would in a class told "everyone, try 0.1");
-- memory: resident memory of the workers and HAProxy after the moves (the browser's own memory not counted).
+- memory: resident memory of the workers and HAProxy after the moves (the browser's own memory not counted);
+- CPU seconds the servers spent per student's first render and per slider move: what sizes a machine, and
+  (unlike the latencies) hardly changed by other programs sharing the cores.
 
     python benchmarks/bench_class.py                         # 1, 2, 4, 8, 16 students, workers as the command plans
     python benchmarks/bench_class.py --students 8 --workers 1,2,4   # processes per core, side by side
@@ -43,16 +45,28 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU seconds the processes have used so far (not their children: workers start none)."""
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def one_class(browser, lesson: Path, students: int, workers: int, moves: int) -> dict:
     with serve_class(lesson, workers, students=students) as run:
         pages = [LessonPage(browser, run.url) for _ in range(students)]
+        pids = run.info()["pids"]
         try:
+            cpu = [cpu_seconds(pids.values())]
             for page in pages:  # everyone at once: the next page starts before this one has loaded
                 page.page.goto(run.url, wait_until="commit")
             renders = []
             for page in pages:  # the page's clock starts with its navigation; idleAt: when each cell went idle
                 page.wait_idle(timeout=900)
                 renders.append(page.page.evaluate("() => Math.max(...Object.values(window.__mo.idleAt)) / 1000"))
+            cpu.append(cpu_seconds(pids.values()))
             steps = len(pages[0].slider_steps(LR))
             usable = list(range(0, steps - 4))  # the top rates diverge at once: not a fair training run
             latencies = []
@@ -70,13 +84,14 @@ def one_class(browser, lesson: Path, students: int, workers: int, moves: int) ->
             errors = [page.describe_errors() for page in pages if page.errors() or page.failed_runs()]
             for e in errors[:2]:
                 print(f"  a page had errors: {e[:1500]}", file=sys.stderr, flush=True)
-            pids = run.info()["pids"]
+            cpu.append(cpu_seconds(pids.values()))
             memory = {name: rss_mb(pid) for name, pid in pids.items()}
         finally:
             for page in pages:
                 page.close()
     return {"students": students, "workers": workers, "render": renders, "slider": latencies, "errors": errors,
-            "memory_mb": memory}
+            "memory_mb": memory, "cpu_render": (cpu[1] - cpu[0]) / students,
+            "cpu_move": (cpu[2] - cpu[1]) / (students * moves)}
 
 
 def main() -> int:
@@ -91,7 +106,7 @@ def main() -> int:
     print(f"{os.cpu_count()} cores; load average at start {os.getloadavg()[0]:.1f}; lesson {Path(args.lesson).name}; "
           f"{args.moves} slider moves per student; seconds on each page's clock", flush=True)
     print(f"{'students':>8}{'workers':>8}{'render med':>11}{'p95':>7}{'slider med':>11}{'p95':>7}"
-          f"{'server MB':>10}{'MB/worker':>10}{'errors':>7}", flush=True)
+          f"{'server MB':>10}{'MB/worker':>10}{'cpu s/render':>13}{'cpu s/move':>11}{'errors':>7}", flush=True)
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
         for n in [int(x) for x in args.students.split(",")]:
@@ -102,7 +117,8 @@ def main() -> int:
                 worker_mb = [v for name, v in mem.items() if name != "haproxy"]
                 print(f"{n:>8}{k:>8}{statistics.median(r['render']):>11.1f}{p95(r['render']):>7.1f}"
                       f"{statistics.median(r['slider']):>11.2f}{p95(r['slider']):>7.2f}{sum(mem.values()):>10.0f}"
-                      f"{statistics.mean(worker_mb):>10.0f}{len(r['errors']):>7}", flush=True)
+                      f"{statistics.mean(worker_mb):>10.0f}{r['cpu_render']:>13.2f}{r['cpu_move']:>11.2f}{len(r['errors']):>7}",
+                      flush=True)
         browser.close()
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
     return 0
