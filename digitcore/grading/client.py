@@ -226,15 +226,20 @@ class ZygoteClient:
     def grade(self, req: dict, deadline: float | None = None) -> dict:
         """Run one exercise's probes in sandboxed children. `deadline` (time.monotonic()): the end of the
         student's and the exercise's wall budget; checks it cuts off get status "budget"."""
+        waiting = time.monotonic()
         if self.proc is None or self.proc.poll() is not None:
             self.start()
         try:
             self.wait_ready()
         except GraderError as e:
             return {"kind": "response", "engine": str(e)[:300]}
+        waited = time.monotonic() - waiting   # a zygote starting (or restarting) is not the student's time
+        if deadline is not None:
+            deadline += waited
         limit = float(req["time_limit"])
         out = {"kind": "response", "layers": None, "fatal": None, "info": None, "results": {},
-               "forks": 0, "seconds": {"load": None, "probes": {}}, "engine": None, "budget": False}
+               "forks": 0, "seconds": {"load": None, "probes": {}}, "engine": None, "budget": False,
+               "load_guard": None, "waited": round(waited, 4)}
         pending = [dict(spec, cap=FRAME_BASE + 2 * len(json.dumps(spec["input"], separators=(",", ":"))))
                    for spec in req["probes"]]
         t0 = time.monotonic()
@@ -292,6 +297,8 @@ class ZygoteClient:
                     return False
                 elif phase == "load" and kind == "loaded":
                     out["info"] = frame.get("info")
+                    out["load_guard"] = {k: [str(x)[:200] for x in frame.get(k, [])[:5]] if isinstance(
+                        frame.get(k), list) else [] for k in ("refused", "reference")}
                     out["seconds"]["load"] = round(now - mark, 4)
                     phase, step_end, mark = "probe", now + limit, now
                     if not isinstance(out["info"], dict) or out["info"].get("status") != "found":

@@ -289,9 +289,10 @@ def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed
         if report.fatal:
             report.exercises[exercise] = _zero(exercise, checks, "not graded: " + report.fatal)
             continue
-        budget = (min(time.monotonic() + exercise_budget, student_end), exercise_budget, student_budget)
+        budget = [min(time.monotonic() + exercise_budget, student_end), exercise_budget, student_budget, 0.0]
         report.exercises[exercise] = _grade_exercise(zygote, report, sources, exercise, checks, registry,
                                                      seed, time_limit, memory_mb, hide, budget)
+        student_end += budget[3]   # time spent waiting for a worker to start is not the student's
     if not report.isolation:
         report.isolation = "not run (the file could not be read)" if report.fatal else "unknown"
     report.seconds = round(time.monotonic() - t0, 3)
@@ -301,13 +302,14 @@ def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed
 def _grade_exercise(zygote, report, sources, exercise, checks, registry, seed, time_limit, memory_mb, hide,
                     budget):
     t0 = time.monotonic()
-    deadline, exercise_budget, student_budget = budget
+    deadline, exercise_budget, student_budget, _ = budget
     inputs = [c.make_input(seed) for c in checks]
     req = {"cmd": "grade", "sources": sources, "exercise": exercise, "all_exercises": list(registry),
            "probes": [{"check": c.name, "probe": c.probe.__name__, "input": to_plain(x)} for c, x in zip(checks, inputs)],
            "time_limit": float(time_limit), "memory_mb": int(memory_mb), "output_cap": OUTPUT_CAP,
            "hide": [os.path.realpath(h) for h in (*hide, *project_paths())]}
     resp = zygote.grade(req, deadline=deadline)
+    budget[3] = resp.get("waited") or 0.0
     if resp.get("layers") and not report.isolation:
         report.isolation = isolation_text(resp["layers"])
     if resp.get("engine"):

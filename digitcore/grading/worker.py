@@ -172,7 +172,9 @@ def run(job_fd: int, result_fd: int, limits: dict, probes: dict, *, in_pid_names
         obj, info = find_exercise(req["exercise"], modules, files, req.get("hide", []))
     except BaseException as e:
         obj, info = None, {"status": "broken", "error": describe(e, files)}
-    _safe_frame(result_fd, {"kind": "loaded", "info": info})
+    # what the guards noticed while the file loaded (diagnostics: the kernel is what confines it)
+    _safe_frame(result_fd, {"kind": "loaded", "info": info, "refused": guard.refused[:5],
+                            "reference": guard.reference[:5]})
     if obj is None:
         os._exit(0)
 
