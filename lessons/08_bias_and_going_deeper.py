@@ -549,26 +549,34 @@ def _():
     return SHAPES, deeper_go
 
 
-@app.cell
-def _(SHAPES, deeper_go):
-    # Nothing trains unless the button is pressed (headless runs never press it).
-    mo.stop(not deeper_go.value, mo.md("_Press the button to measure it here; the table above is from our run._"))
-    _runs = {name: [fit_curve(w, d, seed) for seed in range(3)] for name, (w, d) in SHAPES.items()}
-    _table = pd.DataFrame([{"net": name, "parameters": rs[0]["parameters"],
-                            "activations per input": rs[0]["activations"],
-                            "mean squared error (3 seeds)": ", ".join(f"{r['mse']:.4f}" for r in sorted(rs, key=lambda r: r["mse"])),
-                            "seconds per run": f"{min(r['seconds'] for r in rs):.1f} to {max(r['seconds'] for r in rs):.1f}"}
-                           for name, rs in _runs.items()])
-    _best = {name: min(rs, key=lambda r: r["mse"]) for name, rs in _runs.items()}
-    _df = pd.concat([pd.DataFrame({"x": r["x"].squeeze(1).numpy(), "y": r["pred"].squeeze(1).numpy(), "curve": name})
-                     for name, r in _best.items()]
-                    + [pd.DataFrame({"x": _best[next(iter(_best))]["x"].squeeze(1).numpy(),
-                                     "y": _best[next(iter(_best))]["y"].squeeze(1).numpy(), "curve": "target"})])
-    _chart = alt.Chart(_df).mark_line().encode(
+@app.function
+def wide_vs_deep(shapes: dict, seeds=(0, 1, 2)) -> mo.Html:
+    """Train every net in `shapes` ({name: (width, depth)}) from each seed; a table of the measurements and a chart
+    of each net's best fit against the curve."""
+    runs = {name: [fit_curve(w, d, seed) for seed in seeds] for name, (w, d) in shapes.items()}
+    table = pd.DataFrame([{"net": name, "parameters": rs[0]["parameters"], "activations per input": rs[0]["activations"],
+                           "mean squared error (3 seeds)": ", ".join(f"{r['mse']:.4f}"
+                                                                     for r in sorted(rs, key=lambda r: r["mse"])),
+                           "seconds per run": f"{min(r['seconds'] for r in rs):.1f} to {max(r['seconds'] for r in rs):.1f}"}
+                          for name, rs in runs.items()])
+    best = {name: min(rs, key=lambda r: r["mse"]) for name, rs in runs.items()}
+    first = next(iter(best.values()))
+    df = pd.concat([pd.DataFrame({"x": r["x"].squeeze(1).numpy(), "y": r["pred"].squeeze(1).numpy(), "curve": name})
+                    for name, r in best.items()]
+                   + [pd.DataFrame({"x": first["x"].squeeze(1).numpy(), "y": first["y"].squeeze(1).numpy(),
+                                    "curve": "target"})])
+    chart = alt.Chart(df).mark_line().encode(
         x="x:Q", y=alt.Y("y:Q", title=None),
         color=alt.Color("curve:N", title=None, scale=alt.Scale(range=["#264653", "#e76f51", "#999999"])),
     ).properties(width=420, height=220, title="the best of three seeds, each net")
-    mo.vstack([mo.Html(_table.to_html(index=False, border=0)), _chart])
+    return mo.vstack([mo.Html(table.to_html(index=False, border=0)), chart])
+
+
+@app.cell
+def _(SHAPES, deeper_go):
+    # Nothing trains unless the button is pressed (headless runs never press it).
+    (wide_vs_deep(SHAPES) if deeper_go.value else
+     mo.md("_Press the button to measure it here; the table above is from our run._"))
     return
 
 
