@@ -15,6 +15,7 @@ is expected to exit with status 0, unless an HTML comment on the line above it s
 Fences need a language, so that no command hides in an untagged block; ```text is for output.
 """
 
+import inspect
 import re
 import subprocess
 import textwrap
@@ -131,3 +132,20 @@ def test_links_to_files_of_the_project_lead_somewhere():
             if "://" not in target and not (path.parent / target).exists():
                 broken.append(f"{doc}: {target}")
     assert not broken
+
+
+def test_exercise_doc_lists_every_public_check_with_its_points():
+    """docs/exercises.md keeps up with digitcore/exercises: each exercise's table names its public checks and
+    their points, and each exercise's signature is the function's."""
+    from digitcore import chapter
+    from digitcore.exercises import CHECKS
+
+    text = (ROOT / "docs" / "exercises.md").read_text(encoding="utf-8")
+    sections = dict(re.findall(r"(?ms)^### `(\w+)\((.*?)(?=^### |^## |\Z)", text))
+    for exercise, checks in CHECKS.items():
+        assert exercise in sections, f"docs/exercises.md has no section for {exercise}"
+        rows = dict(re.findall(r"(?m)^\| `(\w+)` \| ([\d.]+) \|", sections[exercise]))
+        public = {c.name: c.points for c in checks if not c.hidden}
+        assert {k: float(v) for k, v in rows.items()} == public, exercise
+        signature = f"{exercise}({', '.join(inspect.signature(getattr(chapter, exercise)).parameters)}"
+        assert f"`{signature}" in text.replace("loss_func=mnist_loss", "loss_func"), signature
