@@ -50,9 +50,11 @@ def test_class_grading_writes_the_contract_files(tmp_path):
     subs.mkdir()
     shutil.copy(SOLUTION, subs / "alice.py")
     shutil.copy(ATTACKS / "infinite_loop.py", subs / "bob.py")
+    (subs / "roster.txt").write_text("alice\nbob\n")
     result = run_checks("--submissions", str(subs), "--grades", str(out), "--time-limit", "3")
     assert result.returncode == 0, result.stdout[-3000:]
     assert "2 passed" in result.stdout and "class grades" in result.stdout
+    assert "not graded, not a student: roster.txt: not a .py file or a folder" in result.stdout
     grades = json.loads((out / "grades.json").read_text())
     assert set(grades["students"]) == {"alice", "bob"}
     assert grades["students"]["alice"]["total"] == grades["max"]["total"]
