@@ -456,3 +456,27 @@ def test_item9_a_slow_student_costs_the_class_its_budget_and_no_more(graded):
     assert cut, [ex.note for ex in report.exercises.values()]
     from digitcore.grading.report import feedback_markdown
     assert "Time budget used up" in feedback_markdown(report)
+
+
+def test_item4_frame_size_is_checked_before_the_body_is_read():
+    """A frame that announces 16 MB is refused on its 4-byte header, at once: nothing of it is read, so the
+    grader does not wait for (or hold) the body; a frame under the cap still comes through."""
+    import struct
+
+    from digitcore.grading.frames import FrameError, FrameTooBig, read_frame, write_frame
+
+    r, w = os.pipe()
+    try:
+        os.write(w, struct.pack(">I", 16 << 20) + b"[1,")
+        with pytest.raises(FrameError, match="over the 1024-byte cap"):
+            read_frame(r, cap=1024, deadline=time.monotonic() + 60)
+        write_frame(w, {"kind": "done"}, cap=1024)
+        with pytest.raises(FrameTooBig):
+            write_frame(w, {"kind": "x" * 2000}, cap=1024)   # the sender refuses too
+    finally:
+        os.close(w)
+    try:
+        assert os.read(r, 3) == b"[1,"    # the body was never read by the refusing reader
+        assert read_frame(r, cap=1024, deadline=time.monotonic() + 5) == {"kind": "done"}
+    finally:
+        os.close(r)
