@@ -627,10 +627,12 @@ def _(curve, k_relus, move_kinks):
 def _(curve, k_relus):
     _x = torch.linspace(-3, 3, 121)
     _y = target_curve(curve.value, _x)
-    _df = pd.DataFrame([{"k": k, "mse": fit_relus(_x, _y, k)["mse"]} for k in range(1, 31)])
+    # a true log scale (each tick 10 times the one below); errors under 1e-8 are drawn at 1e-8
+    _df = pd.DataFrame([{"k": k, "mse": max(fit_relus(_x, _y, k)["mse"], 1e-8)} for k in range(1, 31)])
     _line = alt.Chart(_df).mark_line(point=True).encode(
-        x=alt.X("k:Q", title="number of ReLUs k"), y=alt.Y("mse:Q", scale=alt.Scale(type="symlog", constant=1e-4),
-                                                          title="mean squared error"),
+        x=alt.X("k:Q", title="number of ReLUs k"),
+        y=alt.Y("mse:Q", scale=alt.Scale(type="log"), axis=alt.Axis(format=".0e"),
+                title="mean squared error (log scale)"),
         tooltip=["k:Q", alt.Tooltip("mse:Q", format=".5f")])
     _now = alt.Chart(_df[_df.k == k_relus.value]).mark_point(size=150, color="#e76f51", filled=True).encode(
         x="k:Q", y="mse:Q")
