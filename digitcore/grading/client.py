@@ -198,7 +198,7 @@ class ZygoteClient:
         job = {k: req.get(k) for k in ("sources", "exercise", "all_exercises", "output_cap", "hide")}
         job["probes"] = pending
         data = json.dumps(job, separators=(",", ":"), allow_nan=False).encode()
-        memfd = os.memfd_create("digitcore-job", os.MFD_CLOEXEC)
+        memfd = job_file()
         r, w = os.pipe()
         try:
             view = memoryview(data)
@@ -350,6 +350,15 @@ class ZygoteClient:
         finally:
             if wait is None:
                 self._end(pid, None)
+
+
+def job_file() -> int:
+    """A file that exists only as this descriptor: a memfd on Linux, an unlinked temporary file elsewhere."""
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("digitcore-job", os.MFD_CLOEXEC)
+    fd, path = tempfile.mkstemp(prefix="digitcore-job-")
+    os.unlink(path)
+    return fd
 
 
 def _children(ppid: int) -> list[int]:
