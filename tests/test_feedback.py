@@ -316,3 +316,14 @@ def test_a_forged_file_name_cannot_forge_feedback(tmp_path):
     assert report.fatal and "larger than" in report.fatal and report.total == 0
     md = assert_report_not_forged(report)
     assert md.count("larger than") == 1
+
+
+def test_our_own_words_have_balanced_backticks():
+    """A quoted student string is safe only if the text around it pairs its own backticks."""
+    from digitcore.exercises import _MODULES
+    from digitcore.exercises.common import ERROR_HINTS
+    from digitcore.grading.runner import NOT_STARTED, SIGNALS
+
+    texts = [NOT_STARTED, *SIGNALS.values(), *(t for row in ERROR_HINTS for t in row[2:])]
+    texts += [t for m in _MODULES.values() for pair in m.MISCONCEPTIONS.values() for t in pair]
+    assert [t for t in texts if t.count("`") % 2] == []
