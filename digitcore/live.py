@@ -365,7 +365,7 @@ def verdict(run: Run) -> tuple[str, str]:
     best_acc = max(r["batch_accuracy"] for r in run.rows)
     epochs = f"{len(run.rows)} epoch{'s' if len(run.rows) != 1 else ''}"
     took = f"trained earlier in {run.seconds:.2f} s, shown from the cache" if run.cached else f"{run.seconds:.2f} s"
-    if run.together:
+    if run.together > 1:
         took = (f"all {run.together} learning rates trained together in {run.seconds:.2f} s"
                 + (", earlier: shown from the cache" if run.cached else ""))
     head = (f"**{epochs}, {run.updates:,} updates ({took}):** validation accuracy "
