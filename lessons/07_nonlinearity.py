@@ -271,8 +271,9 @@ def _():
     A third runner is the same two layers *without* the ReLU. By section 1 it *is* a linear model: whatever
     its weights, they collapse into one 784-weight layer, so it can compute nothing the linear model
     cannot. But it is not *trained* like one: gradient descent moves $W_1$ and $W_2$ separately, and the
-    collapsed $W = W_2 W_1$ then moves by a different, larger step than the linear model's own $W$ at the
-    same learning rate. So at a given learning rate and number of epochs it may well finish ahead of the linear
+    collapsed $W = W_2 W_1$ then moves by $W_2\,\Delta W_1 + \Delta W_2\,W_1$ (plus a tiny product of the two
+    steps): a step whose size and direction depend on the current $W_1$ and $W_2$, not the linear model's
+    plain $-\text{lr} \times \text{gradient}$. So at a given learning rate and number of epochs it may well finish ahead of the linear
     model (it does at the defaults); what it cannot do is reach anything a well-trained linear model can't.
     The cell under the race checks that on the trained stack itself.
 
