@@ -125,8 +125,7 @@ def fatal_message(fatal: dict, time_limit: float) -> str:
     err = err if isinstance(err, dict) else {}
     kind, message = err.get("type"), err.get("message")
     if kind in ("SyntaxError", "IndentationError", "TabError"):
-        return (f"Python could not read your file: {kind} {_s(message)}{_where(err)}. Nothing in the file "
-                "could run until this is fixed.")
+        return f"Python could not read your file: {kind} {_s(message)}{_where(err)}."
     if kind == "SystemExit":
         return f"your file called sys.exit() while loading{_where(err)}: remove it, or move it into a function."
     return f"your file raised {_s(_error_text(kind, message))} while loading{_where(err)}."
