@@ -32,17 +32,35 @@ from pathlib import Path
 
 from .lesson_server import find_lesson
 
-STUDENTS_PER_WORKER = 4  # measured: benchmarks/bench_class.py and docs/class.md
-WORKERS_PER_CORE = 1  # more processes than cores only add memory: the slider's training is CPU-bound
+# Measured with benchmarks/bench_class.py (docs/class.md): with 8 students on 2 cores, 4 workers gave a lower slider
+# median than 2 in both side-by-side runs (1.6 s vs 2.1 s, 1.9 s vs 2.9 s): in one process the students' runs and
+# marimo's own server thread queue for one GIL. A worker costs about 0.86 GB before its first student.
+STUDENTS_PER_WORKER = 2
+WORKERS_PER_CORE = 2
+WORKER_GB, STUDENT_GB = 0.86, 0.1
 SESSION_TTL = 30  # seconds a closed or reloaded tab's session lives on, in case it reconnects (marimo: 120)
 COOKIE = "digitcore_worker"
 WORKER_HEADER = "X-Digitcore-Worker"  # names the worker that answered: handy for checking stickiness
 
 
-def plan_workers(students: int, cores: int | None = None) -> int:
-    """How many marimo workers for `students`: one per STUDENTS_PER_WORKER, at most WORKERS_PER_CORE per core."""
+def plan_workers(students: int, cores: int | None = None, memory_gb: float | None = None) -> int:
+    """How many marimo workers for `students`: one per STUDENTS_PER_WORKER, at most WORKERS_PER_CORE per core,
+    and no more than the memory available holds (with the students' own share)."""
     cores = cores or os.cpu_count() or 1
-    return max(1, min(math.ceil(students / STUDENTS_PER_WORKER), cores * WORKERS_PER_CORE))
+    memory_gb = available_memory_gb() if memory_gb is None else memory_gb
+    by_memory = int((memory_gb - students * STUDENT_GB) / WORKER_GB) if memory_gb else cores * WORKERS_PER_CORE
+    return max(1, min(math.ceil(students / STUDENTS_PER_WORKER), cores * WORKERS_PER_CORE, by_memory))
+
+
+def available_memory_gb() -> float | None:
+    """MemAvailable from /proc/meminfo, in GB; None where there is no such file."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 2**20
+    except OSError:
+        pass
+    return None
 
 
 def haproxy_config(bind_host: str, port: int, worker_ports: list[int], stats_socket: Path) -> str:

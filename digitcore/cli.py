@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     klass.add_argument("--students", type=int, default=30, metavar="N",
                        help="how many students will open it (sets the number of workers; default 30)")
     klass.add_argument("--workers", type=int, default=None, metavar="K", help="marimo workers (default: from "
-                       "--students, 4 students per worker, at most one worker per core)")
+                       "--students, 2 students per worker, at most two workers per core, as memory allows)")
     klass.add_argument("--host", default="0.0.0.0", help="address students connect to (default 0.0.0.0: all)")
     klass.add_argument("--port", type=int, default=8080, help="port students connect to (default 8080)")
     klass.add_argument("--run-dir", metavar="DIR", default=None,
