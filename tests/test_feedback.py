@@ -327,3 +327,14 @@ def test_our_own_words_have_balanced_backticks():
     texts = [NOT_STARTED, *SIGNALS.values(), *(t for row in ERROR_HINTS for t in row[2:])]
     texts += [t for m in _MODULES.values() for pair in m.MISCONCEPTIONS.values() for t in pair]
     assert [t for t in texts if t.count("`") % 2] == []
+
+
+def test_one_cause_that_fails_every_check_is_said_once():
+    checks = CHECKS["batch_accuracy"]
+    rec = {"status": "error", "error": {"type": "ValueError", "message": "boom", "file": "a.py", "line": 3}}
+    items = [(c, judge_record(c, c.make_input(0), rec, {"status": "found"}, 5.0)) for c in checks]
+    report = SubmissionReport(student="a", exercises={"batch_accuracy": ExerciseReport("batch_accuracy", 0, 10, items)})
+    md = feedback_markdown(report)
+    assert md.count("`ValueError: boom`") == 1 and "Every check failed the same way" in md
+    assert all(c.title in md for c in checks)
+    assert len(gradescope_results(report)["tests"]) == len(checks)

@@ -101,6 +101,15 @@ def feedback_markdown(report: SubmissionReport) -> str:
         lines += [f"{head} ({mark})", ""]
         if ex.note:
             lines += [ex.note, ""]
+        if len(ex.checks) > 1 and not any(v.passed for _, v in ex.checks) and len({v.message for _, v in ex.checks}) == 1:
+            verdict = ex.checks[0][1]   # one cause failed every check (an error, a crash, a refusal): say it once
+            lines.append(f"Every check failed the same way: {verdict.message}")
+            if getattr(verdict, "misconception", None):
+                lines.append(f"- *{verdict.misconception}*")
+            if getattr(verdict, "hint", None):
+                lines.append(f"- Hint: {verdict.hint}")
+            lines += ["", "Checks: " + "; ".join(f"{c.title} ({pts(c.points)} pt)" for c, _ in ex.checks), ""]
+            continue
         for check, verdict in ex.checks:
             label = f"{check.title}" + (" (hidden check)" if check.hidden else "")
             if verdict.passed:
