@@ -16,10 +16,10 @@ The cure has two halves, both here:
    threads meet torch, pandas and altair only fully imported.
 2. marimo's formatter registrations wait for the same body: the `register()` of each factory in marimo's table
    of third-party formatters takes `IMPORT_LOCK` first, which this body holds while it imports.
-   A marimo that no longer has that table is reported by tests/browser/test_class_cold_start.py.
+   A marimo that no longer has that table fails tests/test_lesson_imports.py.
 
-On Python 3.11 it also lets one thread at a time build Python AST objects (see `_serialize_ast_building`): marimo compiles
-every cell of a new tab's lesson, and 3.11's parser is not safe in threads.
+On Python 3.11 it also lets one thread at a time build Python AST objects (see `_serialize_ast_building`): marimo
+compiles every cell of a new tab's lesson, and 3.11's parser is not safe in threads.
 
 `digitcore lesson` (and so `digitcore class`, whose workers are `digitcore lesson`) imports this module before
 marimo serves at all, so there neither race can even begin. Under plain `marimo run`, the parser is guarded from
