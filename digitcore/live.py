@@ -512,12 +512,39 @@ def epoch_accuracies(data, sw, lr: float) -> dict:
             "valid": _accuracy_at(valid_x, valid_y, snaps, loss)}
 
 
+class VegaLite:
+    """A Vega-Lite chart written as a plain dict and shown by marimo as a chart (its `_mime_`). The lab draws
+    three charts on every learning-rate move: building them through altair cost 0.2 to 0.6 s each on a busy
+    2-core machine (its schema objects, copied and hashed), most of the move; a dict costs next to nothing."""
+
+    def __init__(self, spec: dict):
+        self.spec = {"$schema": "https://vega.github.io/schema/vega-lite/v6.json", **spec}
+
+    def to_dict(self, **_) -> dict:
+        return self.spec
+
+    def _mime_(self) -> tuple[str, str]:
+        import json
+
+        from marimo._plugins.ui._impl.altair_chart import get_chart_mimetype
+
+        return get_chart_mimetype(), json.dumps(self.spec)
+
+
+_SET_COLORS = {"domain": ["train", "valid"], "range": ["#e76f51", "#264653"]}
+
+
+def _epoch_x(epochs: int) -> dict:
+    axis = {"tickMinStep": 1, "format": "d"}
+    if epochs <= 10:
+        axis["values"] = list(range(epochs + 1))
+    return {"field": "epoch", "type": "quantitative", "scale": {"domain": [0, epochs]}, "axis": axis,
+            "title": "epoch (0 = untrained)"}
+
+
 def lab_curves(data, sw, lr: float):
     """Loss and accuracy of one member, train and valid, from the untrained start (epoch 0) to the end, on FIXED
     axes (so lr 0.001 and lr 1 look as different as they are), each chart with its own legend."""
-    import altair as alt
-    import pandas as pd
-
     m, s = sw.member(lr), sw.settings
     if not m.rows:
         return plots.training_curves([])
@@ -529,72 +556,75 @@ def lab_curves(data, sw, lr: float):
     acc_rows = [{"epoch": e, "set": name, "accuracy": a} for name in ("train", "valid")
                 for e, a in zip(acc["epoch"], acc[name])]
     top = 0.55 if s["loss"] == "mnist_loss" else 1.0
-    x = alt.X("epoch:Q", scale=alt.Scale(domain=[0, s["epochs"]]),
-              axis=alt.Axis(tickMinStep=1, format="d", values=list(range(s["epochs"] + 1))
-                            if s["epochs"] <= 10 else alt.Undefined), title="epoch (0 = untrained)")
-    color = alt.Color("set:N", scale=alt.Scale(domain=["train", "valid"], range=["#e76f51", "#264653"]),
-                      legend=alt.Legend(orient="top-right", title=None))
-    loss = (alt.Chart(pd.DataFrame(loss_rows)).mark_line(point=True, clip=True)
-            .encode(x=x, y=alt.Y("loss:Q", scale=alt.Scale(domain=[0, top]), axis=alt.Axis(format=".2f"),
-                                 title=f"{s['loss']} (fixed axis 0 to {top:g})"),
-                    color=color, tooltip=["epoch:Q", "set:N", alt.Tooltip("loss:Q", format=".4f")])
-            .properties(width=210, height=190, title="loss"))
-    accuracy = (alt.Chart(pd.DataFrame(acc_rows)).mark_line(point=True, clip=True)
-                .encode(x=x, y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0.4, 1.0]), axis=alt.Axis(format=".2f"),
-                                     title="accuracy (fixed axis 0.4 to 1)"),
-                        color=color, tooltip=["epoch:Q", "set:N", alt.Tooltip("accuracy:Q", format=".4f")])
-                .properties(width=210, height=190, title="accuracy"))
-    return alt.hconcat(loss, accuracy).resolve_legend(color="independent")
+
+    def chart(rows, field, domain, title, name):
+        return {"data": {"values": rows}, "mark": {"type": "line", "point": True, "clip": True},
+                "width": 210, "height": 190, "title": name,
+                "encoding": {"x": _epoch_x(s["epochs"]),
+                             "y": {"field": field, "type": "quantitative", "scale": {"domain": domain},
+                                   "axis": {"format": ".2f"}, "title": title},
+                             "color": {"field": "set", "type": "nominal", "scale": _SET_COLORS,
+                                       "legend": {"orient": "top-right", "title": None}},
+                             "tooltip": [{"field": "epoch", "type": "quantitative"},
+                                         {"field": "set", "type": "nominal"},
+                                         {"field": field, "type": "quantitative", "format": ".4f"}]}}
+
+    return VegaLite({"hconcat": [chart(loss_rows, "loss", [0, top], f"{s['loss']} (fixed axis 0 to {top:g})", "loss"),
+                                 chart(acc_rows, "accuracy", [0.4, 1.0], "accuracy (fixed axis 0.4 to 1)",
+                                       "accuracy")],
+                     "resolve": {"legend": {"color": "independent"}}})
 
 
 def lr_chart(sw, lr: float):
     """Final validation loss and accuracy against the learning rate (log axis), for every member, on one fixed
     0-to-1 axis: the U-shape of the loss, and where runs stall or diverge (diverged runs: a cross at 0, no line
-    through them). The chosen lr is a dashed rule. One chart of three layers: cheap to draw behind a slider."""
-    import altair as alt
-    import pandas as pd
-
+    through them). The chosen lr is a dashed rule."""
     rows = []
     for m in sw.members:
         state = f"diverged at epoch {m.diverged_at}" if m.diverged_at else "trained"
         for what, value in (("final valid loss", m.loss), ("final accuracy", m.accuracy)):
             rows.append({"lr": m.lr, "what": what, "value": 0.0 if m.diverged_at else min(value, 1.0),
                          "state": state, "diverged": bool(m.diverged_at)})
-    df = pd.DataFrame(rows)
-    x = alt.X("lr:Q", scale=alt.Scale(type="log"), axis=alt.Axis(format="~g", values=[1e-3, 1e-1, 10, 1e3, 1e5]),
-              title="learning rate (log scale)")
-    y = alt.Y("value:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".1f"), title=None)
-    color = alt.Color("what:N", scale=alt.Scale(domain=["final valid loss", "final accuracy"],
-                                                range=["#264653", "#2a9d8f"]),
-                      legend=alt.Legend(orient="bottom", title=None))
-    base = alt.Chart(df).encode(x=x, y=y, color=color)
-    line = base.transform_filter("!datum.diverged").mark_line()
-    points = base.mark_point(filled=True, size=45).encode(
-        shape=alt.condition("datum.diverged", alt.value("cross"), alt.value("circle")),
-        tooltip=[alt.Tooltip("lr:Q", format="~g"), "what:N", alt.Tooltip("value:Q", format=".4f"), "state:N"])
-    rule = alt.Chart(pd.DataFrame({"lr": [float(lr)]})).mark_rule(color="#999", strokeDash=[4, 3]).encode(x="lr:Q")
-    return (line + points + rule).properties(width=200, height=170, title=f"after {sw.settings['epochs']} epochs, by lr")
+    x = {"field": "lr", "type": "quantitative", "scale": {"type": "log"},
+         "axis": {"format": "~g", "values": [1e-3, 1e-1, 10, 1e3, 1e5]}, "title": "learning rate (log scale)"}
+    y = {"field": "value", "type": "quantitative", "scale": {"domain": [0, 1]}, "axis": {"format": ".1f"},
+         "title": None}
+    color = {"field": "what", "type": "nominal",
+             "scale": {"domain": ["final valid loss", "final accuracy"], "range": ["#264653", "#2a9d8f"]},
+             "legend": {"orient": "bottom", "title": None}}
+    line = {"mark": "line", "transform": [{"filter": "!datum.diverged"}],
+            "encoding": {"x": x, "y": y, "color": color}}
+    points = {"mark": {"type": "point", "filled": True, "size": 45},
+              "encoding": {"x": x, "y": y, "color": color,
+                           "shape": {"condition": {"test": "datum.diverged", "value": "cross"}, "value": "circle"},
+                           "tooltip": [{"field": "lr", "type": "quantitative", "format": "~g"},
+                                       {"field": "what", "type": "nominal"},
+                                       {"field": "value", "type": "quantitative", "format": ".4f"},
+                                       {"field": "state", "type": "nominal"}]}}
+    rule = {"data": {"values": [{"lr": float(lr)}]}, "mark": {"type": "rule", "color": "#999", "strokeDash": [4, 3]},
+            "encoding": {"x": {"field": "lr", "type": "quantitative"}}}
+    return VegaLite({"data": {"values": rows}, "layer": [line, points, rule], "width": 200, "height": 170,
+                     "title": f"after {sw.settings['epochs']} epochs, by lr"})
 
 
 def update_curve(data, sw, lr: float):
     """Validation accuracy after each update (each snapshot) of one member, epochs marked. Unshuffled, as the
     book's loader is, each epoch is all 3s then all 7s, and the accuracy saw-tooths inside the epoch."""
-    import altair as alt
-    import pandas as pd
-
     valid_x, valid_y = _tensors(data)[2:]
     pick = torch.arange(0, len(valid_x), 4)  # every 4th valid image: a quarter of the work, the same shape of curve
     acc = _accuracy_at(valid_x[pick], valid_y[pick], sw.weights(lr), sw.settings["loss"])
-    df = pd.DataFrame({"update": sw.steps, "accuracy": acc})
-    ends = pd.DataFrame({"update": sw.epoch_ends})
-    line = (alt.Chart(df).mark_line(color="#2a9d8f", interpolate="linear")
-            .encode(x=alt.X("update:Q", title="parameter updates (grey lines: end of an epoch)"),
-                    y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0.4, 1.0]), axis=alt.Axis(format=".2f"),
-                            title="valid accuracy (1 in 4 images)"),
-                    tooltip=["update:Q", alt.Tooltip("accuracy:Q", format=".4f")]))
-    rules = alt.Chart(ends).mark_rule(color="#ccc").encode(x="update:Q")
     order = "shuffled" if sw.settings["shuffle"] else "not shuffled: all 3s, then all 7s"
-    return (rules + line).properties(width=640, height=130, title=f"accuracy update by update ({order})")
+    x = {"field": "update", "type": "quantitative", "title": "parameter updates (grey lines: end of an epoch)"}
+    rules = {"data": {"values": [{"update": e} for e in sw.epoch_ends]}, "mark": {"type": "rule", "color": "#ccc"},
+             "encoding": {"x": x}}
+    line = {"data": {"values": [{"update": u, "accuracy": a} for u, a in zip(sw.steps, acc)]},
+            "mark": {"type": "line", "color": "#2a9d8f"},
+            "encoding": {"x": x, "y": {"field": "accuracy", "type": "quantitative", "scale": {"domain": [0.4, 1.0]},
+                                       "axis": {"format": ".2f"}, "title": "valid accuracy (1 in 4 images)"},
+                         "tooltip": [{"field": "update", "type": "quantitative"},
+                                     {"field": "accuracy", "type": "quantitative", "format": ".4f"}]}}
+    return VegaLite({"layer": [rules, line], "width": 640, "height": 130,
+                     "title": f"accuracy update by update ({order})"})
 
 
 def lab_verdict(run: Run) -> mo.Html:
