@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 from marimo_driver import LessonPage, launch_chromium, serve  # noqa: E402 (found through sys.path above)
 
 LESSON = ROOT / "lessons" / "05_sgd.py"
+LESSON_PATH = [LESSON]  # --lesson: time a variant of the lesson (a copy elsewhere) instead
 LR = "learning rate"
 LAB_BS, LAB_EPOCHS = 256, 5  # the training lab's default batch size and epochs in lessons/05_sgd.py
 
@@ -141,7 +142,7 @@ def first_render(browser, plain: bool, keep: bool = False) -> dict:
     """Serve the lesson (with `digitcore lesson`, or bare `marimo run` when plain), open it in a fresh page and
     time navigation -> every cell idle with the lab's curves drawn. keep=True leaves server and page open."""
     t0 = time.perf_counter()
-    server_cm = serve(LESSON, plain=plain)
+    server_cm = serve(LESSON_PATH[0], plain=plain)
     server = server_cm.__enter__()
     try:
         started = time.perf_counter() - t0
@@ -178,14 +179,26 @@ def main() -> None:
     ap.add_argument("--cached", type=int, default=3, help="batch-size drags (each retrains all 17 lrs)")
     ap.add_argument("--renders", type=int, default=3, help="first renders to time, each way (median and worst)")
     ap.add_argument("--skip-bare", action="store_true", help="skip the first render under bare `marimo run`")
+    ap.add_argument("--lesson", type=Path, default=LESSON, help="the lesson file to serve (default lessons/05_sgd.py)")
+    ap.add_argument("--first-screen-only", action="store_true", help="time the first screen only, no slider drags")
     ap.add_argument("--screenshot", type=Path, help="write a picture of the training lab here (for the README)")
     args = ap.parse_args()
+    LESSON_PATH[0] = args.lesson.resolve()
     from playwright.sync_api import sync_playwright
 
     load = os.getloadavg()
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
         bare = [] if args.skip_bare else [first_render(browser, plain=True) for _ in range(args.renders)]
+        if args.first_screen_only:
+            browser.close()
+            print(f"\n{LESSON_PATH[0].name} under plain marimo run, {len(bare)} first screens (fresh browser profile "
+                  f"each), load average before {load[0]:.1f} / after {os.getloadavg()[0]:.1f}:")
+            for key, name in (("title", "time to title and first prose"), ("first_render", "time to lab drawn")):
+                vals = [r[key] / 1000 for r in bare]
+                print(f"  {name}: median {statistics.median(vals):.2f} s, worst {max(vals):.2f} s "
+                      f"({', '.join(f'{v:.2f}' for v in vals)})")
+            return
         warm = [first_render(browser, plain=False) for _ in range(args.renders - 1)]
         first = first_render(browser, plain=False, keep=True)
         warm.append(first)
