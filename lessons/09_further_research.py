@@ -90,7 +90,7 @@ def _():
         "probability of the right digit", var_name="loss", value_name="value")
     _logits = torch.tensor([[2.0, -1.0, 0.5]])  # three classes, to keep it short
     _probs = _logits.softmax(dim=1)
-    mo.hstack([
+    mo.vstack([
         alt.Chart(_df).mark_line(strokeWidth=3).encode(
             x="probability of the right digit:Q", y=alt.Y("value:Q", title="loss"),
             color=alt.Color("loss:N", scale=alt.Scale(range=["#e76f51", "#264653"]),
@@ -105,7 +105,7 @@ def _():
             "F.cross_entropy(logits, torch.tensor([2]))     # both steps at once",
             f"# {F.cross_entropy(_logits, torch.tensor([2])).item():.4f}",
         ])),
-    ], justify="start", gap=2)
+    ])
     return
 
 
@@ -233,18 +233,19 @@ def ten_digit_chart(rows: list, ghost: list, n_epoch: int, ghost_label: str = ""
         pad = max((hi - lo) * 0.1, 0.005)
         y = alt.Y("value:Q", title=None, scale=alt.Scale(domain=[lo - pad, hi + pad], nice=False),
                   axis=alt.Axis(format=fmt, tickCount=5))
-        colors = alt.Color("what:N", title=None, scale=alt.Scale(
-            domain=["train loss", "valid loss", "accuracy"], range=["#264653", "#e76f51", "#2a9d8f"]),
-            legend=alt.Legend(orient="bottom") if len(whats) > 1 else None)
-        now = alt.Chart(part[part.run == "this run"]).mark_line(point=True).encode(
-            x=x, y=y, color=colors, tooltip=["what:N", "epoch:Q", alt.Tooltip("value:Q", format=".4f")])
+        colors = alt.Color("what:N", title=None, legend=alt.Legend(orient="bottom"), scale=alt.Scale(
+            domain=["train loss", "valid loss"], range=["#264653", "#e76f51"]))
+        now = alt.Chart(part[part.run == "this run"]).mark_line(point=True, color="#2a9d8f").encode(
+            x=x, y=y, tooltip=["what:N", "epoch:Q", alt.Tooltip("value:Q", format=".4f")])
+        if len(whats) > 1:  # the loss panel: one colour per set, its legend under this panel only
+            now = now.encode(color=colors)
         old = alt.Chart(part[part.run == "previous run"]).mark_line(strokeDash=[4, 3], color="#bbbbbb").encode(
             x=x, y=y, detail="what:N", tooltip=["what:N", "epoch:Q", alt.Tooltip("value:Q", format=".4f")])
         return (old + now).properties(width=280, height=200, title=title)
 
     ghost_note = f" (grey dashes: {ghost_label})" if ghost and ghost_label else ""
     return alt.hconcat(panel(["train loss", "valid loss"], "loss" + ghost_note, ".3f"),
-                       panel(["accuracy"], "valid accuracy", ".3f"))
+                       panel(["accuracy"], "valid accuracy", ".3f")).resolve_scale(color="independent")
 
 
 @app.function
