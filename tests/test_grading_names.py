@@ -122,11 +122,31 @@ def test_student_folders_never_take_the_grade_files_place(graded):
     assert sorted(p.name for p in out.iterdir()) == sorted([*RESERVED, *EXPECTED])
 
 
-@pytest.mark.xfail(strict=True, reason="the worker imports a file by its stem, so `jane.doe` is taken for the "
-                   "package `jane`: worker.load_submission must load a stem that is not an identifier privately, "
-                   "as it does for one that shadows a module (issue 9 item 7; worker.py is G1's)")
 def test_a_dot_in_a_file_name_does_not_cost_points(graded):
     """jane.doe.py and grades.json.py are graded like any other file."""
     _, grades = graded
     assert grades["students"]["jane.doe"]["total"] == 10
     assert grades["students"]["grades.json.py"]["total"] == 10
+
+
+LOADER = '''
+import sys
+from digitcore.grading.worker import load_submission
+sources = {"/class/jane.doe.py": "X = 1", "/class/my answers v1.2.py": "X = 2", "/class/1st-try.py": "X = 3",
+           "/class/class.py": "X = 4", "/class/_submission_0.py": "X = 5", "/class/helper.py": "X = 6",
+           "/class/main.py": "import helper\\nX = helper.X + 1"}
+modules = load_submission(sources)
+print(sorted((f.rsplit("/", 1)[1], m.X) for f, m in modules.items()))
+'''
+
+
+def test_a_file_stem_that_is_not_an_identifier_is_loaded_privately():
+    """The worker loads `jane.doe.py` as a file, not as the module `doe` of a package `jane` (nor `1st-try`,
+    `my answers v1.2` or the keyword `class` as names Python cannot import); a submission's own imports still work."""
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-c", LOADER], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == str(sorted([("jane.doe.py", 1), ("my answers v1.2.py", 2), ("1st-try.py", 3),
+                                              ("class.py", 4), ("_submission_0.py", 5), ("helper.py", 6),
+                                              ("main.py", 7)]))

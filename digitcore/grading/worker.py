@@ -13,6 +13,7 @@ import importlib.abc
 import importlib.util
 import inspect
 import json
+import keyword
 import linecache
 import os
 import sys
@@ -86,14 +87,23 @@ def load_submission(sources: dict[str, str]) -> dict[str, types.ModuleType]:
     modules = {}
     for filename in sorted(sources):
         name = os.path.splitext(os.path.basename(filename))[0]
-        if name in sys.modules and sys.modules[name].__spec__ is not None and sys.modules[name].__spec__.loader is not finder:
-            name = f"_submission_{len(modules)}"   # shadows a real module (e.g. torch.py): load it privately
+        if not _importable(name) or (name in sys.modules and sys.modules[name].__spec__ is not None
+                                     and sys.modules[name].__spec__.loader is not finder):
+            # a stem Python cannot import by name (`jane.doe` would be the package `jane`; `1st-try`, `class`),
+            # or one that shadows a real module (torch.py): load it privately, under a name no file takes
+            name = f"_submission_{len(modules)}"
+            while name in sys.modules or name in finder.by_name:
+                name += "_"
             module = types.ModuleType(name)
             module.__file__ = filename
             sys.modules[name] = module
             exec(compile(sources[filename], filename, "exec", dont_inherit=True), module.__dict__)
         modules[filename] = sys.modules[name] if name in sys.modules else importlib.import_module(name)
     return modules
+
+
+def _importable(name: str) -> bool:
+    return name.isidentifier() and not keyword.iskeyword(name)
 
 
 def find_exercise(name: str, modules: dict, files, hidden) -> tuple[object, dict]:
