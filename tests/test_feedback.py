@@ -74,7 +74,6 @@ def forged_records():
         ({"status": "crashed", "how": "killed by SIGSEGV" + FORGED}, info),
         ({"status": "garbled", "why": FORGED}, info),
         ({"status": "ok", "obs": {"steps": [{"out": {"__unplain__": "Weird" + FORGED}}]}}, info),
-        ({"status": "ok", "obs": None}, {"status": "found", "refused": [FORGED]}),
     ]
 
 
@@ -82,6 +81,9 @@ def test_forged_worker_strings_cannot_forge_feedback_or_results():
     checks = CHECKS["apply_step"]
     items = [(checks[0], judge_record(checks[0], checks[0].make_input(0), rec, info, 5.0))
              for rec, info in forged_records()]
+    items += [(checks[0], judge_record(checks[0], checks[0].make_input(0), {"status": "ok", "obs": None},
+                                       {"status": "found"}, 5.0, load_guard={k: [FORGED]}))
+              for k in ("refused", "reference")]
     assert all(not v.passed for _, v in items)
     missing = _zero("mnist_loss", CHECKS["mnist_loss"],
                     exercise_note("mnist_loss", {"status": "missing"}, ["/x/a" + FORGED + ".py"]))
@@ -131,10 +133,16 @@ def test_a_refused_look_is_not_called_using_the_reference():
 
 
 def test_refusals_while_the_file_loaded_are_not_forgotten():
-    info = {"status": "found", "refused": ["writing /etc/passwd"]}
+    """The worker's `loaded` frame carries what the guards noticed while the file loaded; the client keeps it
+    as the response's `load_guard`, and it fails every check of that exercise."""
+    load_guard = {"refused": ["writing /etc/passwd"], "reference": []}
     for c in CHECKS["mnist_distance"]:
-        v = judge_record(c, c.make_input(0), {"status": "ok", "obs": None, "refused": []}, info, 5.0)
+        v = judge_record(c, c.make_input(0), {"status": "ok", "obs": None, "refused": []}, {"status": "found"}, 5.0,
+                         load_guard=load_guard)
         assert not v.passed and "while your file loaded" in v.message and "/etc/passwd" in v.message
+    ok = judge_record(c, c.make_input(0), {"status": "ok", "obs": None}, {"status": "found"}, 5.0,
+                      load_guard={"refused": [], "reference": []})
+    assert "while your file loaded" not in ok.message
 
 
 def load(source: str, tmp_path, name="student"):
@@ -261,13 +269,23 @@ def mnist_loss(predictions, targets)
     return predictions
 '''
 
+SNOOP = '''
+try:   # another checkout's reference, at the top level; the refusal is caught, so the file loads
+    open("/var/tmp/another checkout/solutions/exercises.py").read()
+except Exception:
+    pass
+
+def mnist_distance(a, b):
+    return (a - b).abs().mean((-1, -2))
+'''
+
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("feedback_class")
     subs, out = base / "submissions", base / "grades"
     subs.mkdir()
-    for name, source in (("forge", FORGE), ("partial", PARTIAL), ("syntax", SYNTAX)):
+    for name, source in (("forge", FORGE), ("partial", PARTIAL), ("syntax", SYNTAX), ("snoop", SNOOP)):
         (subs / f"{name}.py").write_text(source)
     reports = {}
     grade_class(subs, out, include_hidden=False, jobs=2, time_limit=5.0,
@@ -302,6 +320,16 @@ def test_a_syntax_error_is_said_once_at_the_top(graded):
     assert "line 2" in md
     results = json.loads((out / "syntax" / "results.json").read_text())
     assert json.dumps(results).count("SyntaxError") == 1
+
+
+def test_a_refusal_while_the_file_loads_fails_every_check_of_the_exercise(graded):
+    out, reports = graded
+    ex = reports["snoop"].exercises["mnist_distance"]
+    assert ex.score == 0 and len(ex.checks) > 1
+    for _, verdict in ex.checks:
+        assert "while your file loaded" in verdict.message and "exercises.py" in verdict.message, verdict.message
+    md = (out / "snoop" / "feedback.md").read_text()
+    assert md.count("while your file loaded") == 1, md   # one cause, said once
 
 
 def test_a_forged_file_name_cannot_forge_feedback(tmp_path):

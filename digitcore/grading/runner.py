@@ -176,14 +176,17 @@ def refusal_message(reference, refused, when: str) -> str | None:
     return None
 
 
-def judge_record(check, inp, rec, info, time_limit: float):
-    """One check's Verdict from the worker's record for it (anything malformed fails the check)."""
+def judge_record(check, inp, rec, info, time_limit: float, load_guard=None):
+    """One check's Verdict from the worker's record for it (anything malformed fails the check).
+    `load_guard`: {"refused": [...], "reference": [...]}, what the guards noticed while the file loaded (the
+    response's "load_guard", from the worker's "loaded" frame); any of it fails every check of the exercise."""
     Verdict = _verdict_class()
     if not isinstance(rec, dict):
         return Verdict(False, "no result came back from your code for this check")
     status = rec.get("status")
     info = info if isinstance(info, dict) else {}
-    refusal = (refusal_message(info.get("reference"), info.get("refused"), "while your file loaded")
+    load_guard = load_guard if isinstance(load_guard, dict) else {}
+    refusal = (refusal_message(load_guard.get("reference"), load_guard.get("refused"), "while your file loaded")
                or refusal_message(rec.get("reference"), rec.get("refused") if status == "ok" else [],
                                   "while being checked"))
     if refusal:
@@ -328,7 +331,8 @@ def _grade_exercise(zygote, report, sources, exercise, checks, registry, seed, t
     note = budget_note(resp, exercise_budget, student_budget, time.monotonic() - t0)
     if checks and not_started(checks[0], inputs[0], results.get(checks[0].name)):
         return _zero(exercise, checks, NOT_STARTED)
-    items = [(c, judge_record(c, x, results.get(c.name), info, time_limit)) for c, x in zip(checks, inputs)]
+    items = [(c, judge_record(c, x, results.get(c.name), info, time_limit, resp.get("load_guard")))
+             for c, x in zip(checks, inputs)]
     score = sum(c.points for c, v in items if v.passed)
     return ExerciseReport(exercise, round(score, 4), sum(c.points for c in checks), items, note=note or "",
                           seconds=round(time.monotonic() - t0, 3), timing=_timing(resp))
