@@ -72,7 +72,8 @@ def test_every_lesson_imports_lesson_imports_first():
 def test_the_race_is_real_without_lesson_imports():
     """The control: the harness reproduces the failure students met, so the next test means something."""
     result = race("plain")
-    assert result.returncode == 1, f"the race did not show up:\n{result.stdout}\n{result.stderr[-2000:]}"
+    # a half-imported torch may also crash the interpreter on its way out (SIGSEGV): any failure is the race
+    assert result.returncode != 0, f"the race did not show up:\n{result.stdout}\n{result.stderr[-2000:]}"
     assert "partially initialized" in result.stdout or "cannot initialize type" in result.stdout, result.stdout
 
 
