@@ -162,7 +162,8 @@ with app.setup:
                     "        p.grad = None              # clear for the next batch\n```"),
         dict(n=26, q="Write a function that, given `[1, 2, 3, 4]` and `'abcd'`, returns "
                      "`[(1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')]`. What is special about that kind of output?",
-             where=[("05_sgd", "4 · Mini-batches and the `DataLoader`")], code="pair_up",
+             where=[("03_broadcasting", "`zip`, and why a list of pairs is a Dataset"),
+                    ("05_sgd", "4 · Mini-batches and the `DataLoader`")], code="pair_up",
              answer="`list(zip(a, b))`. A list of `(x, y)` tuples is exactly what PyTorch calls a *Dataset*: it has "
                     "a length, and indexing it gives one input together with its label, which is what a "
                     "`DataLoader` needs."),
@@ -178,7 +179,8 @@ with app.setup:
                     "scaling the input scales the output. The bias lets each unit shift its output, and move a "
                     "ReLU's bend, independently of the input."),
         dict(n=29, q="What does the `@` operator do in Python?",
-             where=[("05_sgd", "5 · One epoch of SGD: `train_epoch`")], code="matmul",
+             where=[("03_broadcasting", "Matrix multiplication: `@`"),
+                    ("03_broadcasting", "The linear model is one `@`")], code="matmul",
              answer="Matrix multiplication (for tensors and NumPy arrays): entry `(i, j)` of `a @ b` is row `i` of "
                     "`a` times column `j` of `b`, multiplied element by element and summed. `xb @ weights` "
                     "computes the weighted sum of every digit in a batch at once."),
@@ -216,7 +218,7 @@ with app.setup:
                     "ReLU, sigmoid, .... Without one, a stack of linear layers is just one linear layer; with it, "
                     "the network can represent curved boundaries. Also called a *nonlinearity*."),
         dict(n=36, q="What's the difference between `F.relu` and `nn.ReLU`?",
-             where=[("07_nonlinearity", "2 · ReLU, the activation function")],
+             where=[("07_nonlinearity", "`F.relu` or `nn.ReLU`? A function and a module")],
              answer="They compute the same thing. `F.relu` is a plain function you call on a tensor; `nn.ReLU` is a "
                     "module, a class you create (`nn.ReLU()`) and that calls it in its `forward`, so that it can be "
                     "a layer of an `nn.Sequential`. Neither has parameters."),
