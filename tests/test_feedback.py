@@ -279,13 +279,30 @@ def mnist_distance(a, b):
     return (a - b).abs().mean((-1, -2))
 '''
 
+SELF_KILL = '''
+import faulthandler, os, signal
+
+def mnist_distance(a, b):
+    os.kill(os.getpid(), signal.SIGSEGV)   # a signal the worker sends itself
+    return (a - b).abs().mean((-1, -2))
+
+def mnist_loss(predictions, targets):
+    faulthandler._sigsegv()                # raise(SIGSEGV)
+    return predictions.sigmoid().mean()
+
+def batch_accuracy(xb, yb):
+    faulthandler._read_null()              # a real fault in native code
+    return ((xb.sigmoid() > 0.5) == yb).float().mean()
+'''
+
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("feedback_class")
     subs, out = base / "submissions", base / "grades"
     subs.mkdir()
-    for name, source in (("forge", FORGE), ("partial", PARTIAL), ("syntax", SYNTAX), ("snoop", SNOOP)):
+    for name, source in (("forge", FORGE), ("partial", PARTIAL), ("syntax", SYNTAX), ("snoop", SNOOP),
+                         ("selfkill", SELF_KILL)):
         (subs / f"{name}.py").write_text(source)
     reports = {}
     grade_class(subs, out, include_hidden=False, jobs=2, time_limit=5.0,
@@ -330,6 +347,17 @@ def test_a_refusal_while_the_file_loads_fails_every_check_of_the_exercise(graded
         assert "while your file loaded" in verdict.message and "exercises.py" in verdict.message, verdict.message
     md = (out / "snoop" / "feedback.md").read_text()
     assert md.count("while your file loaded") == 1, md   # one cause, said once
+
+
+def test_a_signal_the_worker_sends_itself_ends_it_and_is_named(graded):
+    """The worker is not PID 1 of its namespace (the kernel discards signals PID 1 sends itself): os.kill of
+    itself and faulthandler's raise(SIGSEGV) crash it like a real fault, and all three are called SIGSEGV."""
+    _, reports = graded
+    for exercise in ("mnist_distance", "mnist_loss", "batch_accuracy"):
+        ex = reports["selfkill"].exercises[exercise]
+        assert ex.score == 0 and "not started" not in ex.note, (exercise, ex.note)
+        for _, verdict in ex.checks:
+            assert "SIGSEGV" in verdict.message and "native code" in verdict.message, (exercise, verdict.message)
 
 
 def test_a_forged_file_name_cannot_forge_feedback(tmp_path):

@@ -8,10 +8,11 @@ It is only a fork server and never sees a student:
 
 * spawn: the request carries two descriptors (SCM_RIGHTS): a memfd holding the job (the student's
   files, the exercise, the probes' inputs) and the write end of a result pipe. The zygote forks A
-  without reading the job; A starts a new session and PID namespace and forks B, the worker
-  (worker.py), PID 1 of that namespace, which reads the job after it is locked down and writes its
-  frames straight to the grader. So no student's source, output or error ever passes through the
-  zygote's memory, and every later child is forked from a heap that has never held any of them.
+  without reading the job; A starts a new session and PID namespace and forks B, PID 1 of that
+  namespace, a bare init that forks C, the worker (worker.py; without a PID namespace B is the
+  worker), which reads the job after it is locked down and writes its frames straight to the grader.
+  So no student's source, output or error ever passes through the zygote's memory, and every later
+  child is forked from a heap that has never held any of them.
 * end: the grader read what it needed (or a deadline passed): SIGKILL A's process group, B dies with
   its parent (and every process in its namespace with B), reap, and answer with A's exit status.
 
@@ -88,17 +89,44 @@ class Zygote:
                 in_ns = self.root and sandbox.unshare(sandbox.CLONE_NEWPID)
                 b = os.fork()
                 if b == 0:
-                    worker.run(job_fd, result_fd, req, self.probes, in_pid_namespace=in_ns, sandboxed=self.sandboxed,
-                               scratch=self.scratch, seccomp_bpf=self.seccomp_bpf)
-                    os._exit(73)
-                os.close(job_fd)
-                os.close(result_fd)
-                _, status = os.waitpid(b, 0)
-                code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+                    if in_ns:   # B is PID 1 of the new namespace: a bare init, the worker is its child
+                        os._exit(self.init(job_fd, result_fd, req))
+                    self.work(job_fd, result_fd, req, in_ns)
+                code = self.wait_for(b, job_fd, result_fd)
             finally:
                 os._exit(code)
         self.live.add(pid)
         return pid
+
+    def work(self, job_fd: int, result_fd: int, req: dict, in_ns: bool):
+        worker.run(job_fd, result_fd, req, self.probes, in_pid_namespace=in_ns, sandboxed=self.sandboxed,
+                   scratch=self.scratch, seccomp_bpf=self.seccomp_bpf)
+        os._exit(73)
+
+    def init(self, job_fd: int, result_fd: int, req: dict) -> int:
+        """PID 1 of the child's namespace. The kernel discards a signal that PID 1 sends itself (os.kill of
+        itself, raise(SIGSEGV)), so the worker must not be PID 1: it runs as C, PID 2, and this process only
+        waits for it and exits with its status (128 + signal), which ends every process left in the namespace."""
+        code = 72
+        try:
+            sandbox.prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
+            c = os.fork()
+            if c == 0:
+                self.work(job_fd, result_fd, req, True)
+            code = self.wait_for(c, job_fd, result_fd)
+        finally:
+            os._exit(code)
+
+    @staticmethod
+    def wait_for(pid: int, *fds) -> int:
+        """Close our copies of the child's descriptors, reap until `pid` ends (as an init, orphans come to
+        us too), and return its exit status, or 128 + the signal that ended it."""
+        for fd in fds:
+            os.close(fd)
+        while True:
+            done, status = os.wait()
+            if done == pid:
+                return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
 
     def end(self, pid: int, wait: float | None) -> int | None:
         """Stop child A. wait=None: kill now and reap later; else wait up to `wait` s for its exit status."""
