@@ -279,6 +279,17 @@ def mnist_distance(a, b):
     return (a - b).abs().mean((-1, -2))
 '''
 
+PEEK = '''
+import os
+
+def mnist_distance(a, b):
+    try:   # another student's file, beside this one in the class folder
+        open(os.path.join(os.path.dirname(__file__), "forge.py")).read()
+    except Exception:
+        pass
+    return (a - b).abs().mean((-1, -2))
+'''
+
 SELF_KILL = '''
 import faulthandler, os, signal
 
@@ -302,7 +313,7 @@ def graded(tmp_path_factory):
     subs, out = base / "submissions", base / "grades"
     subs.mkdir()
     for name, source in (("forge", FORGE), ("partial", PARTIAL), ("syntax", SYNTAX), ("snoop", SNOOP),
-                         ("selfkill", SELF_KILL)):
+                         ("selfkill", SELF_KILL), ("peek", PEEK)):
         (subs / f"{name}.py").write_text(source)
     reports = {}
     grade_class(subs, out, include_hidden=False, jobs=2, time_limit=5.0,
@@ -358,6 +369,14 @@ def test_a_signal_the_worker_sends_itself_ends_it_and_is_named(graded):
         assert ex.score == 0 and "not started" not in ex.note, (exercise, ex.note)
         for _, verdict in ex.checks:
             assert "SIGSEGV" in verdict.message and "native code" in verdict.message, (exercise, verdict.message)
+
+
+def test_a_look_into_the_class_folder_is_called_that(graded):
+    _, reports = graded
+    for _, verdict in reports["peek"].exercises["mnist_distance"].checks:
+        assert "while being checked" in verdict.message and "forge.py" in verdict.message, verdict.message
+        assert "reading another student's work in the class folder (" in verdict.message, verdict.message
+        assert "project" not in verdict.message, verdict.message
 
 
 def test_a_forged_file_name_cannot_forge_feedback(tmp_path):

@@ -19,6 +19,9 @@ from .report import feedback_markdown, gradescope_results
 from .runner import MEMORY_MB, grade_with, matching_zygotes, start_zygotes
 from .sources import RESERVED, SubmissionError, check_out_dir, scan_class
 
+CLASS_FOLDER = "another student's work in the class folder"
+GRADES_FOLDER = "the grades folder"
+
 
 def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=0, time_limit=10.0, hidden_dir=None,
                   checks=None, memory_mb=MEMORY_MB, hide=(), progress=None):
@@ -38,7 +41,8 @@ def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=0, ti
     idle: queue.Queue = queue.Queue()
     for z in zygotes:
         idle.put(z)
-    hide = [str(Path(submissions_dir).resolve()), *map(str, hide)]
+    # what the worker may not read, and what it is (a refusal names it): the class folder, the grades folder
+    hide = [(str(Path(submissions_dir).resolve()), CLASS_FOLDER), *((str(h), GRADES_FOLDER) for h in hide)]
 
     def one(item):
         name, path = item

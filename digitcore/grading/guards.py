@@ -33,6 +33,17 @@ PROJECT_FOLDERS = {"digitcore", "solutions", "checks", "tests"}
 PACKAGE_FOLDERS = {"digitcore", "solutions"}  # the same inside Python's own folders (site-packages)
 
 
+PROJECT_FILES = "the project's own files"   # what a hidden path is, unless the grader says (hidden_entry)
+
+
+def hidden_entry(entry) -> tuple[str, str]:
+    """A path the worker may not read, as the grader sends it: a path, or [path, what it is] (the class
+    folder, the grades folder), so that a refusal says what was looked into."""
+    if isinstance(entry, (list, tuple)) and len(entry) == 2 and all(isinstance(x, str) for x in entry):
+        return entry[0], entry[1]
+    return str(entry), PROJECT_FILES
+
+
 class SandboxRefusal(PermissionError):
     """Raised inside student code for an action the grader does not allow."""
 
@@ -44,8 +55,10 @@ class ReferenceUseError(Exception):
 class Guard:
     """What the worker's guards saw: refused actions and uses of the project's implementation."""
 
-    def __init__(self, hidden: list[str], workdir: str, exercise_names: list[str]):
-        self.hidden = [os.path.realpath(p) for p in hidden]
+    def __init__(self, hidden: list, workdir: str, exercise_names: list[str]):
+        # (path, what it is), the most specific first: a class folder inside a checkout is the class folder
+        self.hidden = sorted(((os.path.realpath(p), what) for p, what in map(hidden_entry, hidden)),
+                             key=lambda e: len(e[0]), reverse=True)
         own = (sys.prefix, sys.base_prefix, sys.exec_prefix)
         self.python = sorted({os.path.realpath(p) for p in (*own, *sys.path)
                               if p and os.path.isabs(p) and (p in own or "-packages" in p)}, key=len, reverse=True)
@@ -68,12 +81,15 @@ class Guard:
             return "<unreadable path>"
         return os.path.realpath(os.path.join(self.workdir, path))
 
-    def _is_hidden(self, real: str) -> bool:
-        if any(real == h or real.startswith(h + os.sep) for h in self.hidden):
-            return True
+    def _is_hidden(self, real: str) -> str | None:
+        """What the path is, when it is one the student may not read (else None)."""
+        for h, what in self.hidden:
+            if real == h or real.startswith(h + os.sep):
+                return what
         root = next((p for p in self.python if real == p or real.startswith(p + os.sep)), None)
         parts = real[len(root):].split(os.sep) if root else real.split(os.sep)
-        return not PROJECT_FOLDERS.isdisjoint(parts) if root is None else not PACKAGE_FOLDERS.isdisjoint(parts)
+        found = not PROJECT_FOLDERS.isdisjoint(parts) if root is None else not PACKAGE_FOLDERS.isdisjoint(parts)
+        return PROJECT_FILES if found else None
 
     def _in_workdir(self, real: str) -> bool:
         return real == self.workdir or real.startswith(self.workdir + os.sep) or real == os.devnull
@@ -90,8 +106,9 @@ class Guard:
                 return
             flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
             mode = args[1] if len(args) > 1 and isinstance(args[1], str) else ""
-            if self._is_hidden(real):
-                self.refuse(f"reading the project's own files ({os.path.basename(real)})", reference=True)
+            what = self._is_hidden(real)
+            if what:
+                self.refuse(f"reading {what} ({os.path.basename(real)})", reference=True)
             if (flags & WRITE_FLAGS or any(c in mode for c in "wax+")) and not self._in_workdir(real):
                 self.refuse(f"writing {real}")
         elif event in REFUSED_EVENTS or event.startswith(REFUSED_PREFIXES):
@@ -109,8 +126,9 @@ class Guard:
             for a in args[:2]:
                 if isinstance(a, (str, bytes, os.PathLike)) and os.sep in os.fsdecode(a):
                     real = self._real(a)
-                    if real and self._is_hidden(real):
-                        self.refuse("looking into the project's own files", reference=True)
+                    what = self._is_hidden(real) if real else None
+                    if what:
+                        self.refuse(f"looking into {what}", reference=True)
 
 
 class Poison:

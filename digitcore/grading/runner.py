@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from .client import ZygoteClient
+from .guards import hidden_entry
 from .plain import GarbledError, from_plain, to_plain
 from .registry import PROBES_FILE, checks_for, probe_files
 from .report import ExerciseReport, SubmissionReport, untrusted
@@ -309,7 +310,7 @@ def _grade_exercise(zygote, report, sources, exercise, checks, registry, seed, t
     req = {"cmd": "grade", "sources": sources, "exercise": exercise, "all_exercises": list(registry),
            "probes": [{"check": c.name, "probe": c.probe.__name__, "input": to_plain(x)} for c, x in zip(checks, inputs)],
            "time_limit": float(time_limit), "memory_mb": int(memory_mb), "output_cap": OUTPUT_CAP,
-           "hide": [os.path.realpath(h) for h in (*hide, *project_paths())]}
+           "hide": [[os.path.realpath(p), what] for p, what in map(hidden_entry, (*hide, *project_paths()))]}
     resp = zygote.grade(req, deadline=deadline)
     budget[3] = resp.get("waited") or 0.0
     if resp.get("layers") and not report.isolation:

@@ -130,7 +130,8 @@ def find_exercise(name: str, modules: dict, files, hidden) -> tuple[object, dict
 
 def _is_project_file(path: str, hidden) -> bool:
     parts = path.replace("\\", "/").split("/")
-    return any(p in ("digitcore", "solutions", "checks") for p in parts[:-1]) or sandbox.under(path, hidden)
+    return (any(p in ("digitcore", "solutions", "checks") for p in parts[:-1])
+            or sandbox.under(path, [guards.hidden_entry(h)[0] for h in hidden]))
 
 
 JOB_CAP = 256 << 20
