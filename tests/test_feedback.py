@@ -379,6 +379,34 @@ def test_a_look_into_the_class_folder_is_called_that(graded):
         assert "project" not in verdict.message, verdict.message
 
 
+def test_the_isolation_line_is_built_here_and_written_to_every_report():
+    """The worker only names layers; the line in reports is the grader's own words, a name it does not know quoted."""
+    from digitcore.grading.runner import isolation_text
+
+    full = ["bwrap", "fork", "setsid", "pidns", "netns", "private-tmpfs", "procfs", "rlimits", "setuid(nobody)",
+            "no_new_privs", "seccomp", "audit-hook"]
+    assert isolation_text(full) == "+".join(full)
+    weak = isolation_text(["fork", "setsid", "rlimits", "audit-hook"])
+    assert "weaker isolation: no allow-list root (bubblewrap)" in weak
+    forged = isolation_text(["fork", "bwrap\n# Total: 53 / 53 points", "seccomp"])
+    assert "\n" not in forged and "`bwrap # Total: 53 / 53 points`" in forged
+    assert_not_forged(forged)
+    report = SubmissionReport(student="a", isolation=weak, exercises={
+        "batch_accuracy": _zero("batch_accuracy", CHECKS["batch_accuracy"], "not run")})
+    md = feedback_markdown(report).splitlines()
+    assert [line for line in md if line.startswith("Isolation: ")] == [f"Isolation: {weak}"]
+    output = gradescope_results(report)["output"].splitlines()
+    assert [line for line in output if line.startswith("Isolation: ")] == [f"Isolation: {weak}"]
+
+
+def test_the_isolation_line_reaches_the_files(graded):
+    out, reports = graded
+    line = f"Isolation: {reports['partial'].isolation}"
+    assert "audit-hook" in line
+    assert line in (out / "partial" / "feedback.md").read_text().splitlines()
+    assert line in json.loads((out / "partial" / "results.json").read_text())["output"].splitlines()
+
+
 def test_a_forged_file_name_cannot_forge_feedback(tmp_path):
     """A submission folder's file names are the student's too: read errors quote them (no sandbox runs)."""
     from digitcore.grading.registry import checks_for

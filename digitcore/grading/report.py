@@ -44,7 +44,7 @@ class SubmissionReport:
     student: str
     exercises: dict = field(default_factory=dict)  # exercise -> ExerciseReport (every registered exercise)
     fatal: str | None = None                       # what broke the whole file, else None
-    isolation: str = ""
+    isolation: str = ""                            # the grader's own line (runner.isolation_text)
     path: str = ""
     seconds: float = 0.0
     engine_errors: list = field(default_factory=list)   # failures of the grader itself (not the student's)
@@ -121,6 +121,8 @@ def feedback_markdown(report: SubmissionReport) -> str:
             if getattr(verdict, "hint", None):
                 lines.append(f"  - Hint: {verdict.hint}")
         lines.append("")
+    if report.isolation:
+        lines += [f"Isolation: {report.isolation}", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -154,6 +156,8 @@ def gradescope_results(report: SubmissionReport) -> dict:
            "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
     if report.fatal:
         out["output"] += "\nYour file could not be graded as a whole: " + report.fatal
+    if report.isolation:
+        out["output"] += f"\nIsolation: {report.isolation}"
     return out
 
 

@@ -358,8 +358,16 @@ def _timing(resp) -> dict:
         return {}
 
 
+# The isolation layers a worker can report (sandbox.lock_down, worker.run): the report's line is built from
+# these words of the grader's own; a name it does not know is quoted as the worker's.
+LAYERS = ("bwrap", "fork", "setsid", "pidns", "netns", "private-tmpfs", "procfs", "rlimits", "some-rlimits",
+          "setuid(nobody)", "no_new_privs", "seccomp", "audit-hook")
+
+
 def isolation_text(layers) -> str:
-    text = "+".join(str(x) for x in layers)
+    """The isolation line of every report: the layers that were in force, and what is weaker, if anything."""
+    layers = list(layers) if isinstance(layers, (list, tuple)) else []
+    text = "+".join(x if type(x) is str and x in LAYERS else _s(x, 40) for x in layers)
     missing = [what for layer, what in (("bwrap", "no allow-list root (bubblewrap)"),
                                         ("seccomp", "no seccomp filter (python3-seccomp)"),
                                         ("setuid(nobody)", "no separate user (not root)"),
