@@ -23,7 +23,8 @@ USAGE = """digitcore's grader needs to know what to grade:
       grade a whole class: every .py file or folder directly in DIR is one student. Writes
       OUT/gradebook.csv, OUT/grades.json and OUT/<student>/results.json (Gradescope) and feedback.md.
 
-Options: --time-limit SECONDS (per check, default 10), --jobs N (class grading, default: one per core)."""
+Options: --time-limit SECONDS (per check, default 10), --jobs N (class grading, default: one per core),
+--exercise-budget SECONDS (one exercise of one student, default 30), --student-budget SECONDS (one student, default 90)."""
 
 HERE = Path(__file__).resolve().parent
 HIDDEN = Path(os.environ.get("DIGITCORE_HIDDEN_CHECKS") or HERE / "hidden")
@@ -137,6 +138,10 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("student", names, ids=names)
 
 
+def _budgets(config) -> dict:
+    return {"exercise_budget": config.getoption("exercise_budget"), "student_budget": config.getoption("student_budget")}
+
+
 @pytest.fixture(scope="session")
 def submission_report(request):
     """The graded submission (graded once, on first use)."""
@@ -147,7 +152,7 @@ def submission_report(request):
         try:
             state["report"] = grade_with(state["zygote"], state["path"], _registry(config),
                                          seed=config.getoption("seed"),
-                                         time_limit=config.getoption("time_limit"))
+                                         time_limit=config.getoption("time_limit"), **_budgets(config))
         except Exception as e:  # noqa: BLE001 - the grader's own failure: a clean message, not a traceback
             state["report"] = None
             pytest.fail(f"the grader failed: {type(e).__name__}: {e}", pytrace=False)
@@ -164,7 +169,8 @@ def class_reports(request):
         try:
             registry, reports, stats = grade_reports(
                 state["path"], include_hidden=True, hidden_dir=HIDDEN, jobs=config.getoption("jobs"),
-                seed=config.getoption("seed"), time_limit=config.getoption("time_limit"), hide=[state["out"]])
+                seed=config.getoption("seed"), time_limit=config.getoption("time_limit"), hide=[state["out"]],
+                **_budgets(config))
             write_outputs(state["out"], registry, reports)
         except Exception as e:  # noqa: BLE001 - a clean message, not a traceback
             state["reports"] = {}

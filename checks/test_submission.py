@@ -24,6 +24,8 @@ def test_check(submission_report, check_id):
     if not_run(ex) and check is not first:  # missing, not started: said once, by the exercise's first check
         pytest.fail(f"{exercise}: {check.title}: not graded (see {exercise}-{first.name})", pytrace=False)
     lines = [f"{exercise}: {check.title}: {verdict.message}"]
+    if ex.note and "see the note on this exercise" in verdict.message:
+        lines.append(f"  {ex.note}")
     if getattr(verdict, "misconception", None):
         lines.append(f"  {verdict.misconception}")
     if getattr(verdict, "hint", None):

@@ -74,3 +74,58 @@ def test_grades_inside_the_submissions_are_refused(tmp_path):
     result = run_checks("--submissions", str(tmp_path), "--grades", str(tmp_path / "out"))
     assert result.returncode == 4
     assert "inside the submissions folder" in result.stderr + result.stdout
+
+
+SLOW = '''
+import time
+
+def mnist_distance(a, b):
+    time.sleep(1.5)
+    return (a - b).abs().mean((-1, -2))
+'''
+
+
+def test_budgets_from_the_command_line(tmp_path):
+    """--exercise-budget and --student-budget reach the grader: a slow student is cut off, and told so."""
+    subs, out = tmp_path / "subs", tmp_path / "grades"
+    subs.mkdir()
+    (subs / "slow.py").write_text(SLOW)
+    result = run_checks("--submissions", str(subs), "--grades", str(out), "--time-limit", "5",
+                        "--exercise-budget", "2", "--student-budget", "50")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    md = (out / "slow" / "feedback.md").read_text()
+    assert "each exercise may take at most 2 s and the whole submission 50 s" in md, md
+    one = run_checks("--submission", str(subs / "slow.py"), "--time-limit", "5", "--exercise-budget", "2")
+    assert one.returncode == 1 and "each exercise may take at most 2 s" in one.stdout, one.stdout[-3000:]
+
+
+def test_the_class_api_passes_the_budgets_on(tmp_path, monkeypatch):
+    from digitcore.exercises import CHECKS
+    from digitcore.grading import classroom
+    from digitcore.grading.report import SubmissionReport
+    from digitcore.grading.runner import _zero
+
+    class Idle:
+        startup_seconds, restarts = 0.0, 0
+
+        def wait_ready(self):
+            pass
+
+        def close(self):
+            pass
+
+    seen = []
+
+    def grade_with(zygote, path, registry, **kw):
+        seen.append((kw["exercise_budget"], kw["student_budget"]))
+        return SubmissionReport(student=kw["student"], exercises={
+            ex: _zero(ex, cs, "not run") for ex, cs in registry.items()})
+
+    monkeypatch.setattr(classroom, "start_zygotes", lambda n, checks=None: [Idle()])
+    monkeypatch.setattr(classroom, "matching_zygotes", lambda zs, registry, n: zs)
+    monkeypatch.setattr(classroom, "grade_with", grade_with)
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "alice.py").write_text("")
+    classroom.grade_class(tmp_path / "subs", tmp_path / "out", jobs=1, exercise_budget=7.0, student_budget=8.0,
+                          checks={"mnist_distance": CHECKS["mnist_distance"]})
+    assert seen == [(7.0, 8.0)]

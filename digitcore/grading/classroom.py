@@ -24,9 +24,10 @@ GRADES_FOLDER = "the grades folder"
 
 
 def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=0, time_limit=10.0, hidden_dir=None,
-                  checks=None, memory_mb=MEMORY_MB, hide=(), progress=None):
+                  checks=None, memory_mb=MEMORY_MB, hide=(), progress=None, exercise_budget=None, student_budget=None):
     """Grade every student in the folder. Returns (registry, reports in name order, stats); stats["skipped"]
-    says what in the folder is not a student, and why."""
+    says what in the folder is not a student, and why. `exercise_budget`, `student_budget`: wall seconds one
+    exercise, one student may take (None: runner.EXERCISE_BUDGET, runner.STUDENT_BUDGET)."""
     t0 = time.monotonic()
     students, skipped = scan_class(submissions_dir)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(students) or 1))
@@ -49,7 +50,8 @@ def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=0, ti
         z = idle.get()
         try:
             report = grade_with(z, path, registry, student=name, seed=seed, time_limit=time_limit,
-                                memory_mb=memory_mb, hide=hide)
+                                memory_mb=memory_mb, hide=hide, exercise_budget=exercise_budget,
+                                student_budget=student_budget)
         finally:
             idle.put(z)
         if progress:
@@ -122,12 +124,13 @@ def _write(path: Path, text: str):
 
 
 def grade_class(submissions_dir, out_dir, *, include_hidden=True, jobs=None, seed=0, time_limit=10.0,
-                hidden_dir=None, checks=None, progress=None) -> dict:
+                hidden_dir=None, checks=None, progress=None, exercise_budget=None, student_budget=None) -> dict:
     """Grade a class folder and write OUT/gradebook.csv, OUT/grades.json, OUT/<student>/{results.json,
-    feedback.md}. Returns the content of grades.json."""
+    feedback.md}. Returns the content of grades.json. The budgets: as for grade_reports."""
     _, out = check_out_dir(submissions_dir, out_dir)
     out.mkdir(parents=True, exist_ok=True)
     registry, reports, _ = grade_reports(submissions_dir, include_hidden=include_hidden, jobs=jobs, seed=seed,
                                          time_limit=time_limit, hidden_dir=hidden_dir, checks=checks,
-                                         hide=[out], progress=progress)
+                                         hide=[out], progress=progress, exercise_budget=exercise_budget,
+                                         student_budget=student_budget)
     return write_outputs(out, registry, reports)

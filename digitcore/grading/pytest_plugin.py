@@ -14,6 +14,10 @@ def add_options(parser):
     group.addoption("--grades", metavar="OUT", help="where class grading writes its files")
     group.addoption("--hidden", action="store_true", help="also run the hidden checks for --submission")
     group.addoption("--time-limit", type=float, default=10.0, help="seconds per check (default 10)")
+    group.addoption("--exercise-budget", type=float, default=None, metavar="SECONDS",
+                    help="wall seconds one exercise of one student may take, loading included (default 30)")
+    group.addoption("--student-budget", type=float, default=None, metavar="SECONDS",
+                    help="wall seconds all of one student's exercises may take (default 90)")
     group.addoption("--jobs", type=int, default=None, help="parallel workers for class grading")
     group.addoption("--seed", type=int, default=0, help="seed for the checks' inputs")
 
