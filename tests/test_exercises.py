@@ -299,3 +299,24 @@ def test_common_pytorch_errors_come_with_a_hint():
     verdict = result.items[0][1]
     assert "RuntimeError" in verdict.message and verdict.tag == "in_place_in_graph"
     assert "torch.no_grad()" in result.markdown()
+
+
+def test_train_epoch_names_the_loss_it_hands_over():
+    """The loss_func train_epoch's checks pass is a logistic loss (probes.TRAIN_LOSSES), not mnist_loss: the
+    words after a failed check say which one it was."""
+    import torch
+
+    from digitcore.exercises import check
+
+    def no_update(model, lr, params, dl, loss_func=None):
+        for xb, yb in dl:
+            loss_func(model(xb), yb).backward()
+            for p in params:
+                p.grad = None
+
+    failed = [v.message for _, v in check("train_epoch", no_update).items if not v.passed]
+    messages = [m for m in failed if "after one epoch" in m]
+    assert messages, "no check described the epoch it ran"
+    assert not [m for m in messages if "mnist_loss" in m], messages
+    assert any("logistic" in m for m in messages), messages
+    assert torch.is_grad_enabled()

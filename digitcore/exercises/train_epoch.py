@@ -1,7 +1,8 @@
 """train_epoch(model, lr, params, dl, loss_func): inputs, judges and the misconceptions we can recognise.
 
-The probe builds the model from plain params and always passes loss_func, so a wrong mnist_loss never costs
-train_epoch marks. The expected params come from the book's plain loop (digitcore.chapter.train_epoch).
+The probe builds the model from plain params and always passes loss_func (probes.TRAIN_LOSSES: a logistic loss
+or MSE, deliberately not the graded mnist_loss), so a wrong mnist_loss never costs train_epoch marks. The
+expected params come from the book's plain loop (digitcore.chapter.train_epoch).
 """
 
 from functools import partial
@@ -174,7 +175,8 @@ def _where(inp, lr):
     n = len(inp["batches"])
     loader = "a generator of" if inp["loader"] == "generator" else "a list of"
     kind = "a small linear model" if inp["model"] == "linear" else "a small two-layer net"
-    loss = "an MSE loss_func" if inp["loss"] == "mse" else "mnist_loss"
+    loss = ("an MSE loss_func" if inp["loss"] == "mse"
+            else "a logistic loss_func (cross-entropy on the activations, handed over by the check)")
     return f"one epoch of {kind} over {loader} {n} batch{'es' if n > 1 else ''}, lr={lr:g}, {loss}"
 
 
