@@ -320,3 +320,21 @@ def test_train_epoch_names_the_loss_it_hands_over():
     assert not [m for m in messages if "mnist_loss" in m], messages
     assert any("logistic" in m for m in messages), messages
     assert torch.is_grad_enabled()
+
+
+def test_the_exercise_doc_describes_every_hidden_check_and_links_the_grading_reports():
+    """docs/exercises.md says what each shipped hidden check tries (by the words of its title, without its
+    expected values) and points to docs/grading-reports.md for what class grading writes."""
+    import re
+    from pathlib import Path
+
+    from digitcore.grading.registry import checks_for
+
+    root = Path(__file__).resolve().parent.parent
+    text = " ".join((root / "docs" / "exercises.md").read_text(encoding="utf-8").split())
+    hidden = [c for cs in checks_for(True, root / "checks" / "hidden").values() for c in cs if c.hidden]
+    assert len(hidden) >= 3
+    for c in hidden:
+        words = re.sub(r"^hidden: ", "", c.title)
+        assert words in text, f"docs/exercises.md does not describe the hidden check {c.exercise}.{c.name} ({words})"
+    assert "](grading-reports.md)" in text
