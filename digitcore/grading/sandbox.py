@@ -80,6 +80,10 @@ def unshare(flags: int) -> bool:
     return _call("unshare", flags)
 
 
+def setns(fd: int, nstype: int) -> bool:
+    return _call("setns", fd, nstype)
+
+
 def prctl(option: int, value: int) -> bool:
     return _call("prctl", option, ctypes.c_ulong(value), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
 

@@ -8,13 +8,12 @@ It is only a fork server and never sees a student:
 
 * spawn: the request carries two descriptors (SCM_RIGHTS): a memfd holding the job (the student's
   files, the exercise, the probes' inputs) and the write end of a result pipe. The zygote forks A
-  without reading the job; A starts a new session and PID namespace and forks B, PID 1 of that
-  namespace, a bare init that forks C, the worker (worker.py; without a PID namespace B is the
-  worker), which reads the job after it is locked down and writes its frames straight to the grader.
-  So no student's source, output or error ever passes through the zygote's memory, and every later
-  child is forked from a heap that has never held any of them.
-* end: the grader read what it needed (or a deadline passed): SIGKILL A's process group, B dies with
-  its parent (and every process in its namespace with B), reap, and answer with A's exit status.
+  without reading the job. A is PID 1 of a new PID namespace (Zygote.fresh_pid_namespace), starts a new
+  session and forks B, the worker (worker.py), which reads the job after it is locked down and writes
+  its frames straight to the grader. So no student's source, output or error ever passes through the
+  zygote's memory, and every later child is forked from a heap that has never held any of them.
+* end: the grader read what it needed (or a deadline passed): SIGKILL A's process group (when A, the
+  namespace's init, dies, every process in the namespace dies), reap, and answer with A's exit status.
 
 The zygote never runs student code and never runs a torch op itself, so forking stays safe. It
 imports neither the reference (digitcore.chapter) nor digitcore.exercises: its copy of digitcore
@@ -76,51 +75,45 @@ class Zygote:
         os.chmod(self.scratch, 0o711)
         self.ending: list[int] = []      # killed, not yet reaped
         self.live: set[int] = set()       # spawned, not yet ended: never a stray
+        self.own_pid_ns: int | None = None  # the zygote's own PID namespace (fresh_pid_namespace)
 
     # -- one child ------------------------------------------------------------------------------
     def spawn(self, req: dict, job_fd: int, result_fd: int) -> int:
+        in_ns = self.root and self.fresh_pid_namespace()
         pid = os.fork()
-        if pid == 0:  # A: new session, new PID namespace, then B
+        if pid == 0:  # A: PID 1 of its own PID namespace, a new session; its child B is the worker
             code = 72
             try:
                 self.sock.close()
                 sandbox.prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
                 os.setsid()
-                in_ns = self.root and sandbox.unshare(sandbox.CLONE_NEWPID)
                 b = os.fork()
                 if b == 0:
-                    if in_ns:   # B is PID 1 of the new namespace: a bare init, the worker is its child
-                        os._exit(self.init(job_fd, result_fd, req))
-                    self.work(job_fd, result_fd, req, in_ns)
+                    worker.run(job_fd, result_fd, req, self.probes, in_pid_namespace=in_ns, sandboxed=self.sandboxed,
+                               scratch=self.scratch, seccomp_bpf=self.seccomp_bpf)
+                    os._exit(73)
                 code = self.wait_for(b, job_fd, result_fd)
             finally:
                 os._exit(code)
         self.live.add(pid)
         return pid
 
-    def work(self, job_fd: int, result_fd: int, req: dict, in_ns: bool):
-        worker.run(job_fd, result_fd, req, self.probes, in_pid_namespace=in_ns, sandboxed=self.sandboxed,
-                   scratch=self.scratch, seccomp_bpf=self.seccomp_bpf)
-        os._exit(73)
-
-    def init(self, job_fd: int, result_fd: int, req: dict) -> int:
-        """PID 1 of the child's namespace. The kernel discards a signal that PID 1 sends itself (os.kill of
-        itself, raise(SIGSEGV)), so the worker must not be PID 1: it runs as C, PID 2, and this process only
-        waits for it and exits with its status (128 + signal), which ends every process left in the namespace."""
-        code = 72
-        try:
-            sandbox.prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
-            c = os.fork()
-            if c == 0:
-                self.work(job_fd, result_fd, req, True)
-            code = self.wait_for(c, job_fd, result_fd)
-        finally:
-            os._exit(code)
+    def fresh_pid_namespace(self) -> bool:
+        """Make the next child (A) PID 1 of a PID namespace of its own, so that the worker (B, A's child) is not:
+        the kernel discards a signal that PID 1 sends itself (os.kill of itself, raise(SIGSEGV) would return
+        normally). unshare(CLONE_NEWPID) works once per namespace the zygote's children go to, so first go
+        back to our own (setns); no extra fork is needed, as there would be for an init between A and B."""
+        if self.own_pid_ns is None:
+            try:
+                self.own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                return False
+        return sandbox.setns(self.own_pid_ns, sandbox.CLONE_NEWPID) and sandbox.unshare(sandbox.CLONE_NEWPID)
 
     @staticmethod
     def wait_for(pid: int, *fds) -> int:
-        """Close our copies of the child's descriptors, reap until `pid` ends (as an init, orphans come to
-        us too), and return its exit status, or 128 + the signal that ended it."""
+        """Close A's copies of the worker's descriptors, reap until the worker ends (as an init, orphans come
+        to A too), and return its exit status, or 128 + the signal that ended it: A's own exit status."""
         for fd in fds:
             os.close(fd)
         while True:
