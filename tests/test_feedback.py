@@ -407,6 +407,19 @@ def test_the_isolation_line_reaches_the_files(graded):
     assert line in json.loads((out / "partial" / "results.json").read_text())["output"].splitlines()
 
 
+def test_the_guard_names_what_a_hidden_path_is(tmp_path):
+    from digitcore.grading.guards import Guard, SandboxRefusal
+
+    cls, project = tmp_path / "class", tmp_path / "project"
+    guard = Guard([[str(cls), "another student's work in the class folder"], str(project)], str(tmp_path / "w"), [])
+    for args, words in (((str(cls / "bob.py"), "r", 0), "reading another student's work in the class folder (bob.py)"),
+                        ((str(cls / "x.json"), "w", 0), "writing into another student's work in the class folder (x.json)"),
+                        ((str(project / "chapter.py"), "r", 0), "reading the project's own files (chapter.py)")):
+        with pytest.raises(SandboxRefusal):
+            guard.audit("open", args)
+        assert guard.reference[-1] == words
+
+
 def test_a_forged_file_name_cannot_forge_feedback(tmp_path):
     """A submission folder's file names are the student's too: read errors quote them (no sandbox runs)."""
     from digitcore.grading.registry import checks_for

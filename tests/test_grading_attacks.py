@@ -39,7 +39,7 @@ EXPECTED = {
     "frames_and_gc": {"mnist_loss"},
     "read_checker_files": {"apply_step"},
     "forged_output": {"mnist_loss", "apply_step"},
-    "write_grade_files": {"train_epoch"},
+    "write_grade_files": {"mnist_loss", "apply_step", "train_epoch", "mnist_distance", "batch_accuracy"},  # at load
     "reexport_reference": {"mnist_loss", "apply_step"},
     "reference_inside": {"mnist_distance", "train_epoch"},
     "missing_and_wrong_signature": {"mnist_loss", "train_epoch"},
@@ -66,7 +66,8 @@ MESSAGES = {
     "reference_inside": ("train_epoch", "project's own"),
     "missing_and_wrong_signature": ("train_epoch", "No function named `train_epoch`"),
     "escape_processes": ("batch_accuracy", "does not allow"),
-    "kill_the_grader": ("mnist_distance", "does not allow"),
+    "kill_the_grader": ("mnist_distance", "killed by SIGKILL"),   # kill(0, ...) reaches only itself
+    "write_grade_files": ("apply_step", "while your file loaded"),
 }
 
 SYNTAX_ERROR = '''"""Attack: a syntax error, so nothing in the file can run."""

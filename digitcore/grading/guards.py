@@ -106,10 +106,12 @@ class Guard:
                 return
             flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
             mode = args[1] if len(args) > 1 and isinstance(args[1], str) else ""
+            writing = bool(flags & WRITE_FLAGS or any(c in mode for c in "wax+"))
             what = self._is_hidden(real)
             if what:
-                self.refuse(f"reading {what} ({os.path.basename(real)})", reference=True)
-            if (flags & WRITE_FLAGS or any(c in mode for c in "wax+")) and not self._in_workdir(real):
+                self.refuse(f"{'writing into' if writing else 'reading'} {what} ({os.path.basename(real)})",
+                            reference=True)
+            if writing and not self._in_workdir(real):
                 self.refuse(f"writing {real}")
         elif event in REFUSED_EVENTS or event.startswith(REFUSED_PREFIXES):
             self.refuse(event)
