@@ -2,25 +2,12 @@
 is_3, the training-set pipeline, @ as row times column, and the speed example's curvature. Each test imports
 the lesson as a module (its @app.function functions and setup constants) on the embedded data."""
 
-import importlib
-import sys
-from pathlib import Path
-
 import pytest
 import torch
+from lesson_module import lesson
 
 from digitcore import chapter, plots
 from digitcore.data import load_sample
-
-LESSONS = Path(__file__).resolve().parent.parent / "lessons"
-
-
-def lesson(stem: str):
-    sys.path.insert(0, str(LESSONS))
-    try:
-        return importlib.import_module(stem)
-    finally:
-        sys.path.remove(str(LESSONS))
 
 
 @pytest.fixture(scope="module")

@@ -1,23 +1,10 @@
 """Lessons 07-09: what they compute and claim in their text, checked (collapse, chain rule, stall diagnosis, dead
 units, resnet18's layer count, the wide-vs-deep nets' sizes, the ten-digit lab's chart and time budget)."""
 
-import importlib
-import sys
-from pathlib import Path
-
 import pytest
 import torch
+from lesson_module import lesson
 from torch import nn
-
-LESSONS = Path(__file__).resolve().parent.parent / "lessons"
-
-
-def lesson(stem: str):
-    sys.path.insert(0, str(LESSONS))
-    try:
-        return importlib.import_module(stem)
-    finally:
-        sys.path.remove(str(LESSONS))
 
 
 @pytest.fixture(scope="module")
