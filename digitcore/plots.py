@@ -247,10 +247,10 @@ def data_notice(data, what: str = "") -> mo.Html:
     counts = _counts(data)
     if getattr(data, "offline", False):
         text = (
-            f"**Data: the small offline sample** ({counts}).  \nSource: {source}.  \n"
-            "Numbers here differ from the book's, which uses fastai's full MNIST_SAMPLE. To use the real "
-            "data, run `digitcore data download` once (it goes into your user cache), or point "
-            "`DIGITCORE_DATA` at a folder holding `mnist_sample/`, then restart the lesson."
+            f"**Data: a sample of all ten digits shipped with digitcore** ({counts}).  \nSource: {source}.  \n"
+            "Numbers here are close to, not equal to, those on all of MNIST's 70,000 images. To use all of "
+            "them, run `digitcore data download` once (it goes into your user cache), or point "
+            "`DIGITCORE_DATA` at a folder holding MNIST's IDX files, then restart the lesson."
         )
         return mo.callout(mo.md(text), kind="warn")
     return mo.callout(mo.md(f"**Data:** {source}  \n{counts}."), kind="info")

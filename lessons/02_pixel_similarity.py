@@ -288,7 +288,7 @@ def _():
 
 
 @app.cell(hide_code=True)
-def _(data, mean3, mean7, stacked_threes):
+def _(mean3, mean7, stacked_threes):
     _a3 = stacked_threes[1]
     _ours = {
         "L1 to mean 3": (_a3 - mean3).abs().mean().item(),
@@ -301,11 +301,7 @@ def _(data, mean3, mean7, stacked_threes):
             pd.DataFrame({"this data": _ours, "the book": BOOK_A3}).T.style.format("{:.4f}"),
             mo.md(
                 "Both distances say `a_3` is closer to the ideal 3. "
-                + (
-                    "This session uses other data than the book's MNIST_SAMPLE, so the numbers differ."
-                    if data.offline
-                    else "On MNIST_SAMPLE ours match the book's to the last digit."
-                )
+                "On MNIST_SAMPLE ours match the book's to the last digit."
             ),
         ]
     )
@@ -496,17 +492,11 @@ def _(distance, mean3, mean7, valid3, valid7):
 
 
 @app.cell(hide_code=True)
-def _(accuracy_l1, accuracy_l2, data):
+def _(accuracy_l1, accuracy_l2):
     _table = pd.DataFrame(
         {"L1 (this data)": accuracy_l1, "L2 (this data)": accuracy_l2, "book, L1 (full MNIST_SAMPLE)": BOOK}
     ).T.rename(columns={"threes": "valid 3s", "sevens": "valid 7s", "mean": "mean"})
-    _note = (
-        "These numbers come from the **small offline sample**, so they differ from the book's "
-        f"({BOOK['threes']:.4f} / {BOOK['sevens']:.4f} / {BOOK['mean']:.4f}); with the real MNIST_SAMPLE "
-        "the L1 row matches the book."
-        if data.offline
-        else "On the real MNIST_SAMPLE the L1 row reproduces the book's numbers."
-    )
+    _note = "On the real MNIST_SAMPLE the L1 row reproduces the book's numbers."
     mo.vstack(
         [
             mo.md("### Validation accuracy of the baseline"),

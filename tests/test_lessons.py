@@ -1,6 +1,7 @@
 """Every lesson in lessons/ runs clean: as a script, as an HTML export, under `marimo check`, as an importable
-module, and as a Jupyter notebook under nbval. Lessons run on the small offline sample (DIGITCORE_DATA=offline)
-so each takes seconds; one test runs the main lesson on the real data when it is configured.
+module, and as a Jupyter notebook under nbval. Lessons run on the MNIST_SAMPLE shipped in the package
+(DIGITCORE_DATA=offline, the same images as the real folders); one test runs the main lesson on the real data when
+it is configured.
 """
 
 import builtins
@@ -21,7 +22,7 @@ LESSONS = sorted(LESSON_DIR.glob("[0-9][0-9]_*.py"))
 IDS = [p.stem for p in LESSONS]
 PY = sys.executable
 MARIMO = [PY, "-m", "marimo"]
-TIMEOUT = 300  # per subprocess; a lesson takes well under a minute on the offline sample
+TIMEOUT = 300  # per subprocess; a lesson takes well under a minute on the shipped sample
 
 # What `marimo export html` writes for a cell that failed: an error output ("type": "error" with an "ename"),
 # a traceback on the cell's console (an exception, or an Altair chart too big to draw).

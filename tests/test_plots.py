@@ -94,7 +94,7 @@ class _Sample:
 
 def test_data_notice_says_which_data_and_how_to_get_more():
     offline = plots.data_notice(_Sample(True)).text
-    assert "offline" in offline and "digitcore data download" in offline and "DIGITCORE_DATA" in offline
+    assert "all ten digits" in offline and "not equal" in offline and "digitcore data download" in offline and "DIGITCORE_DATA" in offline
     real = plots.data_notice(_Sample(False)).text
     assert "test source line" in real and "digitcore data download" not in real
 
