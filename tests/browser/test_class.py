@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 from marimo_driver import ROOT, LessonPage, serve_class
+from playwright.sync_api import Error as PlaywrightError
 
 LESSON = ROOT / "lessons" / "05_sgd.py"
 STUDENTS, WORKERS = 4, 2
