@@ -19,7 +19,8 @@ STUDENT_PATHS = ("README.md", "LICENSE", "pyproject.toml", "dev.sh", ".gitignore
                  "lessons", "digitcore", "checks", "docs")
 # Inside those, what stays behind, and why (the reason is printed).
 LEFT_OUT = {"checks/hidden": "the hidden checks"}
-# Never copied, anywhere: caches and build output.
+# Never copied, anywhere: caches and build output. (The lessons' saved first screens, lessons/__marimo__/session,
+# are not a cache: they are copied on their own, below.)
 CACHES = ("__pycache__", "__marimo__", ".pytest_cache", ".ruff_cache", "*.egg-info", "*.pyc", "*.ipynb")
 
 NOTE = """\
@@ -66,11 +67,27 @@ def write_handout(dest, project: Path = PROJECT) -> list[Path]:
 
             shutil.copytree(src, dest / name, ignore=ignore, symlinks=False)
             written += [p for p in (dest / name).rglob("*") if p.is_file()]
+    written += _copy_snapshots(project, dest)
     _student_pyproject(dest / "pyproject.toml")
     readme = dest / "README.md"
     if readme.is_file():
         readme.write_text(NOTE + readme.read_text(encoding="utf-8"), encoding="utf-8")
     return sorted(written)
+
+
+def _copy_snapshots(project: Path, dest: Path) -> list[Path]:
+    """Each lesson's saved first screen (digitcore/snapshots.py), so the copy's lessons open as fast."""
+    from .snapshots import lessons, snapshot_path
+
+    copied = []
+    for lesson in lessons(project / "lessons"):
+        src = snapshot_path(lesson)
+        if src.is_file():
+            to = snapshot_path(dest / "lessons" / lesson.name)
+            to.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, to)
+            copied.append(to)
+    return copied
 
 
 def _student_pyproject(path: Path) -> None:

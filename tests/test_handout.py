@@ -43,7 +43,10 @@ def test_handout_holds_what_students_need_and_nothing_instructors_keep(handout):
         assert (handout / needed).is_file(), needed
     for kept_back in ("solutions", "checks/hidden", "tests", "benchmarks", ".ci", ".git", ".venv"):
         assert not (handout / kept_back).exists(), kept_back
-    assert not [p for p in handout.rglob("*") if p.name in ("__pycache__", "__marimo__") or p.suffix == ".ipynb"]
+    caches = [p for p in handout.rglob("*") if p.name in ("__pycache__", "__marimo__") or p.suffix == ".ipynb"]
+    assert caches == [handout / "lessons" / "__marimo__"]  # the lessons' saved first screens, and nothing else
+    saved = sorted(p.relative_to(handout).as_posix() for p in caches[0].rglob("*") if p.is_file())
+    assert saved == [f"lessons/__marimo__/session/{p.name}.json" for p in sorted((ROOT / "lessons").glob("[0-9][0-9]_*.py"))]
     assert os.access(handout / "dev.sh", os.X_OK)
     # pytest's default test paths all exist in the copy (a missing tests/ was a UsageError for `pytest`)
     testpaths = re.search(r"(?m)^testpaths = \[(.*)\]$", (handout / "pyproject.toml").read_text()).group(1)
