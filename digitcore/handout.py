@@ -76,17 +76,18 @@ def write_handout(dest, project: Path = PROJECT) -> list[Path]:
 
 
 def _copy_snapshots(project: Path, dest: Path) -> list[Path]:
-    """Each lesson's saved first screen (digitcore/snapshots.py), so the copy's lessons open as fast."""
-    from .snapshots import lessons, snapshot_path
+    """Each lesson's saved first screen and title page (digitcore/snapshots.py), so the copy's lessons open as fast."""
+    from .snapshots import first_screen_path, lessons, snapshot_path
 
     copied = []
     for lesson in lessons(project / "lessons"):
-        src = snapshot_path(lesson)
-        if src.is_file():
-            to = snapshot_path(dest / "lessons" / lesson.name)
-            to.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, to)
-            copied.append(to)
+        for where in (snapshot_path, first_screen_path):
+            src = where(lesson)
+            if src.is_file():
+                to = where(dest / "lessons" / lesson.name)
+                to.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, to)
+                copied.append(to)
     return copied
 
 

@@ -1,4 +1,5 @@
-"""The lessons' first screens, saved: marimo session snapshots in lessons/__marimo__/session/, shipped in the repo.
+"""The lessons' first screens, saved and shipped in the repo: marimo session snapshots (lessons/__marimo__/session/)
+and the title page shown while marimo's own page loads (lessons/__marimo__/first_screen/).
 
     python -m digitcore.snapshots            rebuild every lesson's snapshot (about 10 s a lesson)
     python -m digitcore.snapshots --check    list the lessons whose snapshot marimo would not use (exit 1 if any)
@@ -7,6 +8,11 @@ Why: a student's first `marimo run lessons/05_sgd.py` starts a fresh server, and
 torch and train before the training lab can draw (about 8 s on a 2-core laptop). With `serve_cached_sessions_in_apps`
 (pyproject.toml, [tool.marimo.runtime]), marimo shows a lesson's saved outputs the moment the page connects, while
 the kernel runs the lesson again underneath and replaces each output as its cell finishes.
+
+Before even that, marimo's page itself takes about 2 s to load and connect on such a laptop (a one-cell notebook
+shows its title no sooner; see benchmarks/bench_lesson_latency.py). Each lesson's `html_head_file` puts its title
+and opening prose, as marimo rendered them into the snapshot, on screen while marimo's scripts load, over the
+empty page; it goes as soon as marimo has drawn the lesson's own title (or after 30 s, whatever happens).
 
 A snapshot is the lesson as it runs on the data shipped in the package (DIGITCORE_DATA=embedded), so with nothing
 configured what the kernel computes is what the snapshot already showed. The data notice is left out of every
@@ -29,12 +35,54 @@ LESSONS = Path(__file__).resolve().parents[1] / "lessons"
 LEFT_OUT = ("data_notice(",)  # cells whose code has one of these show nothing until the kernel has run them
 
 
+# The title page: marimo's own rendering of the lesson's first cell (with marimo's stylesheets, which load before
+# anything is drawn), over the page until marimo has drawn an h1 of its own. Aligned with marimo's "medium" width.
+FIRST_SCREEN = """<script>
+/* digitcore: the lesson's title while marimo loads; written by `python -m digitcore.snapshots`, do not edit */
+(() => {
+  const html = %s;
+  const show = () => {
+    const root = document.getElementById("root");
+    if (!root || document.getElementById("digitcore-first-screen")) return;
+    const page = document.createElement("div");
+    page.id = "digitcore-first-screen";
+    page.style.cssText = "position: fixed; inset: 0; z-index: 1000; overflow: hidden; pointer-events: none; "
+      + "background: var(--background, #fff);";
+    page.innerHTML = '<div style="width: min(1080px, calc(100%% - 2rem)); margin: 0 auto; padding-top: 2rem;">'
+      + html + "<\\/div>";
+    document.body.appendChild(page);
+    const done = () => { page.remove(); drawn.disconnect(); };
+    const drawn = new MutationObserver(() => { if (root.querySelector("h1")) done(); });
+    drawn.observe(root, {childList: true, subtree: true});
+    setTimeout(done, 30000);
+  };
+  document.addEventListener("readystatechange", () => { if (document.readyState === "interactive") show(); });
+})();
+</script>
+"""
+
+
 def lessons(folder: Path = LESSONS) -> list[Path]:
     return sorted(folder.glob("[0-9][0-9]_*.py"))
 
 
 def snapshot_path(lesson: Path) -> Path:
     return lesson.parent / "__marimo__" / "session" / f"{lesson.name}.json"
+
+
+def first_screen_path(lesson: Path) -> Path:
+    """The lesson's title page; its App(html_head_file=...) names this file, relative to the lesson."""
+    return lesson.parent / "__marimo__" / "first_screen" / f"{lesson.stem}.html"
+
+
+def first_screen(snapshot: dict) -> str:
+    """The title page for a snapshot: its first output with an h1 (the lesson's title cell)."""
+    for cell in snapshot["cells"]:
+        for out in cell["outputs"]:
+            html = out.get("data", {}).get("text/markdown") or out.get("data", {}).get("text/html") or ""
+            if "<h1" in html:
+                return FIRST_SCREEN % json.dumps(html).replace("</", "<\\/")
+    raise ValueError("no cell of the lesson shows an h1 title")
 
 
 def _cell_codes(lesson: Path) -> list[tuple[str, str]]:
@@ -62,6 +110,11 @@ def stale_reason(lesson: Path) -> str | None:
     if not path.is_file():
         return "no snapshot"
     snap = json.loads(path.read_text(encoding="utf-8"))
+    head = first_screen_path(lesson)
+    if not head.is_file() or head.read_text(encoding="utf-8") != first_screen(snap):
+        return f"{head.relative_to(lesson.parent)} is missing or not the one the snapshot makes"
+    if f'html_head_file="{head.relative_to(lesson.parent).as_posix()}"' not in lesson.read_text(encoding="utf-8"):
+        return f'its marimo.App(...) does not say html_head_file="{head.relative_to(lesson.parent).as_posix()}"'
     cells = _cell_codes(lesson)
     key = SessionCacheKey(codes=tuple(code for _, code in cells), marimo_version=marimo.__version__,
                           cell_ids=tuple(cell_id for cell_id, _ in cells),
@@ -94,6 +147,9 @@ def build(lesson: Path) -> Path:
         if cell["code_hash"] in left_out:
             cell["outputs"] = []
     path.write_text(json.dumps(snap, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    head = first_screen_path(lesson)
+    head.parent.mkdir(parents=True, exist_ok=True)
+    head.write_text(first_screen(snap), encoding="utf-8")
     return path
 
 

@@ -1,7 +1,11 @@
 import marimo
 
 __generated_with = "0.25.2"
-app = marimo.App(width="medium", app_title="02 · Pixel similarity: a baseline with no learning at all")
+app = marimo.App(
+    width="medium",
+    app_title="02 · Pixel similarity: a baseline with no learning at all",
+    html_head_file="__marimo__/first_screen/02_pixel_similarity.html",
+)
 
 with app.setup:
     import digitcore.lesson_imports  # noqa: F401, I001  first: imports torch & co. once for all tabs (see its docstring)

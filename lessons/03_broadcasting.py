@@ -1,7 +1,11 @@
 import marimo
 
 __generated_with = "0.25.2"
-app = marimo.App(width="medium", app_title="03 · Broadcasting and matrix multiplication")
+app = marimo.App(
+    width="medium",
+    app_title="03 · Broadcasting and matrix multiplication",
+    html_head_file="__marimo__/first_screen/03_broadcasting.html",
+)
 
 with app.setup:
     import digitcore.lesson_imports  # noqa: F401, I001  first: imports torch & co. once for all tabs (see its docstring)

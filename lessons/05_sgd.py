@@ -1,7 +1,11 @@
 import marimo
 
 __generated_with = "0.25.2"
-app = marimo.App(width="medium", app_title="05 · Stochastic gradient descent on 3s and 7s")
+app = marimo.App(
+    width="medium",
+    app_title="05 · Stochastic gradient descent on 3s and 7s",
+    html_head_file="__marimo__/first_screen/05_sgd.html",
+)
 
 with app.setup:
     import digitcore.lesson_imports  # noqa: F401, I001  first: imports torch & co. once for all tabs (see its docstring)

@@ -1,7 +1,11 @@
 import marimo
 
 __generated_with = "0.25.2"
-app = marimo.App(width="medium", app_title="09 · Further research: all ten digits, your own Learner")
+app = marimo.App(
+    width="medium",
+    app_title="09 · Further research: all ten digits, your own Learner",
+    html_head_file="__marimo__/first_screen/09_further_research.html",
+)
 
 with app.setup:
     import digitcore.lesson_imports  # noqa: F401, I001  first: imports torch & co. once for all tabs (see its docstring)

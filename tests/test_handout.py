@@ -46,7 +46,9 @@ def test_handout_holds_what_students_need_and_nothing_instructors_keep(handout):
     caches = [p for p in handout.rglob("*") if p.name in ("__pycache__", "__marimo__") or p.suffix == ".ipynb"]
     assert caches == [handout / "lessons" / "__marimo__"]  # the lessons' saved first screens, and nothing else
     saved = sorted(p.relative_to(handout).as_posix() for p in caches[0].rglob("*") if p.is_file())
-    assert saved == [f"lessons/__marimo__/session/{p.name}.json" for p in sorted((ROOT / "lessons").glob("[0-9][0-9]_*.py"))]
+    lessons = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.py"))
+    assert saved == sorted([f"lessons/__marimo__/first_screen/{p.stem}.html" for p in lessons]
+                           + [f"lessons/__marimo__/session/{p.name}.json" for p in lessons])
     assert os.access(handout / "dev.sh", os.X_OK)
     # pytest's default test paths all exist in the copy (a missing tests/ was a UsageError for `pytest`)
     testpaths = re.search(r"(?m)^testpaths = \[(.*)\]$", (handout / "pyproject.toml").read_text()).group(1)

@@ -32,10 +32,17 @@ def test_stale_reason_sees_a_changed_lesson(tmp_path):
     snap.parent.mkdir(parents=True)
     source = (ROOT / "lessons" / "05_sgd.py").read_text(encoding="utf-8")
     snap.write_text(snapshots.snapshot_path(ROOT / "lessons" / "05_sgd.py").read_text(encoding="utf-8"))
+    head = snapshots.first_screen_path(lesson)
+    head.parent.mkdir(parents=True)
+    head.write_text(snapshots.first_screen_path(ROOT / "lessons" / "05_sgd.py").read_text(encoding="utf-8"))
     lesson.write_text(source, encoding="utf-8")
     assert snapshots.stale_reason(lesson) is None
     lesson.write_text(source.replace("BATCH_SIZES = [1, 8,", "BATCH_SIZES = [1, 4,"), encoding="utf-8")
     assert snapshots.stale_reason(lesson) == "the lesson's code has changed since the snapshot was built"
+    lesson.write_text(source.replace('html_head_file="', 'css_file="'), encoding="utf-8")
+    assert "does not say html_head_file" in snapshots.stale_reason(lesson)
+    head.write_text(head.read_text(encoding="utf-8").replace("Stochastic", "Stochastik"), encoding="utf-8")
+    assert "not the one the snapshot makes" in snapshots.stale_reason(lesson)
     snap.unlink()
     assert snapshots.stale_reason(lesson) == "no snapshot"
 
@@ -46,6 +53,14 @@ def test_marimo_run_is_configured_to_serve_them():
 
     config = get_default_config_manager(current_path=str(ROOT / "lessons" / "05_sgd.py")).get_config()
     assert config["runtime"].get("serve_cached_sessions_in_apps") is True
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_a_title_page_is_one_script_that_html_cannot_break_out_of(lesson):
+    head = snapshots.first_screen_path(lesson).read_text(encoding="utf-8")
+    assert head.startswith("<script>") and head.rstrip().endswith("</script>")
+    assert head.count("</") == 1, "a '</' inside the script would end it early"
+    assert "<h1" in head
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])

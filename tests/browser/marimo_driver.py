@@ -238,6 +238,21 @@ RECORDER_JS = r"""
     }
   };
   window.addEventListener('pointerup', () => st.releases.push(performance.now()), true);
+  // the lesson's title page (digitcore/snapshots.py): when it came, its title, and when it went
+  st.firstScreen = {shown: null, title: null, gone: null, rootTitleWhenGone: null};
+  new MutationObserver((changes) => {
+    for (const c of changes) {
+      c.addedNodes.forEach(n => { if (n.id === 'digitcore-first-screen') {
+        st.firstScreen.shown = performance.now();
+        st.firstScreen.title = (n.querySelector('h1') || {}).textContent || null;
+      } });
+      c.removedNodes.forEach(n => { if (n.id === 'digitcore-first-screen') {
+        st.firstScreen.gone = performance.now();
+        const h1 = document.querySelector('#root h1');
+        st.firstScreen.rootTitleWhenGone = h1 ? h1.textContent : null;
+      } });
+    }
+  }).observe(document, {childList: true, subtree: true});
 })();
 """
 
