@@ -273,8 +273,8 @@ def main() -> None:
           "|---------------------------|")
 
     def cell(runs, key):
-        vals = [r[key] / 1000 for r in runs]
-        return f"{statistics.median(vals):.2f} ({max(vals):.2f})" if vals and key in runs[0] else "-"
+        vals = [r[key] / 1000 for r in runs if key in r]
+        return f"{statistics.median(vals):.2f} ({max(vals):.2f})" if vals else "-"
 
     for name, runs in (("plain marimo run", bare), ("digitcore lesson (warm-up)", warm),
                        ("marimo's floor: one cell", floor)):
