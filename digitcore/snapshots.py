@@ -12,7 +12,7 @@ the kernel runs the lesson again underneath and replaces each output as its cell
 Before even that, marimo's page itself takes about 2 s to load and connect on such a laptop (a one-cell notebook
 shows its title no sooner; see benchmarks/bench_lesson_latency.py). Each lesson's `html_head_file` puts its title
 and opening prose, as marimo rendered them into the snapshot, on screen while marimo's scripts load, over the
-empty page; it goes as soon as marimo has drawn the lesson's own title (or after 30 s, whatever happens).
+empty page; it goes as soon as marimo has drawn the lesson's own title (or anything else; after 15 s at most).
 
 A snapshot is the lesson as it runs on the data shipped in the package (DIGITCORE_DATA=embedded), so with nothing
 configured what the kernel computes is what the snapshot already showed. The data notice is left out of every
@@ -36,7 +36,8 @@ LEFT_OUT = ("data_notice(",)  # cells whose code has one of these show nothing u
 
 
 # The title page: marimo's own rendering of the lesson's first cell (with marimo's stylesheets, which load before
-# anything is drawn), over the page until marimo has drawn an h1 of its own. Aligned with marimo's "medium" width.
+# anything is drawn), over the page until marimo has drawn a cell with anything in it (normally that same title;
+# an error would do too), or for 15 s at most. Aligned with marimo's "medium" width.
 FIRST_SCREEN = """<script>
 /* digitcore: the lesson's title while marimo loads; written by `python -m digitcore.snapshots`, do not edit */
 (() => {
@@ -52,9 +53,11 @@ FIRST_SCREEN = """<script>
       + html + "<\\/div>";
     document.body.appendChild(page);
     const done = () => { page.remove(); drawn.disconnect(); };
-    const drawn = new MutationObserver(() => { if (root.querySelector("h1")) done(); });
+    const drawn = new MutationObserver(() => {  // marimo has drawn a cell with something in it: the title, or an error
+      if ([...root.querySelectorAll(".marimo-cell")].some((cell) => cell.textContent.trim())) done();
+    });
     drawn.observe(root, {childList: true, subtree: true});
-    setTimeout(done, 30000);
+    setTimeout(done, 15000);
   };
   document.addEventListener("readystatechange", () => { if (document.readyState === "interactive") show(); });
 })();

@@ -239,7 +239,7 @@ RECORDER_JS = r"""
   };
   window.addEventListener('pointerup', () => st.releases.push(performance.now()), true);
   // the lesson's title page (digitcore/snapshots.py): when it came, its title, and when it went
-  st.firstScreen = {shown: null, title: null, gone: null, rootTitleWhenGone: null};
+  st.firstScreen = {shown: null, title: null, gone: null, rootTitleWhenGone: null, cellsWithTextWhenGone: 0};
   new MutationObserver((changes) => {
     for (const c of changes) {
       c.addedNodes.forEach(n => { if (n.id === 'digitcore-first-screen') {
@@ -250,6 +250,8 @@ RECORDER_JS = r"""
         st.firstScreen.gone = performance.now();
         const h1 = document.querySelector('#root h1');
         st.firstScreen.rootTitleWhenGone = h1 ? h1.textContent : null;
+        st.firstScreen.cellsWithTextWhenGone = [...document.querySelectorAll('#root .marimo-cell')]
+          .filter(c => c.textContent.trim()).length;
       } });
     }
   }).observe(document, {childList: true, subtree: true});
