@@ -167,12 +167,23 @@ def row(name: str, values_ms: list[float]) -> str:
             f"{max(values_ms) / 1000:>8.2f} |")
 
 
-def first_render(browser, plain: bool, keep: bool = False, floor: Path | None = None) -> dict:
+def floor_title(browser, notebook: Path) -> dict:
+    """marimo's floor: serve a one-cell notebook with bare `marimo run`, time navigation -> its title on screen."""
+    with serve(notebook, plain=True) as server:
+        page = LessonPage(browser, server.url)
+        page.page.goto(server.url, wait_until="commit")
+        title = page.page.wait_for_function(TITLE_JS, polling="raf", timeout=300_000).json_value()
+        page.page.close()
+    print(f"first render (marimo's floor, one cell): title {title / 1000:.2f} s", file=sys.stderr, flush=True)
+    return {"title": title}
+
+
+def first_render(browser, plain: bool, keep: bool = False) -> dict:
     """Serve the lesson (with `digitcore lesson`, or bare `marimo run` when plain), open it in a fresh page and
     time navigation -> title, lab shown, every cell idle with the lab's curves drawn. keep=True leaves server and
-    page open; floor=a one-cell notebook: serve that with bare `marimo run` and time its title only."""
+    page open."""
     t0 = time.perf_counter()
-    server_cm = serve(floor or LESSON_PATH[0], plain=plain or floor is not None)
+    server_cm = serve(LESSON_PATH[0], plain=plain)
     server = server_cm.__enter__()
     try:
         started = time.perf_counter() - t0
@@ -180,12 +191,6 @@ def first_render(browser, plain: bool, keep: bool = False, floor: Path | None = 
         t_nav = time.perf_counter()
         page.page.goto(server.url, wait_until="commit")
         title = page.page.wait_for_function(TITLE_JS, polling="raf", timeout=300_000).json_value()
-        if floor:
-            out = {"title": title}
-            print(f"first render (marimo's floor, one cell): title {title / 1000:.2f} s", file=sys.stderr, flush=True)
-            page.page.close()
-            server_cm.__exit__(None, None, None)
-            return out
         shown = page.page.wait_for_function(SHOWN_JS, polling="raf", timeout=300_000).json_value()
         cell_id = page.page.evaluate(LAB_CELL_JS)
         page.page.evaluate("() => { window.__before = ''; }")
@@ -234,7 +239,7 @@ def main() -> None:
             for _ in range(args.renders):  # taking turns, so that both see the same machine
                 if not args.skip_bare:
                     bare.append(first_render(browser, plain=True))
-                floor.append(first_render(browser, plain=True, floor=floor_nb))
+                floor.append(floor_title(browser, floor_nb))
         if args.first_screen_only:
             browser.close()
             print(f"\n{LESSON_PATH[0].name} under plain marimo run, {len(bare)} first screens (fresh browser profile "

@@ -12,6 +12,8 @@ import re
 import shutil
 from pathlib import Path
 
+from .snapshots import copy_first_screen, lessons
+
 PROJECT = Path(__file__).resolve().parents[1]
 
 # Everything a student's copy holds, relative to the project; nothing outside this list is copied.
@@ -19,8 +21,8 @@ STUDENT_PATHS = ("README.md", "LICENSE", "pyproject.toml", "dev.sh", ".gitignore
                  "lessons", "digitcore", "checks", "docs")
 # Inside those, what stays behind, and why (the reason is printed).
 LEFT_OUT = {"checks/hidden": "the hidden checks"}
-# Never copied, anywhere: caches and build output. (The lessons' saved first screens, lessons/__marimo__/session,
-# are not a cache: they are copied on their own, below.)
+# Never copied, anywhere: caches and build output. (The lessons' saved first screens in lessons/__marimo__ are not a
+# cache: write_handout copies them on their own.)
 CACHES = ("__pycache__", "__marimo__", ".pytest_cache", ".ruff_cache", "*.egg-info", "*.pyc", "*.ipynb")
 
 NOTE = """\
@@ -67,28 +69,13 @@ def write_handout(dest, project: Path = PROJECT) -> list[Path]:
 
             shutil.copytree(src, dest / name, ignore=ignore, symlinks=False)
             written += [p for p in (dest / name).rglob("*") if p.is_file()]
-    written += _copy_snapshots(project, dest)
+    written += [p for lesson in lessons(project / "lessons")  # the lessons' saved first screens, which are no cache
+                for p in copy_first_screen(lesson, dest / "lessons" / lesson.name)]
     _student_pyproject(dest / "pyproject.toml")
     readme = dest / "README.md"
     if readme.is_file():
         readme.write_text(NOTE + readme.read_text(encoding="utf-8"), encoding="utf-8")
     return sorted(written)
-
-
-def _copy_snapshots(project: Path, dest: Path) -> list[Path]:
-    """Each lesson's saved first screen and title page (digitcore/snapshots.py), so the copy's lessons open as fast."""
-    from .snapshots import first_screen_path, lessons, snapshot_path
-
-    copied = []
-    for lesson in lessons(project / "lessons"):
-        for where in (snapshot_path, first_screen_path):
-            src = where(lesson)
-            if src.is_file():
-                to = where(dest / "lessons" / lesson.name)
-                to.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(src, to)
-                copied.append(to)
-    return copied
 
 
 def _student_pyproject(path: Path) -> None:

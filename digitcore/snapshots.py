@@ -26,6 +26,7 @@ tests/test_snapshots.py fails until you do.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -78,6 +79,17 @@ def first_screen_path(lesson: Path) -> Path:
     return lesson.parent / "__marimo__" / "first_screen" / f"{lesson.stem}.html"
 
 
+def copy_first_screen(lesson: Path, to: Path) -> list[Path]:
+    """Copy the lesson's snapshot and title page beside `to`, a copy of the lesson elsewhere; returns what it wrote."""
+    copied = []
+    for where in (snapshot_path, first_screen_path):
+        if where(lesson).is_file():
+            where(to).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(where(lesson), where(to))
+            copied.append(where(to))
+    return copied
+
+
 def first_screen(snapshot: dict) -> str:
     """The title page for a snapshot: its first output with an h1 (the lesson's title cell)."""
     for cell in snapshot["cells"]:
@@ -114,10 +126,11 @@ def stale_reason(lesson: Path) -> str | None:
         return "no snapshot"
     snap = json.loads(path.read_text(encoding="utf-8"))
     head = first_screen_path(lesson)
+    named = head.relative_to(lesson.parent).as_posix()
     if not head.is_file() or head.read_text(encoding="utf-8") != first_screen(snap):
-        return f"{head.relative_to(lesson.parent)} is missing or not the one the snapshot makes"
-    if f'html_head_file="{head.relative_to(lesson.parent).as_posix()}"' not in lesson.read_text(encoding="utf-8"):
-        return f'its marimo.App(...) does not say html_head_file="{head.relative_to(lesson.parent).as_posix()}"'
+        return f"{named} is missing or not the one the snapshot makes"
+    if f'html_head_file="{named}"' not in lesson.read_text(encoding="utf-8"):
+        return f'its marimo.App(...) does not say html_head_file="{named}"'
     cells = _cell_codes(lesson)
     key = SessionCacheKey(codes=tuple(code for _, code in cells), marimo_version=marimo.__version__,
                           cell_ids=tuple(cell_id for cell_id, _ in cells),

@@ -57,13 +57,13 @@ def test_runs_as_script(lesson):
 def test_exports_html_without_errors(lesson, tmp_path):
     # marimo's `export html` also saves its run as the notebook's session snapshot, beside it: export a copy, so
     # that the lessons' shipped snapshots (digitcore/snapshots.py) stay as they are
-    from digitcore.snapshots import first_screen_path, snapshot_path
+    from digitcore.snapshots import copy_first_screen, snapshot_path
 
     shipped = snapshot_path(lesson).read_bytes()
     copy = tmp_path / "lessons" / lesson.name
-    first_screen_path(copy).parent.mkdir(parents=True)
+    copy.parent.mkdir()
     copy.write_bytes(lesson.read_bytes())
-    first_screen_path(copy).write_bytes(first_screen_path(lesson).read_bytes())
+    copy_first_screen(lesson, copy)
     out = tmp_path / f"{lesson.stem}.html"
     proc = _run(MARIMO + ["export", "html", copy, "-o", out, "-f"])
     assert proc.returncode == 0, f"marimo export html {lesson.name} failed:\n{_tail(proc)}"
