@@ -10,6 +10,12 @@ back at once for the others); students on different workers share nothing but th
 
 Ctrl-C (or SIGTERM) stops HAProxy, then every worker, and waits for them. A worker that dies is restarted on its
 port; HAProxy's health checks keep students away from it meanwhile and send them to another.
+
+While the class runs, the instructor sees the room: a status line every `status_every` seconds (and
+`status.json` in the run folder) with the students connected to each worker (marimo's own count of open
+websockets), each worker's CPU and memory (from /proc), its restarts and whether HAProxy sees it up, and the
+slider moves of the last minute (each worker times its kernels' runs: digitcore/class_metrics.py). HAProxy's own
+statistics page, on 127.0.0.1 only, shows the rest (sessions, bytes, health checks, response times).
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .class_metrics import ENV as METRICS_ENV
+from .class_metrics import percentile, recent_runs
 from .lesson_server import find_lesson
 
 # Measured with benchmarks/bench_class.py (docs/class.md): with 8 students on 2 cores, 4 workers gave a lower slider
@@ -63,8 +71,10 @@ def available_memory_gb() -> float | None:
     return None
 
 
-def haproxy_config(bind_host: str, port: int, worker_ports: list[int], stats_socket: Path) -> str:
-    """HAProxy's configuration: one frontend on the class's address, the workers behind it, sticky by cookie."""
+def haproxy_config(bind_host: str, port: int, worker_ports: list[int], stats_socket: Path,
+                   stats_port: int | None = None) -> str:
+    """HAProxy's configuration: one frontend on the class's address, the workers behind it, sticky by cookie;
+    with `stats_port`, HAProxy's own statistics page on 127.0.0.1 (the instructor's machine only)."""
     servers = "\n".join(f"    server w{i} 127.0.0.1:{p} check inter 2s fall 2 rise 1 cookie w{i}"
                         for i, p in enumerate(worker_ports, 1))
     return f"""\
@@ -94,7 +104,14 @@ backend workers
     option httpchk GET /health
     http-response set-header {WORKER_HEADER} %s
 {servers}
-"""
+""" + ("" if stats_port is None else f"""
+frontend instructor_stats
+    bind 127.0.0.1:{stats_port}
+    stats enable
+    stats uri /
+    stats refresh 5s
+    stats show-legends
+""")
 
 
 def haproxy_stats(stats_socket: Path) -> list[dict]:
@@ -111,15 +128,41 @@ def haproxy_stats(stats_socket: Path) -> list[dict]:
     return [dict(zip(header, line.split(","))) for line in lines[1:] if line]
 
 
+def process_usage(pgid: int) -> tuple[float, int]:
+    """(CPU seconds used so far, resident bytes) of every live process in process group `pgid` (a worker and
+    whatever it started), from /proc; (0.0, 0) where there is no /proc."""
+    ticks, pages = 0, 0
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid:          # fields after the name: state, ppid, pgrp, ...
+            ticks += int(fields[11]) + int(fields[12])   # utime + stime
+            pages += int(fields[21])                     # rss
+    return ticks / os.sysconf("SC_CLK_TCK"), pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def marimo_connections(port: int) -> int | None:
+    """marimo's own count of open websockets (one per student's tab) on a worker, or None if it does not answer."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status/connections", timeout=2) as r:
+            return int(json.load(r)["active"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _die_with_parent() -> None:
     """In a child, before exec: Linux sends it SIGTERM when the class command dies, however it dies."""
     with contextlib.suppress(Exception):
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def _spawn(cmd: list[str], log: Path) -> subprocess.Popen:
+def _spawn(cmd: list[str], log: Path, env: dict | None = None) -> subprocess.Popen:
     with open(log, "ab") as out:
-        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                                 start_new_session=True,  # Ctrl-C reaches only us; we stop them in order
                                 preexec_fn=_die_with_parent if sys.platform == "linux" else None)
 
@@ -159,13 +202,24 @@ class ClassServer:
     run_dir: Path | None = None
     session_ttl: int = SESSION_TTL
     marimo_args: list[str] = field(default_factory=list)
+    stats_port: int | None = None  # HAProxy's statistics page on 127.0.0.1 (None: a free port)
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)  # "haproxy", "w1", "w2", ...
     ports: dict[str, int] = field(default_factory=dict)
+    restarts: dict[str, int] = field(default_factory=dict)
+    _cpu: dict[str, tuple[float, float]] = field(default_factory=dict)  # worker -> (wall, CPU seconds) last seen
 
     def __post_init__(self):
         self.run_dir = Path(self.run_dir or tempfile.mkdtemp(prefix="digitcore-class-"))
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.stats_socket = self.run_dir / "haproxy.sock"
+        self.stats_port = self.stats_port or _free_port()
+
+    def metrics_file(self, name: str) -> Path:
+        return self.run_dir / f"{name}.runs"
+
+    def spawn_worker(self, name: str) -> None:
+        env = {**os.environ, METRICS_ENV: str(self.metrics_file(name))}
+        self.procs[name] = _spawn(self.worker_cmd(name), self.run_dir / f"{name}.log", env=env)
 
     def worker_cmd(self, name: str) -> list[str]:
         return [sys.executable, "-m", "digitcore", "lesson", str(self.lesson), "--headless", "--host", "127.0.0.1",
@@ -181,9 +235,11 @@ class ClassServer:
                              "with `digitcore lesson`.")
         for i in range(1, self.workers + 1):
             self.ports[f"w{i}"] = _free_port()
-            self.procs[f"w{i}"] = _spawn(self.worker_cmd(f"w{i}"), self.run_dir / f"w{i}.log")
+            self.restarts[f"w{i}"] = 0
+            self.spawn_worker(f"w{i}")
         config = self.run_dir / "haproxy.cfg"
-        config.write_text(haproxy_config(self.host, self.port, list(self.ports.values()), self.stats_socket))
+        config.write_text(haproxy_config(self.host, self.port, list(self.ports.values()), self.stats_socket,
+                                         self.stats_port))
         check = subprocess.run([haproxy, "-c", "-q", "-f", str(config)], capture_output=True, text=True)
         if check.returncode != 0:
             self.stop()
@@ -207,6 +263,7 @@ class ClassServer:
             time.sleep(0.1)
         (self.run_dir / "class.json").write_text(json.dumps(
             {"url": self.url, "lesson": str(self.lesson), "stats_socket": str(self.stats_socket),
+             "stats_page": self.stats_url,
              "pids": {n: p.pid for n, p in self.procs.items()}, "ports": self.ports}, indent=2))
 
     @property
@@ -214,10 +271,56 @@ class ClassServer:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
         return f"http://{host}:{self.port}/"
 
-    def supervise(self, poll: float = 1.0) -> None:
-        """Restart a worker that died, until interrupted; HAProxy dying ends the class."""
+    @property
+    def stats_url(self) -> str:
+        return f"http://127.0.0.1:{self.stats_port}/"
+
+    def status(self) -> dict:
+        """The room now: per worker, students connected (marimo's count of open websockets), HAProxy's view (up or
+        down, its current connections), CPU share since the last call, memory, restarts; and the slider moves of
+        the last minute (count, median, p95 in seconds), per worker and for the class."""
+        try:
+            servers = {row["svname"]: row for row in haproxy_stats(self.stats_socket) if row.get("pxname") == "workers"}
+        except (OSError, IndexError):
+            servers = {}
+        now, workers, all_runs = time.monotonic(), {}, []
+        for name, port in self.ports.items():
+            proc = self.procs.get(name)
+            cpu, rss = process_usage(proc.pid) if proc is not None and proc.poll() is None else (0.0, 0)
+            wall0, cpu0 = self._cpu.get(name, (now, cpu))
+            self._cpu[name] = (now, cpu)
+            runs = recent_runs(self.metrics_file(name))
+            all_runs += runs
+            row = servers.get(name, {})
+            workers[name] = {
+                "students": marimo_connections(port), "haproxy": row.get("status", "?"),
+                "haproxy_connections": int(row["scur"]) if row.get("scur", "").isdigit() else None,
+                "cpu_percent": round(100 * (cpu - cpu0) / (now - wall0), 1) if now > wall0 else None,
+                "memory_gb": round(rss / 2**30, 2), "restarts": self.restarts.get(name, 0),
+                "moves_last_minute": len(runs), "move_p95_s": percentile(runs, 95)}
+        students = [w["students"] for w in workers.values() if w["students"] is not None]
+        return {"time": time.strftime("%H:%M:%S"), "students": sum(students), "workers": workers,
+                "memory_gb": round(sum(w["memory_gb"] for w in workers.values()), 2),
+                "restarts": sum(self.restarts.values()), "moves_last_minute": len(all_runs),
+                "move_median_s": percentile(all_runs, 50), "move_p95_s": percentile(all_runs, 95),
+                "stats_page": self.stats_url}
+
+    def report_status(self) -> dict:
+        """One status line on stderr for the instructor, and the same as JSON in the run folder."""
+        st = self.status()
+        _write_json(self.run_dir / "status.json", st)
+        print(format_status(st), file=sys.stderr, flush=True)
+        return st
+
+    def supervise(self, poll: float = 1.0, status_every: float | None = 30.0) -> None:
+        """Restart a worker that died, and report the room every `status_every` seconds, until interrupted;
+        HAProxy dying ends the class."""
+        next_status = time.monotonic() + (status_every or 0)
         while True:
             time.sleep(poll)
+            if status_every and time.monotonic() >= next_status:
+                next_status = time.monotonic() + status_every
+                self.report_status()
             if self.procs["haproxy"].poll() is not None:
                 raise SystemExit("digitcore class: HAProxy stopped:\n"
                                  + (self.run_dir / "haproxy.log").read_text(errors="replace")[-2000:])
@@ -225,12 +328,36 @@ class ClassServer:
                 if name != "haproxy" and proc.poll() is not None:
                     print(f"digitcore class: worker {name} exited ({proc.returncode}); restarting it "
                           f"(its log: {self.run_dir / (name + '.log')})", file=sys.stderr, flush=True)
-                    self.procs[name] = _spawn(self.worker_cmd(name), self.run_dir / f"{name}.log")
+                    self.restarts[name] = self.restarts.get(name, 0) + 1
+                    self.spawn_worker(name)
 
     def stop(self) -> None:
         """HAProxy first (no new requests), then the workers, each with its whole process group."""
         for name in sorted(self.procs, key=lambda n: n != "haproxy"):
             _stop(self.procs[name])
+
+
+def format_status(st: dict) -> str:
+    """The status dict as one line: `digitcore class 10:42:07: 12 students | w1 3 up 41% 1.1 GB | ... | slider ...`."""
+    def secs(x):
+        return "n/a" if x is None else f"{x:.2f} s"
+
+    parts = [f"digitcore class {st['time']}: {st['students']} students"]
+    for name, w in st["workers"].items():
+        students = "?" if w["students"] is None else w["students"]
+        cpu = "?" if w["cpu_percent"] is None else f"{w['cpu_percent']:.0f}%"
+        restarted = f", {w['restarts']} restarts" if w["restarts"] else ""
+        parts.append(f"{name} {students} {w['haproxy'].lower()} {cpu} {w['memory_gb']:.1f} GB{restarted}")
+    parts.append(f"slider moves last minute: {st['moves_last_minute']}, median {secs(st['move_median_s'])}, "
+                 f"p95 {secs(st['move_p95_s'])}")
+    parts.append(f"restarts {st['restarts']}; more: {st['stats_page']}")
+    return " | ".join(parts)
+
+
+def _write_json(path: Path, obj) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2))
+    os.replace(tmp, path)
 
 
 def _interrupt(signum, frame):
@@ -239,11 +366,11 @@ def _interrupt(signum, frame):
 
 def serve_class(name: str | None, students: int, workers: int | None = None, host: str = "0.0.0.0",
                 port: int = 8080, run_dir: str | None = None, session_ttl: int = SESSION_TTL,
-                marimo_args: list[str] = ()) -> None:
+                marimo_args: list[str] = (), status_every: float = 30.0, stats_port: int | None = None) -> None:
     lesson = find_lesson(name)
     n = workers or plan_workers(students)
     server = ClassServer(lesson, n, host=host, port=port, run_dir=run_dir, session_ttl=session_ttl,
-                         marimo_args=list(marimo_args))
+                         marimo_args=list(marimo_args), stats_port=stats_port)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         print(f"digitcore class: starting {n} marimo worker{'s' * (n > 1)} for {students} students of {lesson.stem} "
@@ -251,7 +378,9 @@ def serve_class(name: str | None, students: int, workers: int | None = None, hos
         server.start()
         print(f"digitcore class: {lesson.stem} is on {server.url} (HAProxy on {host}:{port}, {n} workers); "
               f"Ctrl-C stops it", file=sys.stderr, flush=True)
-        server.supervise()
+        print(f"digitcore class: the room, every {status_every:g} s below and in {server.run_dir / 'status.json'}; "
+              f"HAProxy's statistics on {server.stats_url} (this machine only)", file=sys.stderr, flush=True)
+        server.supervise(status_every=status_every)
     except KeyboardInterrupt:
         print("digitcore class: stopping", file=sys.stderr, flush=True)
     finally:

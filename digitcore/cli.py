@@ -113,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where HAProxy's config and stats socket and the workers' logs go (default: a temp folder)")
     klass.add_argument("--session-ttl", type=int, default=30, metavar="S",
                        help="seconds a closed or reloaded tab's session is kept in case it reconnects (default 30)")
+    klass.add_argument("--status-every", type=float, default=30.0, metavar="S",
+                       help="seconds between the status lines that show the room: students and CPU and memory per "
+                            "worker, restarts, slider times of the last minute (default 30; 0: none)")
+    klass.add_argument("--stats-port", type=int, default=None, metavar="P",
+                       help="port of HAProxy's statistics page, on 127.0.0.1 only (default: a free port, printed)")
 
     handout = sub.add_parser(
         "handout", help="write the course for students, without the answers",
@@ -189,7 +194,8 @@ def main(argv=None) -> int:
         from .class_server import serve_class
 
         serve_class(args.name, args.students, workers=args.workers, host=args.host, port=args.port,
-                    run_dir=args.run_dir, session_ttl=args.session_ttl, marimo_args=extra)
+                    run_dir=args.run_dir, session_ttl=args.session_ttl, marimo_args=extra,
+                    status_every=args.status_every, stats_port=args.stats_port)
         return 0
     if args.command == "handout":  # needs neither torch nor the data
         from .handout import HandoutError, summary, write_handout

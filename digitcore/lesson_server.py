@@ -67,5 +67,7 @@ def serve(name: str | None = None, edit: bool = False, marimo_args: list[str] = 
         print(f"digitcore: getting {lesson.stem} ready (importing torch, loading the digits)", file=sys.stderr,
               flush=True)
         print(f"digitcore: ready in {warm_up(lesson):.1f} s; starting marimo", file=sys.stderr, flush=True)
+        from .class_metrics import install_from_env
+        install_from_env()  # a `digitcore class` worker times its slider moves for the instructor's status line
     sys.argv = ["marimo", "edit" if edit else "run", *marimo_args, str(lesson)]
     runpy.run_module("marimo", run_name="__main__", alter_sys=True)

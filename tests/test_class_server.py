@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from digitcore.class_server import STUDENTS_PER_WORKER, WORKERS_PER_CORE, haproxy_config, plan_workers
+from digitcore.class_metrics import KernelRunTimer, percentile, recent_runs
+from digitcore.class_server import STUDENTS_PER_WORKER, WORKERS_PER_CORE, format_status, haproxy_config, plan_workers, process_usage
 
 HAPROXY = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
 
@@ -36,3 +37,50 @@ def test_haproxy_accepts_the_config(tmp_path):
     config.write_text(haproxy_config("127.0.0.1", 8080, [40001, 40002, 40003], tmp_path / "haproxy.sock"))
     result = subprocess.run([HAPROXY, "-c", "-f", str(config)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(HAPROXY is None, reason="HAProxy is not installed (apt-get install haproxy)")
+def test_the_statistics_page_is_for_this_machine_only(tmp_path):
+    config = haproxy_config("0.0.0.0", 8080, [40001], tmp_path / "haproxy.sock", stats_port=40100)
+    assert "bind 127.0.0.1:40100" in config and "stats enable" in config
+    assert haproxy_config("0.0.0.0", 8080, [40001], tmp_path / "haproxy.sock").count("stats enable") == 0
+    (tmp_path / "haproxy.cfg").write_text(config)
+    result = subprocess.run([HAPROXY, "-c", "-f", str(tmp_path / "haproxy.cfg")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_worker_times_every_run_but_the_first_render(tmp_path):
+    timer = KernelRunTimer(tmp_path / "w1.runs")
+    for _ in range(3):   # the tab opens (its first run), then two slider moves
+        timer.started()
+        timer.finished()
+    timer.finished()     # a finish with no start (hooks installed mid-run) is not a run
+    runs = recent_runs(tmp_path / "w1.runs")
+    assert len(runs) == 2 and all(0 <= r < 1 for r in runs)
+    assert recent_runs(tmp_path / "w1.runs", now=10**12) == []          # older than the window
+    assert recent_runs(tmp_path / "missing.runs") == []
+
+
+def test_percentiles_by_nearest_rank():
+    assert percentile([], 95) is None
+    assert percentile([0.3], 50) == 0.3
+    values = [i / 10 for i in range(1, 21)]   # 0.1 .. 2.0
+    assert percentile(values, 50) == 1.0 and percentile(values, 95) == 1.9 and percentile(values, 100) == 2.0
+
+
+def test_process_usage_counts_this_process_group():
+    import os
+    cpu, rss = process_usage(os.getpgid(0))
+    assert cpu > 0 and rss > 10 << 20
+    assert process_usage(2**22 + 12345) == (0.0, 0)
+
+
+def test_the_status_line_says_the_room():
+    st = {"time": "10:42:07", "students": 5, "memory_gb": 2.1, "restarts": 1, "moves_last_minute": 12,
+          "move_median_s": 0.14, "move_p95_s": 0.31, "stats_page": "http://127.0.0.1:9/",
+          "workers": {"w1": {"students": 3, "haproxy": "UP", "cpu_percent": 41.0, "memory_gb": 1.1, "restarts": 0},
+                      "w2": {"students": None, "haproxy": "DOWN", "cpu_percent": None, "memory_gb": 0.0, "restarts": 1}}}
+    line = format_status(st)
+    assert line.startswith("digitcore class 10:42:07: 5 students")
+    assert "w1 3 up 41% 1.1 GB" in line and "w2 ? down ? 0.0 GB, 1 restarts" in line
+    assert "slider moves last minute: 12, median 0.14 s, p95 0.31 s" in line and "http://127.0.0.1:9/" in line

@@ -5,9 +5,11 @@ storms the reload button and then closes the tab harms nobody, and the worker fr
 The tests share one class (module scope) and run in file order.
 """
 
+import json
 import os
 import shutil
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ LESSON = ROOT / "lessons" / "05_sgd.py"
 STUDENTS, WORKERS = 4, 2
 SESSION_TTL = 3  # seconds a closed tab's session lives on (the command's default is 30)
 LR = "learning rate"
+STATUS_EVERY = 1  # seconds between the instructor's status lines (the command's default is 30)
 HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.access("/usr/sbin/haproxy", os.X_OK) else None)
 
 pytestmark = [pytest.mark.skipif(HAPROXY is None, reason="digitcore class needs HAProxy (apt-get install haproxy; "
@@ -84,7 +87,8 @@ def worker_threads(run, name: str) -> int:
 
 @pytest.fixture(scope="module")
 def klass(browser):
-    with serve_class(LESSON, WORKERS, students=STUDENTS, extra=("--session-ttl", str(SESSION_TTL))) as run:
+    with serve_class(LESSON, WORKERS, students=STUDENTS,
+                     extra=("--session-ttl", str(SESSION_TTL), "--status-every", str(STATUS_EVERY))) as run:
         students = [Student(browser, run.url) for _ in range(STUDENTS)]
         for s in students:  # the whole class at once: nobody waits for the page before theirs
             s.lesson.page.goto(run.url, wait_until="commit")
@@ -117,6 +121,26 @@ def test_a_slider_moves_for_a_student_on_each_worker(klass):
         move_learning_rate(s.lesson)
         s.assert_fine()
         s.worker()  # the slider's updates went to the same worker as the page
+
+
+def test_the_instructor_sees_the_room(klass):
+    """The status line and status.json count the students on each worker (marimo's own count), the slider moves
+    just made (timed by the workers), each worker's CPU and memory; HAProxy's statistics page answers."""
+    run, students = klass
+    placed = [s.worker() for s in students]
+    time.sleep(3 * STATUS_EVERY)
+    status = json.loads((run.run_dir / "status.json").read_text())
+    for name in set(placed):
+        worker = status["workers"][name]
+        assert worker["students"] == placed.count(name), (name, worker)
+        assert worker["haproxy"] == "UP" and worker["memory_gb"] > 0.2 and worker["cpu_percent"] is not None
+    assert status["students"] == len(students)
+    assert status["moves_last_minute"] >= len(set(placed)), "the slider moves of the previous test were not timed"
+    assert 0 < status["move_median_s"] <= status["move_p95_s"]
+    said = (run.run_dir / "class.out").read_text(errors="replace")  # what the instructor's terminal shows
+    assert f"{len(students)} students" in said and "slider moves last minute" in said
+    with urllib.request.urlopen(status["stats_page"] + ";csv", timeout=10) as r:
+        assert "workers,w1" in r.read().decode()
 
 
 def test_a_reload_storm_then_a_closed_tab_harm_nobody(klass, browser):
