@@ -94,6 +94,13 @@ defaults
     option redispatch          # a student whose worker is down goes to another one
     retries 2
 
+# marimo's page pulls about 180 script and style files from the worker for every arriving student, the same files
+# for everyone (their names carry a hash of their content): HAProxy keeps them, so a worker sends each once.
+cache marimo_assets
+    total-max-size 256         # MB
+    max-object-size 33554432   # bytes: the largest of marimo's scripts is a few MB
+    max-age 86400
+
 frontend class
     bind {bind_host}:{port}
     default_backend workers
@@ -102,7 +109,13 @@ backend workers
     balance roundrobin         # new students are dealt to the workers in turn: even when a class arrives at once
     cookie {COOKIE} insert indirect nocache httponly
     option httpchk GET /health
-    http-response set-header {WORKER_HEADER} %s
+    # kept only from a student who already has a worker: a response that sets the cookie must never be shared
+    http-request set-var(txn.asset) bool(true) if {{ path_beg /assets/ }} {{ req.cook({COOKIE}) -m found }}
+    http-request cache-use marimo_assets if {{ var(txn.asset) -m bool }}
+    http-response del-header vary if {{ var(txn.asset) -m bool }}
+    http-response set-header cache-control "public, max-age=86400, immutable" if {{ var(txn.asset) -m bool }}
+    http-response cache-store marimo_assets if {{ var(txn.asset) -m bool }} !{{ res.hdr(set-cookie) -m found }}
+    http-response set-header {WORKER_HEADER} %s unless {{ var(txn.asset) -m bool }}  # a kept file is nobody's
 {servers}
 """ + ("" if stats_port is None else f"""
 frontend instructor_stats

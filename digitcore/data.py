@@ -73,11 +73,19 @@ class DigitSample:
     offline: bool
 
     def train_xy(self) -> tuple[Tensor, Tensor]:
-        """x float32 (N, 784) in [0, 1], 3s first then 7s; y float32 (N, 1): 1 for a 3, 0 for a 7."""
-        return _xy(self.train_threes, self.train_sevens)
+        """x float32 (N, 784) in [0, 1], 3s first then 7s; y float32 (N, 1): 1 for a 3, 0 for a 7.
+        Converted once per sample and shared by every caller (every student's tab on a lesson server): clone
+        before changing them in place."""
+        return self._converted("train", self.train_threes, self.train_sevens)
 
     def valid_xy(self) -> tuple[Tensor, Tensor]:
-        return _xy(self.valid_threes, self.valid_sevens)
+        return self._converted("valid", self.valid_threes, self.valid_sevens)
+
+    def _converted(self, split: str, threes: Tensor, sevens: Tensor) -> tuple[Tensor, Tensor]:
+        done = self.__dict__.setdefault("_xy", {})
+        if split not in done:
+            done[split] = _xy(threes, sevens)
+        return done[split]
 
     def __repr__(self) -> str:
         n = [len(t) for t in (self.train_threes, self.train_sevens, self.valid_threes, self.valid_sevens)]

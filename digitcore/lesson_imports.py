@@ -21,6 +21,10 @@ The cure has two halves, both here:
 On Python 3.11 it also lets one thread at a time build Python AST objects (see `_serialize_ast_building`): marimo
 compiles every cell of a new tab's lesson, and 3.11's parser is not safe in threads.
 
+It also does once per process what every new tab would otherwise do again, identically (see
+`_share_what_every_tab_repeats`): parsing the lesson's file and rendering its markdown. Every student arriving on a
+lesson server costs the server CPU time (docs/class.md), and these two were a sixth of it.
+
 `digitcore lesson` (and so `digitcore class`, whose workers are `digitcore lesson`) imports this module before
 marimo serves at all, so there neither race can even begin. Under plain `marimo run`, the parser is guarded from
 the first setup cell on: the tabs of the very first moment compile their cells before any lesson code has run.
@@ -93,8 +97,44 @@ def _serialize_ast_building() -> None:
             module.compile = _one_at_a_time(compile)
 
 
+def _remember(function, size: int = 4096):
+    """`function` with its results kept by its arguments (all hashable strings here)."""
+    remembered = functools.lru_cache(maxsize=size)(function)
+    remembered.digitcore_shared = True
+    return remembered
+
+
+def _share_what_every_tab_repeats() -> bool:
+    """In `marimo run` each new tab makes marimo read and parse the lesson's file twice (for the page, and for the
+    session) and render every `mo.md` text of the lesson again. Both are pure functions of their text, so one
+    process does each once: the parse by (file contents, path), the markdown by its text. What they return is only
+    read afterwards (marimo builds a fresh App from the parsed notebook each time). True when both are shared; a
+    marimo without these functions fails tests/test_lesson_imports.py rather than a lesson."""
+    try:
+        from marimo._output import md
+        from marimo._session.notebook.serializer import PythonNotebookSerializer
+    except ImportError:
+        return False
+    if not callable(getattr(md, "_render_markdown", None)) or not callable(PythonNotebookSerializer.deserialize):
+        return False
+    if not getattr(md._render_markdown, "digitcore_shared", False):
+        md._render_markdown = _remember(md._render_markdown)
+    deserialize = PythonNotebookSerializer.deserialize
+    if not getattr(deserialize, "digitcore_shared", False):
+        parsed = _remember(lambda content, filepath: deserialize(None, content, filepath=filepath), size=64)
+
+        def shared_deserialize(self, content, filepath=None):
+            return parsed(content, filepath)
+
+        shared_deserialize.digitcore_shared = True
+        shared_deserialize.parsed = parsed
+        PythonNotebookSerializer.deserialize = shared_deserialize
+    return True
+
+
 if sys.version_info < (3, 12):
     _serialize_ast_building()
+MARIMO_WORK_SHARED = _share_what_every_tab_repeats()
 
 with IMPORT_LOCK:
     MARIMO_FORMATTERS_GUARDED = _guard_marimo_formatters()  # before torch can appear in sys.modules

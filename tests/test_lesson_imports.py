@@ -137,3 +137,32 @@ def test_parsing_in_threads_fails_on_python_3_11_without_lesson_imports():
 def test_lesson_imports_makes_parsing_in_threads_safe(way):
     result = ast_race("lesson_imports", way)
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+
+
+SHARED = r"""
+import sys, time
+import digitcore.lesson_imports as li
+from marimo._ast.load import load_app
+from marimo._output import md
+from marimo._session.notebook.serializer import PythonNotebookSerializer
+import marimo as mo
+
+assert li.MARIMO_WORK_SHARED
+lesson = sys.argv[1]
+a, b = load_app(lesson), load_app(lesson)   # the page, then the session: a second tab costs no second parse
+assert PythonNotebookSerializer.deserialize.parsed.cache_info().hits == 1
+assert a is not b and list(a._cell_manager.codes()) == list(b._cell_manager.codes()) and len(list(a._cell_manager.codes())) > 20
+assert md._render_markdown.cache_info().hits == 0
+first = mo.md("**bold** and a [link](https://example.org) and a footnote[^1]\n\n[^1]: here").text
+assert mo.md("**bold** and a [link](https://example.org) and a footnote[^1]\n\n[^1]: here").text == first
+assert md._render_markdown.cache_info().hits == 1 and "<strong>bold</strong>" in first
+print("ok")
+"""
+
+
+def test_a_new_tab_reuses_the_parse_and_the_markdown_of_the_last():
+    """What every tab of a lesson server computes identically is done once per process (a sixth of the CPU each
+    arriving student cost the server): the lesson file's parse, and the rendering of each markdown text. The apps
+    built from the shared parse are still separate, and rendered markdown is the same as rendered afresh."""
+    done = subprocess.run([sys.executable, "-c", SHARED, str(LESSONS[4])], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stdout + done.stderr

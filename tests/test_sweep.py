@@ -132,3 +132,20 @@ def test_cli_json_is_one_object_per_lr(data, monkeypatch, capsys):
     assert "learning rates trained together" in capsys.readouterr().out
     assert cli.main(["sweep", "--lrs", "1,oops"]) == 2
     assert "'oops' is not a number" in capsys.readouterr().err
+
+
+def test_a_repeated_sweep_is_trained_once_per_process(data):
+    """Every tab of a lesson server asks for the same sweeps: the second ask gets the first result, while another
+    sample, other settings, a progress callback or a time budget train afresh."""
+    first = sweep.sweep(data, [0.1, 1.0], 64, 1, shuffle=False)
+    assert sweep.sweep(data, [0.1, 1.0], 64, 1, shuffle=False) is first
+    assert sweep.sweep(data, [0.1, 1.0], 64, 1, shuffle=True) is not first
+    assert sweep.sweep(fake_digits(seed=1), [0.1, 1.0], 64, 1, shuffle=False) is not first
+    assert sweep.sweep(data, [0.1, 1.0], 64, 1, shuffle=False, on_batch=lambda *a: None) is not first
+    assert sweep.sweep(data, [0.1, 1.0], 64, 1, shuffle=False, budget_s=60.0) is not first
+
+
+def test_a_sample_converts_its_images_once(data):
+    x, y = data.train_xy()
+    assert data.train_xy()[0] is x and data.train_xy()[1] is y and data.valid_xy()[0] is data.valid_xy()[0]
+    assert x.dtype == torch.float32 and x.shape[1] == 784 and float(x.max()) <= 1.0 and y[0].item() == 1.0

@@ -34,9 +34,11 @@ class Student:
     def __init__(self, browser, url: str):
         self.lesson = LessonPage(browser, url)
         self.workers: list[str] = []
+        self.assets: list[str] = []
         self.lesson.page.on("response", self._seen)
 
     def _seen(self, response):
+        self.assets.append(response.url)
         worker = response.headers.get("x-digitcore-worker")
         if worker:
             self.workers.append(worker)
@@ -121,6 +123,22 @@ def test_a_slider_moves_for_a_student_on_each_worker(klass):
         move_learning_rate(s.lesson)
         s.assert_fine()
         s.worker()  # the slider's updates went to the same worker as the page
+
+
+def test_marimo_files_are_sent_by_a_worker_once(klass):
+    """marimo's scripts are the same for every student: after the class arrived, HAProxy answers for them from its
+    cache (an Age header, no worker named), with the worker's own bytes."""
+    run, students = klass
+    asset = next(u for u in students[0].assets if "/assets/" in u and u.endswith(".js"))
+    cookie = {"Cookie": f"digitcore_worker={students[0].worker()}"}
+    with urllib.request.urlopen(urllib.request.Request(asset, headers=cookie), timeout=30) as r:
+        body, headers = r.read(), r.headers
+    assert headers.get("age") is not None and headers.get("x-digitcore-worker") is None, dict(headers)
+    assert "immutable" in headers.get("cache-control", "")
+    port = run.info()["ports"][students[0].worker()]
+    direct = asset.replace(run.url, f"http://127.0.0.1:{port}/")
+    with urllib.request.urlopen(direct, timeout=30) as r:
+        assert r.read() == body
 
 
 def test_the_instructor_sees_the_room(klass):
