@@ -127,6 +127,45 @@ frontend instructor_stats
 """)
 
 
+MACHINE_COOKIE = "digitcore_machine"
+MACHINE_HEADER = "X-Digitcore-Machine"  # names the machine that answered, beside the worker's own header
+
+
+def front_config(bind_host: str, port: int, machines: list[str], stats_socket: Path) -> str:
+    """The front HAProxy of a class too big for one machine (docs/class.md, "Past one machine"): each address in
+    `machines` ("10.0.0.1:8080") runs `digitcore class`; new students are dealt to the machines in turn, a cookie keeps
+    each on its machine (whose own cookie keeps it on its worker), and a machine that stops answering loses its
+    students to the others. The front does no training: it only passes connections on."""
+    servers = "\n".join(f"    server m{i} {m} check inter 2s fall 2 rise 1 cookie m{i}" for i, m in enumerate(machines, 1))
+    return f"""\
+# Written by `digitcore front`; see digitcore/class_server.py.
+global
+    maxconn 4096               # 300 students, a websocket each and a few page loads at once
+    stats socket {stats_socket} mode 600 level user
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 1h
+    timeout server 1h
+    timeout tunnel 8h          # a student's websocket lasts the whole class
+    timeout http-request 30s
+    option redispatch          # a student whose machine is down goes to another one
+    retries 2
+
+frontend class
+    bind {bind_host}:{port}
+    default_backend machines
+
+backend machines
+    balance roundrobin
+    cookie {MACHINE_COOKIE} insert indirect nocache httponly
+    option httpchk GET /health
+    http-response set-header {MACHINE_HEADER} %s
+{servers}
+"""
+
+
 def haproxy_stats(stats_socket: Path) -> list[dict]:
     """HAProxy's `show stat`: one dict per frontend, backend and server (scur: current connections, stot: total)."""
     with socket.socket(socket.AF_UNIX) as s:
@@ -240,12 +279,7 @@ class ClassServer:
                 *self.marimo_args]
 
     def start(self, timeout: float = 600.0) -> None:
-        haproxy = shutil.which("haproxy") or next((p for p in ("/usr/sbin/haproxy", "/usr/local/sbin/haproxy")
-                                                   if os.access(p, os.X_OK)), None)
-        if haproxy is None:
-            raise SystemExit("digitcore class: HAProxy is not installed. Install it (Debian/Ubuntu: "
-                             "`sudo apt-get install haproxy`; macOS: `brew install haproxy`), or serve one small group "
-                             "with `digitcore lesson`.")
+        haproxy = find_haproxy()
         for i in range(1, self.workers + 1):
             self.ports[f"w{i}"] = _free_port()
             self.restarts[f"w{i}"] = 0
@@ -371,6 +405,42 @@ def _write_json(path: Path, obj) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(obj, indent=2))
     os.replace(tmp, path)
+
+
+def find_haproxy() -> str:
+    found = shutil.which("haproxy") or next((p for p in ("/usr/sbin/haproxy", "/usr/local/sbin/haproxy")
+                                             if os.access(p, os.X_OK)), None)
+    if found is None:
+        raise SystemExit("digitcore: HAProxy is not installed. Install it (Debian/Ubuntu: `sudo apt-get install "
+                         "haproxy`; macOS: `brew install haproxy`), or serve one small group with `digitcore lesson`.")
+    return found
+
+
+def serve_front(machines: list[str], host: str = "0.0.0.0", port: int = 80, run_dir: str | None = None) -> None:
+    """`digitcore front`: the front HAProxy before several `digitcore class` machines, until Ctrl-C."""
+    if not machines:
+        raise SystemExit("digitcore front: name the machines that run `digitcore class`, e.g. --machine 10.0.0.1:8080")
+    folder = Path(run_dir or tempfile.mkdtemp(prefix="digitcore-front-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "haproxy.cfg"
+    config.write_text(front_config(host, port, machines, folder / "haproxy.sock"))
+    haproxy = find_haproxy()
+    check = subprocess.run([haproxy, "-c", "-q", "-f", str(config)], capture_output=True, text=True)
+    if check.returncode != 0:
+        raise SystemExit(f"digitcore front: HAProxy refused its configuration ({config}):\n{check.stdout}{check.stderr}")
+    proc = _spawn([haproxy, "-db", "-f", str(config)], folder / "haproxy.log")
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        print(f"digitcore front: http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/ deals students "
+              f"to {len(machines)} machines ({', '.join(machines)}); Ctrl-C stops it (config and log in {folder})",
+              file=sys.stderr, flush=True)
+        proc.wait()
+        raise SystemExit("digitcore front: HAProxy stopped:\n" + (folder / "haproxy.log").read_text(errors="replace")[-2000:])
+    except KeyboardInterrupt:
+        print("digitcore front: stopping", file=sys.stderr, flush=True)
+    finally:
+        _stop(proc)
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _interrupt(signum, frame):

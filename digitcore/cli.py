@@ -119,6 +119,17 @@ def build_parser() -> argparse.ArgumentParser:
     klass.add_argument("--stats-port", type=int, default=None, metavar="P",
                        help="port of HAProxy's statistics page, on 127.0.0.1 only (default: a free port, printed)")
 
+    front = sub.add_parser(
+        "front", help="the front door of a class on several machines (HAProxy before their `digitcore class`)",
+        description="Deal students to several machines that each run `digitcore class`, keep each student on one "
+                    "machine with a cookie (the machine's own cookie keeps them on one worker), and move the students "
+                    "of a machine that stops to the others. Needs HAProxy. docs/class.md, 'Past one machine'.")
+    front.add_argument("--machine", action="append", default=[], metavar="HOST:PORT", required=True,
+                       help="a machine running `digitcore class` (repeat for each)")
+    front.add_argument("--host", default="0.0.0.0", help="address students connect to (default 0.0.0.0: all)")
+    front.add_argument("--port", type=int, default=80, help="port students connect to (default 80)")
+    front.add_argument("--run-dir", metavar="DIR", default=None, help="where HAProxy's config, socket and log go")
+
     handout = sub.add_parser(
         "handout", help="write the course for students, without the answers",
         description="Write a copy of the course for students into DIR (a new or empty folder): the lessons, the "
@@ -196,6 +207,11 @@ def main(argv=None) -> int:
         serve_class(args.name, args.students, workers=args.workers, host=args.host, port=args.port,
                     run_dir=args.run_dir, session_ttl=args.session_ttl, marimo_args=extra,
                     status_every=args.status_every, stats_port=args.stats_port)
+        return 0
+    if args.command == "front":
+        from .class_server import serve_front
+
+        serve_front(args.machine, host=args.host, port=args.port, run_dir=args.run_dir)
         return 0
     if args.command == "handout":  # needs neither torch nor the data
         from .handout import HandoutError, summary, write_handout

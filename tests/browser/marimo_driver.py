@@ -147,20 +147,22 @@ class ClassRun:
 
 
 @contextlib.contextmanager
-def serve_class(notebook: Path, workers: int, *, students: int = 8, extra: tuple = (), timeout: float = 300.0):
-    """`digitcore class` on a free 127.0.0.1 port with `workers` marimo workers; yields a ClassRun once it prints
-    its address; always stops it (SIGTERM, as Ctrl-C would) and checks that HAProxy and every worker are gone."""
+def serve_class(notebook: Path, workers: int, *, students: int = 8, extra: tuple = (), timeout: float = 300.0,
+                host: str = "127.0.0.1"):
+    """`digitcore class` on a free port of `host` (a loopback address) with `workers` marimo workers; yields a
+    ClassRun once it prints its address; always stops it (SIGTERM, as Ctrl-C would) and checks that HAProxy and
+    every worker are gone."""
     port = free_port()
     run_dir = Path(tempfile.mkdtemp(prefix="digitcore-class-test-"))
     cmd = [sys.executable, "-m", "digitcore", "class", str(notebook), "--students", str(students), "--workers",
-           str(workers), "--host", "127.0.0.1", "--port", str(port), "--run-dir", str(run_dir), "--show-tracebacks",
+           str(workers), "--host", host, "--port", str(port), "--run-dir", str(run_dir), "--show-tracebacks",
            *extra]
     out = run_dir / "class.out"
     with open(out, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
     SPAWNED.append(proc.pid)
-    run = ClassRun(f"http://127.0.0.1:{port}/", proc, run_dir)
+    run = ClassRun(f"http://{host}:{port}/", proc, run_dir)
     pids: list[int] = []
     try:
         deadline = time.monotonic() + timeout
