@@ -191,9 +191,11 @@ with app.setup:
         dict(n=30, q="What does the `backward` method do?",
              where=[("04_gradients_and_steps", "A gradient is a slope"),
                     ("07_nonlinearity", "3 · Forward and backward: the chain rule")],
-             answer="`loss.backward()` computes the gradient of `loss` with respect to every tensor that it was "
-                    "computed from and that has `requires_grad`, going backwards through the computation with "
-                    "the chain rule (the backward pass), and *adds* each result into that tensor's `.grad`."),
+             answer="`loss.backward()` goes backwards through the computation that produced `loss`, applying the "
+                    "chain rule (the backward pass), and *adds* the gradient of `loss` into the `.grad` of every "
+                    "**leaf** tensor it was computed from that has `requires_grad`: the tensors you created, "
+                    "such as the parameters. Intermediate results (activations, predictions) pass gradients "
+                    "along but keep no `.grad` unless you call `.retain_grad()` on them first."),
         dict(n=31, q="Why do we have to zero the gradients?",
              where=[("04_gradients_and_steps", "Stepping downhill"), ("05_sgd", "5 · One epoch of SGD: `train_epoch`")],
              answer="Because `backward` adds into `.grad` instead of replacing it. Without clearing, each step "
