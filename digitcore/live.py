@@ -396,8 +396,9 @@ def verdict(run: Run) -> tuple[str, str]:
                      f"{run.start['valid_loss']:.4f}).")
     if run.start.get("saturated", 0) > 0.2 and run.settings.get("loss") == "mnist_loss":
         notes.append(f"At the start, {run.start['saturated']:.0%} of the validation activations were already "
-                     "saturated (beyond ±10, where the sigmoid is flat): those images hardly move the weights, which "
-                     "is why training starts slowly from large weights such as init_params' N(0, 1).")
+                     "saturated (beyond ±10, where the sigmoid is flat): those images hardly move the weights. With "
+                     "shuffled batches that makes a start from large weights such as init_params' N(0, 1) the "
+                     "slow one (lesson 05, section 7).")
     if last["batch_accuracy"] < BASELINE and not any(n.startswith("**") for n in notes):
         notes.append(f"Accuracy {last['batch_accuracy']:.4f} is below the {BASELINE} of lesson 02's pixel "
                      "similarity, which learns nothing at all.")

@@ -219,8 +219,9 @@ def _(data):
         _listing = mo.md(
             "*This session's digits did not come from a folder (see the data notice above), so there is no "
             "folder to list. With `DIGITCORE_DATA` set to a folder holding `mnist_sample/`, this cell lists "
-            "it live. The book prints* `(#3) [Path('valid'),Path('labels.csv'),Path('train')]` *for the top "
-            "folder and* `(#6131) [Path('train/3/10.png'),Path('train/3/10000.png'),...]` *for `train/3`.*"
+            "it live. The book's notebook prints* `(#9) [Path('cleaned.csv'),...]` *for the top folder (its "
+            "author's copy held extra files besides `labels.csv`, `train` and `valid`) and* "
+            "`(#6131) [Path('train/3/10.png'),Path('train/3/10000.png'),...]` *for `train/3`.*"
         )
         _where = mo.md("The counts are this session's data:")
     mo.vstack([_where, _tree, _listing, plots.code(ls, title="the code: ls")])

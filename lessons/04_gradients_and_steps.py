@@ -418,8 +418,10 @@ def _():
     between 0 and 1 and so does the loss, and a learning rate of 1 works.
 
     Repeating this step, each time on the whole data set, is **gradient descent**. Lesson 05 takes each step on
-    a small random **mini-batch** of the data instead: that is **stochastic gradient descent** (SGD). Either
-    way, the loop has seven steps:
+    a **mini-batch**, a few hundred of the data's images, instead: that is **stochastic gradient descent**
+    (SGD). Usually the mini-batches are drawn at random, the data shuffled every epoch; lesson 05 keeps the
+    book's loader, which is not shuffled, and its lab lets you switch shuffling on. Either way, the loop has
+    seven steps:
     """)
     return
 
@@ -854,7 +856,8 @@ def _():
         ("What does loss.backward() do?",
          ["it computes the gradients and stores them in .grad", "it undoes the last step",
           "it runs the model backwards to get the inputs"],
-         "it computes the gradients and stores them in .grad", "It fills .grad of every tensor that requires grad."),
+         "it computes the gradients and stores them in .grad",
+         "It fills .grad of the leaf tensors that require grad: the ones you created, such as params."),
         ("Why clear params.grad after each step?",
          ["PyTorch adds each new gradient to the old one", "to save memory",
           "otherwise the step uses the wrong learning rate"],
@@ -866,9 +869,10 @@ def _():
          "the loss grows step after step until it is inf or NaN", "Each step overshoots further: that is divergence.",
          "Try 1e-4 on the slider."),
         ("Is the loop in this lesson, each step on all 20 points, stochastic gradient descent?",
-         ["no: it is gradient descent; SGD steps on small random mini-batches", "yes: every loop like this is SGD"],
-         "no: it is gradient descent; SGD steps on small random mini-batches",
-         "Stochastic means each step sees a random part of the data (lesson 05).", "What does 'stochastic' add?"),
+         ["no: it is gradient descent; SGD steps on mini-batches", "yes: every loop like this is SGD"],
+         "no: it is gradient descent; SGD steps on mini-batches",
+         "Stochastic: each step sees only a mini-batch, so its gradient is a noisy estimate of the full one (lesson 05).",
+         "What does 'stochastic' add?"),
         ("What sets the right learning rate?",
          ["the scale of the loss and of the inputs, which set the size of the gradients", "always 0.01",
           "the number of parameters only"],

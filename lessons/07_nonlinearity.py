@@ -539,8 +539,10 @@ def _():
     of inputs.
 
     Here the kinks $t_i$ start evenly spaced and the heights $a_i, c$
-    are solved by least squares; switch on gradient descent to let training move the kinks too, exactly as
-    it would in a real network.
+    are solved by least squares; switch on gradient descent to let training move the kinks too, together
+    with the heights and slopes. It uses **Adam**, an optimizer that sizes each parameter's step from that parameter's
+    recent gradients, not the plain SGD of lesson 05. What carries over to a real network is the idea: the
+    kinks are parameters like any other, and training moves them by following the gradient of the loss.
     """)
     return
 

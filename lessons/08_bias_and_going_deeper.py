@@ -476,8 +476,8 @@ def _(data, deep_go, deep_n):
                    f"That is poor, and expected: one epoch of {_n:,} digits is only {_steps} steps of SGD for 11 million "
                    "parameters that start random, and the batch-norm layers' running averages, which validation "
                    f"uses, have seen only {_steps} batches. ")
-                + "The book's 0.9971 used all 12,396 training digits (194 steps at its batch size of 64) and the "
-                "one-cycle schedule; `digitcore reproduce --deep` replays that."),
+                + "The book's 0.9971 used all 12,396 training digits (193 steps at its batch size of 64: fastai drops "
+                "the last, partial training batch) and the one-cycle schedule; `digitcore reproduce --deep` replays that."),
                 kind="success" if _acc >= 0.97 else "warn")
         else:
             _out = mo.callout(mo.md(_run["message"] or "training stopped early"), kind="warn")

@@ -16,7 +16,7 @@ with app.setup:
     import pandas as pd
     import torch
 
-    from digitcore import plots
+    from digitcore import answers, plots
 
     # The chapter's questionnaire, in order. Each question: its number, our wording of it, where the course answers
     # it (lesson file stem, heading of the section), a model answer to compare with, and for the questions that
@@ -191,9 +191,11 @@ with app.setup:
         dict(n=30, q="What does the `backward` method do?",
              where=[("04_gradients_and_steps", "A gradient is a slope"),
                     ("07_nonlinearity", "3 · Forward and backward: the chain rule")],
-             answer="`loss.backward()` computes the gradient of `loss` with respect to every tensor that it was "
-                    "computed from and that has `requires_grad`, going backwards through the computation with "
-                    "the chain rule (the backward pass), and *adds* each result into that tensor's `.grad`."),
+             answer="`loss.backward()` goes backwards through the computation that produced `loss`, applying the "
+                    "chain rule (the backward pass), and *adds* the gradient of `loss` into the `.grad` of every "
+                    "**leaf** tensor it was computed from that has `requires_grad`: the tensors you created, "
+                    "such as the parameters. Intermediate results (activations, predictions) pass gradients "
+                    "along but keep no `.grad` unless you call `.retain_grad()` on them first."),
         dict(n=31, q="Why do we have to zero the gradients?",
              where=[("04_gradients_and_steps", "Stepping downhill"), ("05_sgd", "5 · One epoch of SGD: `train_epoch`")],
              answer="Because `backward` adds into `.grad` instead of replacing it. Without clearing, each step "
@@ -264,7 +266,7 @@ def _():
     section of this course that answers it.
 
     - **Write before you look.** Type your own answer in the box under a question, then open
-      *compare with a model answer*. Your notes stay on this page only; nothing is sent or graded.
+      *compare with a model answer*. Where your answers are kept is in the box below.
     - **Seven questions are code** (4, 6, 7, 9, 26, 29, 34). Their functions sit in cells of this notebook:
       open it with `digitcore lesson 10 --edit` (or `marimo edit lessons/10_questionnaire.py`), replace each
       `raise NotImplementedError`, and the box under the question checks your function every time it changes,
@@ -277,7 +279,10 @@ def _():
 
 @app.cell
 def _():
-    plots.data_notice(None, "The questions are about the whole chapter; the coding ones run on small tensors.")
+    mo.vstack([
+        plots.data_notice(None, "The questions are about the whole chapter; the coding ones run on small tensors."),
+        mo.callout(mo.md(answers.WHERE_ANSWERS_LIVE), kind="info"),
+    ])
     return
 
 
@@ -287,10 +292,16 @@ def where_text(where) -> str:
     return "; ".join(f"lesson {stem[:2]}, “{heading}”" for stem, heading in where)
 
 
+@app.function
+def question_label(q: dict) -> str:
+    """A question as plain text, its number first: the visible label of its answer box and its heading in the
+    downloaded answers."""
+    return f"{q['n']}. {q['q'].replace('`', '')}"
+
+
 @app.cell
 def _():
-    notes = mo.ui.dictionary({str(q["n"]): mo.ui.text_area(placeholder="your answer, in your own words",
-                                                            rows=2, full_width=True)
+    notes = mo.ui.dictionary({str(q["n"]): answers.answer_box("10_questionnaire", str(q["n"]), question_label(q))
                               for q in QUESTIONS if "code" not in q})
     return (notes,)
 
@@ -312,8 +323,8 @@ def answer_chart(name: str, fn=None) -> alt.Chart:
 def question_view(q: dict, notes, checks: dict) -> mo.Html:
     """One question: its text, where the course answers it, your box (or the check of your function), and the model
     answer behind a click."""
-    parts = [mo.md(f"**{q['n']}. {q['q']}**  \n<span style='color:#666'>Answered in "
-                   f"{where_text(q['where'])}.</span>")]
+    where = f"<span style='color:#666'>Answered in {where_text(q['where'])}.</span>"
+    parts = [mo.md(where if "code" not in q else f"**{q['n']}. {q['q']}**  \n{where}")]  # a box's label is its question
     model = [mo.md(q["answer"])]
     if q.get("chart"):
         model.append(answer_chart(q["chart"]))
@@ -326,7 +337,7 @@ def question_view(q: dict, notes, checks: dict) -> mo.Html:
         model.append(plots.code(MODEL_CODE[q["code"]]))
         title = "one answer (try first)"
     else:
-        parts.append(notes[str(q["n"])])
+        parts.insert(0, notes[str(q["n"])])
         title = "compare with a model answer"
     parts.append(mo.accordion({title: mo.vstack(model)}))
     return mo.vstack(parts, gap=0.5)
@@ -665,10 +676,16 @@ def _():
 
 @app.cell
 def _(checks, notes):
-    _written = sum(bool(v and v.strip()) for v in notes.value.values())
+    _texts = answers.answer_texts(notes)
+    _written = sum(bool(t.strip()) for t in _texts.values())
     _passed = sorted(n for n, (kind, _) in checks.items() if kind == "success")
-    mo.md(f"You have written **{_written}** of {len(notes.value)} answers on this page, and **{len(_passed)}** of "
-          f"{len(checks)} coding questions pass" + (f" ({', '.join(map(str, _passed))})." if _passed else "."))
+    _labels = {str(q["n"]): question_label(q) for q in QUESTIONS if "code" not in q}
+    mo.vstack([
+        mo.md(f"You have written **{_written}** of {len(_texts)} answers, and **{len(_passed)}** of "
+              f"{len(checks)} coding questions pass" + (f" ({', '.join(map(str, _passed))})." if _passed else ".")),
+        answers.answers_download("10_questionnaire", "Chapter 4 questionnaire", _labels, _texts),
+        mo.md("The file holds every written question with your answer; the answers also stay in this browser."),
+    ])
     return
 
 

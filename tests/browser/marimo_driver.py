@@ -89,11 +89,12 @@ def group_alive(pgid: int) -> bool:
 
 @contextlib.contextmanager
 def serve(notebook: Path, *, mode: str = "run", env: dict | None = None, cwd: Path = ROOT,
-          timeout: float = 120.0, plain: bool = False):
-    """Serve `notebook` on a free 127.0.0.1 port the way students do, with `digitcore lesson` (`marimo run` or,
-    with mode="edit", `marimo edit`, in the same process); plain=True runs bare `marimo run` instead. Yields a
-    Server once /health answers; always stops the process group afterwards, even when the body raised."""
-    port = free_port()
+          timeout: float = 120.0, plain: bool = False, port: int | None = None):
+    """Serve `notebook` on a free 127.0.0.1 port (or on `port`, to serve it again at the same address) the way
+    students do, with `digitcore lesson` (`marimo run` or, with mode="edit", `marimo edit`, in the same process);
+    plain=True runs bare `marimo run` instead. Yields a Server once /health answers; always stops the process group
+    afterwards, even when the body raised."""
+    port = port or free_port()
     fd, log_name = tempfile.mkstemp(prefix=f"marimo-{Path(notebook).stem}-", suffix=".log")
     flags = ["--headless", "--host", "127.0.0.1", "--port", str(port), "--no-token", "--no-sandbox",
              "--no-skew-protection"]
