@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .report import untrusted
+from .report import skipped_lines, untrusted
 
 MAX_FILE_BYTES = 2 << 20
 MAX_FILES = 50
@@ -99,7 +99,7 @@ def _not_graded(name: str, st: os.stat_result, *, top: bool) -> str | None:
     if st.st_nlink != 1:
         return "a hard link, a second name of a file elsewhere (only a file of your own is graded: hand in a copy)"
     if Path(name).suffix not in GRADED_SUFFIXES:
-        return "not a Python (.py) file or a Jupyter notebook (.ipynb)"
+        return "not a .py file, a notebook (.ipynb) or a folder" if top else "not a .py file or a notebook (.ipynb)"
     return None
 
 
@@ -118,7 +118,8 @@ def _read_folder(folder_fd: int, folder: str, shown: str) -> Submission:
         elif name != "__pycache__":
             submission.skipped.append((show(name), why))
     if not candidates:
-        raise SubmissionError(f"the folder {untrusted(shown)} has no .py files or notebooks to grade")
+        why = "".join(f"; {line}" for line in skipped_lines(submission.skipped, 5))
+        raise SubmissionError(f"the folder {untrusted(shown)} has no .py files or notebooks to grade{why}")
     for name, st in candidates:
         fd = _open_checked(folder_fd, name, st)
         try:
