@@ -1,5 +1,5 @@
 """The `digitcore` command: data (info, download), reproduce (the chapter's results), bench (training speed),
-lesson (open a lesson in the browser)."""
+lesson (open a lesson in the browser), class, handout, gradescope (the autograder's bundle), sweep."""
 
 import argparse
 import json
@@ -17,6 +17,7 @@ digitcore: the fastai book's chapter 4 (an MNIST 3s-vs-7s classifier trained fro
   digitcore class [NN] --students N   serve a lesson to a class on one link (marimo workers behind HAProxy)
   digitcore sweep              train the linear model for many learning rates at once: accuracy and loss per lr
   digitcore handout DIR        write the course for students: no solutions, hidden checks or test corpus
+  digitcore gradescope OUT.zip write Gradescope's autograder bundle around the same sandboxed grader
 
 Data: --data DIR, else $DIGITCORE_DATA, else the user cache, else the data shipped in the package (fastai's
 MNIST_SAMPLE, the book's 14,434 3s and 7s, and 12,000 of all ten digits; no network needed).
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"digitcore {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{data,reproduce,bench,lesson,class,handout,sweep}")
+    sub = parser.add_subparsers(dest="command", metavar="{data,reproduce,bench,lesson,class,handout,gradescope,sweep}")
 
     data = sub.add_parser("data", help="see or fetch the data", description="See which data is in use, or download it.")
     data_sub = data.add_subparsers(dest="action", metavar="{info,download}")
@@ -137,6 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "corpus of correct variants), the benchmarks or anything else in this folder.")
     handout.add_argument("dir", metavar="DIR", help="where to write it, e.g. ../course-for-students")
 
+    gradescope = sub.add_parser(
+        "gradescope", help="write Gradescope's autograder bundle",
+        description="Write the autograder bundle Gradescope asks for (upload the .zip as a programming assignment's "
+                    "autograder): setup.sh, run_autograder, which grades a submission with the same sandboxed grader "
+                    "and checks as class grading, hidden checks included, and writes results.json, and the digitcore "
+                    "package and checks it runs. Never solutions/ or tests/. See docs/gradescope.md.")
+    gradescope.add_argument("out", metavar="OUT", help="a new .zip (e.g. autograder.zip) or a new or empty folder")
+
     sweep = sub.add_parser(
         "sweep", help="train the linear model for many learning rates at once",
         description="Train the linear model (mnist_loss, SGD, shuffled batches) for every learning rate in --lrs in "
@@ -221,6 +230,16 @@ def main(argv=None) -> int:
         except HandoutError as e:
             print(f"digitcore handout: {e}", file=sys.stderr)
             return 2
+        return 0
+    if args.command == "gradescope":  # needs neither torch nor the data
+        from .grading.gradescope import BundleError, write_bundle
+
+        try:
+            files = write_bundle(args.out)
+        except BundleError as e:
+            print(f"digitcore gradescope: {e}", file=sys.stderr)
+            return 2
+        print(f"wrote Gradescope's autograder bundle to {args.out} ({len(files)} files; no solutions/ or tests/)")
         return 0
     from .data import DataError
 

@@ -67,9 +67,9 @@ def test_every_entry_is_a_student_or_said_to_be_skipped(tmp_path):
     (tmp_path / ".git").mkdir()
     os.symlink(SOLUTION, tmp_path / "mallory.py")
     students, skipped = scan_class(tmp_path)
-    assert sorted(students) == ["alice", "bob"]
-    assert set(skipped) == {".hidden.py", "notes.txt", "conftest.py", ".git", "mallory.py", "carol.ipynb"}
-    assert "save it as" in skipped["carol.ipynb"]
+    assert sorted(students) == ["alice", "bob", "carol"]   # a Jupyter notebook is graded (tests/test_grading_intake.py)
+    assert set(skipped) == {".hidden.py", "notes.txt", "conftest.py", ".git", "mallory.py"}
+    assert "not a .py file, a notebook (.ipynb) or a folder" in skipped["notes.txt"]
     assert "symbolic link" in skipped["mallory.py"] and "dot" in skipped[".hidden.py"]
 
 

@@ -54,7 +54,7 @@ def test_class_grading_writes_the_contract_files(tmp_path):
     result = run_checks("--submissions", str(subs), "--grades", str(out), "--time-limit", "3")
     assert result.returncode == 0, result.stdout[-3000:]
     assert "2 passed" in result.stdout and "class grades" in result.stdout
-    assert "not graded, not a student: roster.txt: not a .py file or a folder" in result.stdout
+    assert "not graded, not a student: roster.txt: not a .py file, a notebook (.ipynb) or a folder" in result.stdout
     grades = json.loads((out / "grades.json").read_text())
     assert set(grades["students"]) == {"alice", "bob"}
     assert grades["students"]["alice"]["total"] == grades["max"]["total"]

@@ -10,6 +10,7 @@ import io
 import json
 import os
 import queue
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -74,9 +75,15 @@ def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=0, ti
     return registry, reports, stats
 
 
-def _cell(text: str) -> str:
-    """A gradebook cell that a spreadsheet will not run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+# Where a spreadsheet may start a formula: at the start of a cell, and after any character it may have been
+# told to split cells on (`,` `;` tab `|`), spaces allowed in between; and what starts one.
+_FORMULA_START = re.compile(r"(^|[,;\t|])(\s*)(?=[=+\-@\t\r])")
+
+
+def _cell(value):
+    """A gradebook cell that no spreadsheet will run as a formula, whatever delimiter it reads the file with:
+    a `'` goes before each place a formula could start (`=cmd` -> `'=cmd`, `x;=1+1` -> `x;'=1+1`)."""
+    return _FORMULA_START.sub(r"\1\2'", value) if isinstance(value, str) else value
 
 
 def grades_json(registry, reports) -> dict:
@@ -92,10 +99,10 @@ def write_outputs(out_dir, registry, reports) -> dict:
     grades = grades_json(registry, reports)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["student", *registry, "total"])
+    writer.writerow([_cell(x) for x in ("student", *registry, "total")])
     for r in reports:
         p = r.points()
-        writer.writerow([_cell(r.student), *(p[ex] for ex in registry), p["total"]])
+        writer.writerow([_cell(x) for x in (r.student, *(p[ex] for ex in registry), p["total"])])
     _write(out / "gradebook.csv", buf.getvalue())
     _write(out / "grades.json", json.dumps(grades, indent=2) + "\n")
     failed = []

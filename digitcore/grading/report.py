@@ -48,6 +48,7 @@ class SubmissionReport:
     path: str = ""
     seconds: float = 0.0
     engine_errors: list = field(default_factory=list)   # failures of the grader itself (not the student's)
+    skipped: list = field(default_factory=list)   # [(entry, why)]: what in the submission was not graded (sources.py)
 
     @property
     def total(self) -> float:
@@ -89,6 +90,9 @@ def feedback_markdown(report: SubmissionReport) -> str:
     if report.fatal:
         lines += ["> **Your file could not be graded as a whole:** " + report.fatal, "",
                   "Fix this first: nothing in the file could be checked while it fails to load.", ""]
+    if report.skipped:
+        lines += ["## Not graded", "", "These parts of your submission were not read:", ""]
+        lines += [f"- {line}" for line in skipped_lines(report.skipped)] + [""]
     for ex in report.exercises.values():
         head = f"## `{ex.exercise}`: {pts(ex.score)} / {pts(ex.max_score)}"
         if report.fatal:
@@ -129,6 +133,26 @@ def feedback_markdown(report: SubmissionReport) -> str:
 NOT_LOADED = "not graded: your file could not be loaded (the reason is at the top)"
 
 
+def skipped_lines(skipped: list, limit: int | None = None) -> list[str]:
+    """One line per entry of a submission that was not graded: its name, quoted, and why (the grader's words,
+    with any student text in them already quoted); past `limit` lines, how many more there are."""
+    lines = [f"{untrusted(entry, 120)}: {why}" for entry, why in skipped[:limit]]
+    if limit is not None and len(skipped) > limit:
+        lines.append(f"and {len(skipped) - limit} more")
+    return lines
+
+
+# Gradescope renders "output" in the format it is told, by default "simple_format", which lets HTML such as
+# <a href> through. Every text of ours is plain text: say so for the whole result, each test's output and name.
+GRADESCOPE_FORMAT = "text"
+
+
+def gradescope_text(text: str) -> str:
+    """Text for a results.json field shown as plain text: lines kept, every other invisible or control
+    character (an ANSI escape, a right-to-left override) made a space."""
+    return "".join(" " if c != "\n" and unicodedata.category(c) in _INVISIBLE else c for c in text)
+
+
 def gradescope_results(report: SubmissionReport) -> dict:
     """Gradescope's autograder results.json: one test per check; hidden checks shown after publishing.
     A file-level problem is said once, in the top-level output."""
@@ -143,22 +167,26 @@ def gradescope_results(report: SubmissionReport) -> dict:
                 extra = [getattr(verdict, "misconception", None), getattr(verdict, "hint", None)]
                 output = "\n".join([verdict.message] + [x for x in extra if x])
             tests.append({
-                "name": f"{ex.exercise}: {check.title}",
+                "name": gradescope_text(f"{ex.exercise}: {check.title}"),
                 "number": f"{i}.{j}",
                 "score": _num(check.points if verdict.passed else 0.0),
                 "max_score": _num(check.points),
                 "status": "passed" if verdict.passed else "failed",
-                "output": output,
+                "output": gradescope_text(output),
+                "output_format": GRADESCOPE_FORMAT,
                 "tags": [ex.exercise] + (["hidden"] if check.hidden else []),
                 "visibility": "after_published" if check.hidden else "visible",
             })
-    out = {"score": _num(report.total), "output": f"{pts(report.total)} / {pts(report.max_total)} points",
-           "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
+    output = f"{pts(report.total)} / {pts(report.max_total)} points"
     if report.fatal:
-        out["output"] += "\nYour file could not be graded as a whole: " + report.fatal
+        output += "\nYour file could not be graded as a whole: " + report.fatal
+    if report.skipped:
+        output += "\nNot graded (not read):" + "".join(f"\n- {line}" for line in skipped_lines(report.skipped, 20))
     if report.isolation:
-        out["output"] += f"\nIsolation: {report.isolation}"
-    return out
+        output += f"\nIsolation: {report.isolation}"
+    return {"score": _num(report.total), "output": gradescope_text(output), "output_format": GRADESCOPE_FORMAT,
+            "test_output_format": GRADESCOPE_FORMAT, "test_name_format": GRADESCOPE_FORMAT,
+            "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
 
 
 def summary_table(reports: list) -> str:
@@ -173,6 +201,10 @@ def summary_table(reports: list) -> str:
         cells = "".join(f" {pts(r.exercises[e].score):>14}" for e in exercises)
         flag = "  (file broken)" if r.fatal else ""
         rows.append(_plain_name(r.student).ljust(width) + cells + f" {pts(r.total):>7}" + flag)
+    for r in reports:
+        rows += [f"not graded in {_plain_name(r.student)}'s submission: {line}" for line in skipped_lines(r.skipped, 5)]
+        if len(r.skipped) > 5:
+            rows[-1] += " (all of them in the student's feedback.md)"
     return "\n".join(rows)
 
 

@@ -19,7 +19,7 @@ from .guards import hidden_entry
 from .plain import GarbledError, from_plain, to_plain
 from .registry import PROBES_FILE, checks_for, probe_files
 from .report import ExerciseReport, SubmissionReport, untrusted
-from .sources import SubmissionError, read_sources, student_name
+from .sources import SubmissionError, read_submission, student_name
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
 
@@ -284,7 +284,8 @@ def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed
     path = Path(path)
     report = SubmissionReport(student=student or student_name(path), path=str(path))
     try:
-        sources = read_sources(path)
+        submission = read_submission(path)
+        sources, report.skipped = submission.sources, submission.skipped
     except (SubmissionError, OSError) as e:
         report.fatal = str(e)
         sources = {}

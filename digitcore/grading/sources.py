@@ -1,72 +1,209 @@
 """Reading submissions on the trusted side: which files are a student's, and their text.
 
-The worker never opens the submission itself: the grader reads the files here (regular files only,
-no symbolic links, size-capped) and sends their text, so a student cannot point the grader at
-somebody else's files, and the submissions folder can stay hidden from the worker.
+The worker never opens the submission itself: the grader reads the files here and sends their text, so a
+student cannot point the grader at somebody else's files, and the submissions folder can stay hidden from the
+worker. Everything below the folder the instructor named is opened relative to its parent folder, without
+following a link (O_NOFOLLOW), and checked after opening: only a regular file with one name (no hard link to
+a file elsewhere, which an archive extracted by Python's tarfile can make), of a capped size, is read. Whatever
+in a student's folder is not graded is named, with the reason, in the student's report.
 """
 
 import hashlib
 import io
+import os
+import stat
 import tokenize
+import warnings
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .report import untrusted
+from .report import skipped_lines, untrusted
 
 MAX_FILE_BYTES = 2 << 20
 MAX_FILES = 50
+GRADED_SUFFIXES = (".py", ".ipynb")
 
 
 class SubmissionError(Exception):
     """The submission cannot be read at all; the message is for the student."""
 
 
+@dataclass
+class Submission:
+    sources: dict = field(default_factory=dict)   # {absolute file name: Python text}
+    skipped: list = field(default_factory=list)   # [(what, why)] for every entry of the submission not graded
+
+
 def student_name(path: Path) -> str:
     return path.stem if path.is_file() else path.name
 
 
-def submission_files(path: Path) -> list[Path]:
-    """A file is itself; a folder is its .py files (not conftest.py, not test_*.py, not hidden)."""
-    if path.is_file():
-        return [path]
-    if not path.is_dir():
-        raise SubmissionError(f"{untrusted(path.name)} does not exist")
-    files = [p for p in sorted(path.iterdir())
-             if p.suffix == ".py" and not p.name.startswith((".", "test_")) and p.name != "conftest.py"
-             and p.is_file() and not p.is_symlink()]
-    if not files:
-        notebooks = " (a Jupyter .ipynb is not read: save it as a .py file)" if any(path.glob("*.ipynb")) else ""
-        raise SubmissionError(f"the folder {untrusted(path.name)} has no .py files to grade{notebooks}")
-    return files[:MAX_FILES]
-
-
-def read_sources(path) -> dict[str, str]:
-    """{absolute file name: text} for every file of the submission."""
+def read_submission(path) -> Submission:
+    """The text of every file of a submission (a .py file, a notebook, or a folder of them), and what was
+    left out. The folder holding `path` is the instructor's; nothing below it is followed through a link."""
     path = Path(path)
-    sources = {}
-    for f in submission_files(path):
-        if f.suffix != ".py":
-            raise SubmissionError(f"{untrusted(f.name)} is not a Python (.py) file")
-        with open(f, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-        if len(data) > MAX_FILE_BYTES:
-            raise SubmissionError(f"{untrusted(f.name)} is larger than {MAX_FILE_BYTES >> 20} MB")
+    parent = os.path.realpath(path.parent)
+    parent_fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        st = _lstat(parent_fd, path.name)
+        why = _not_graded(path.name, st, top=True)
+        if why:
+            raise SubmissionError(f"{untrusted(path.name)} is not graded: it is {why}")
+        fd = _open_checked(parent_fd, path.name, st)
         try:
-            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-            text = data.decode(encoding)
-        except (SyntaxError, UnicodeDecodeError, LookupError) as e:
-            raise SubmissionError(f"{untrusted(f.name)} could not be read as text ({untrusted(str(e))})") from e
-        sources[str(f.resolve())] = text
-    return sources
+            if stat.S_ISDIR(st.st_mode):
+                return _read_folder(fd, os.path.join(parent, path.name), path.name)
+            submission = Submission()
+            _read_file(fd, os.path.join(parent, path.name), path.name, submission)
+            return submission
+        finally:
+            os.close(fd)
+    finally:
+        os.close(parent_fd)
+
+
+def _lstat(dir_fd: int, name: str) -> os.stat_result:
+    try:
+        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        raise SubmissionError(f"{untrusted(name)} does not exist") from None
+
+
+def _open_checked(dir_fd: int, name: str, seen: os.stat_result) -> int:
+    """Open `name` in the folder `dir_fd` without following a link, and make sure it is what lstat saw (an
+    entry swapped for another between the two is refused)."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    if stat.S_ISDIR(seen.st_mode):
+        flags |= os.O_DIRECTORY
+    try:
+        fd = os.open(name, flags, dir_fd=dir_fd)
+    except OSError as e:
+        raise SubmissionError(f"{untrusted(name)} could not be opened ({e.strerror})") from None
+    st = os.fstat(fd)
+    if (st.st_dev, st.st_ino) != (seen.st_dev, seen.st_ino) or _not_graded(name, st, top=True):
+        os.close(fd)
+        raise SubmissionError(f"{untrusted(name)} changed while it was being read: not graded")
+    return fd
+
+
+def _not_graded(name: str, st: os.stat_result, *, top: bool) -> str | None:
+    """Why an entry is not graded, from its lstat (None: it is read). `top`: the submission itself, which
+    may be a folder; inside a student's folder only files directly in it are read."""
+    if stat.S_ISLNK(st.st_mode):
+        return "a symbolic link (only real files and folders are graded)"
+    if stat.S_ISDIR(st.st_mode):
+        return None if top else "a folder (only the files directly in your submission folder are graded)"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file (a pipe, a device or a socket)"
+    if st.st_nlink != 1:
+        return "a hard link, a second name of a file elsewhere (only a file of your own is graded: hand in a copy)"
+    if Path(name).suffix not in GRADED_SUFFIXES:
+        return "not a .py file, a notebook (.ipynb) or a folder" if top else "not a .py file or a notebook (.ipynb)"
+    return None
+
+
+def _read_folder(folder_fd: int, folder: str, shown: str) -> Submission:
+    submission = Submission()
+    candidates = []
+    for name in sorted(os.listdir(folder_fd)):
+        why = _skip_by_name(name)
+        if why is None:
+            st = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
+            why = _not_graded(name, st, top=False)
+        if why is None and len(candidates) >= MAX_FILES:
+            why = f"one file too many: at most {MAX_FILES} files of a folder are graded (the first {MAX_FILES} by name)"
+        if why is None:
+            candidates.append((name, st))
+        elif name != "__pycache__":
+            submission.skipped.append((show(name), why))
+    if not candidates:
+        why = "".join(f"; {line}" for line in skipped_lines(submission.skipped, 5))
+        raise SubmissionError(f"the folder {untrusted(shown)} has no .py files or notebooks to grade{why}")
+    for name, st in candidates:
+        fd = _open_checked(folder_fd, name, st)
+        try:
+            _read_file(fd, os.path.join(folder, name), name, submission)
+        finally:
+            os.close(fd)
+    return submission
+
+
+def _skip_by_name(name: str) -> str | None:
+    if name.startswith("."):
+        return "hidden (the name starts with a dot)"
+    if name == "conftest.py" or name.startswith("test_"):
+        return "a test file (test_*.py, conftest.py): tests are not graded"
+    if name == "__pycache__":
+        return "Python's cache"
+    return None
+
+
+def _read_file(fd: int, filename: str, name: str, submission: Submission):
+    data = os.read(fd, MAX_FILE_BYTES + 1)
+    while len(data) <= MAX_FILE_BYTES:
+        more = os.read(fd, MAX_FILE_BYTES + 1 - len(data))
+        if not more:
+            break
+        data += more
+    if len(data) > MAX_FILE_BYTES:
+        raise SubmissionError(f"{untrusted(name)} is larger than {MAX_FILE_BYTES >> 20} MB")
+    if name.endswith(".ipynb"):
+        text, notes = notebook_source(data, name)
+        submission.skipped += notes
+    else:
+        text = _python_text(data, name)
+    submission.sources[filename] = text
+
+
+def _python_text(data: bytes, name: str) -> str:
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding)
+    except (SyntaxError, UnicodeDecodeError, LookupError) as e:
+        raise SubmissionError(f"{untrusted(name)} could not be read as text ({untrusted(str(e))})") from e
+
+
+def notebook_source(data: bytes, name: str) -> tuple[str, list]:
+    """A Jupyter notebook as the Python it runs: its code cells in order (markdown and outputs are not read).
+    IPython's own lines (`%magic`, `!shell`, and whole `%%cell` magics) are not Python: each becomes `pass`,
+    keeping the lines where they were, and is named in the notes."""
+    import nbformat
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
+        cells = [c for c in notebook.cells if c.get("cell_type") == "code"]
+        sources = [c.get("source") or "" for c in cells]
+    except Exception as e:  # noqa: BLE001 - any failure to parse the student's notebook is theirs to fix
+        raise SubmissionError(f"{untrusted(name)} is not a notebook Jupyter can read ({untrusted(type(e).__name__)}: "
+                              f"{untrusted(str(e), 120)}); open it in Jupyter and save it again") from None
+    notes, parts = [], []
+    for number, source in enumerate(sources, 1):
+        where = f"{show(name)}, cell {number}"
+        lines = source.splitlines()
+        if lines and lines[0].lstrip().startswith("%%"):
+            notes.append((where, f"{untrusted(lines[0].strip(), 80)} makes the whole cell IPython's, not Python: "
+                                 "the cell is left out"))
+            lines = [""] * len(lines)
+        for i, line in enumerate(lines):
+            body = line.lstrip()
+            if body.startswith(("%", "!")):
+                notes.append((where, f"{untrusted(body, 80)} is IPython's, not Python: left out"))
+                lines[i] = line[:len(line) - len(body)] + "pass"
+        parts.append(f"# cell {number}\n" + "\n".join(lines))
+    return "\n\n".join(parts) + "\n", notes
 
 
 # The files class grading writes beside the student folders: no student may be named like one.
 RESERVED = ("gradebook.csv", "grades.json")
 LONG_NAME = 120   # characters of a shown name before it is shortened (with a hash of the whole name)
+NAME_BYTES = 255  # ... or of bytes in UTF-8: a name is also a folder of the grades, and a path component holds 255
 
 
 def find_students(submissions_dir) -> dict[str, Path]:
-    """Every .py file or folder directly in the class folder is one student: {name: path}, see student_names."""
+    """Every .py file, notebook or folder directly in the class folder is one student: {name: path}, see student_names."""
     return scan_class(submissions_dir)[0]
 
 
@@ -90,13 +227,7 @@ def _not_a_student(p: Path) -> str | None:
         return "hidden (the name starts with a dot)"
     if p.name in ("__pycache__", "__init__.py", "conftest.py"):
         return "a file of Python's or pytest's own"
-    if p.is_symlink():
-        return "a symbolic link (only real files and folders are graded)"
-    if p.is_dir() or (p.is_file() and p.suffix == ".py"):
-        return None
-    if p.suffix == ".ipynb":
-        return "a Jupyter notebook, not a .py file: save it as one (File > Save and Export as > Executable Script)"
-    return "not a .py file or a folder"
+    return _not_graded(p.name, p.lstat(), top=True)
 
 
 def student_names(entries: list[Path]) -> dict[str, Path]:
@@ -105,14 +236,15 @@ def student_names(entries: list[Path]) -> dict[str, Path]:
     - a file is named by its stem (`jane.doe.py` -> `jane.doe`), a folder by its name (`bob/` -> `bob`);
     - a name that two entries would share (`bob/` and `bob.py`), or that is one of the files class
       grading writes (`gradebook.csv`, `grades.json`), gives way to the long form: the whole file name
-      for a file (`bob.py`), the name and `-folder` for a folder (`bob-folder`), until no two clash.
-      Long forms cannot clash (entry names are unique; a file's ends in `.py`, a folder's in `-folder`);
+      for a file (`bob.py`, `bob.ipynb`), the name and `-folder` for a folder (`bob-folder`), until no two
+      clash. Long forms cannot clash (entry names are unique; a file's ends in its suffix, a folder's in `-folder`);
     - characters that do not print on one line (newlines, control and invisible characters) and `%`
-      are written as `%XX` (their UTF-8 bytes); a name longer than 120 characters is cut, with a hash
-      of the whole name appended.
+      are written as `%XX` (their UTF-8 bytes); a name longer than 120 characters or 255 bytes (UTF-8) is
+      cut, with a hash of the whole name appended.
     """
     short = {p: show(p.stem) if p.is_file() else show(p.name) for p in entries}
-    long = {p: show(p.stem) + ".py" if p.is_file() else show(p.name) + "-folder" for p in entries}
+    long = {p: _shortened(_escaped(p.stem), p.name, p.suffix) if p.is_file() else
+            _shortened(_escaped(p.name), p.name + "/", "-folder") for p in entries}
     name = dict(short)
     while True:
         count = Counter(name.values())
@@ -125,7 +257,12 @@ def student_names(entries: list[Path]) -> dict[str, Path]:
 
 
 def show(text: str) -> str:
-    """A file name as one printable line, reversibly: %XX for every byte of a character that does not print."""
+    """A file name as one printable line, reversibly: %XX for every byte of a character that does not print;
+    cut, with a hash of the whole name, past LONG_NAME characters or NAME_BYTES bytes."""
+    return _shortened(_escaped(text), text)
+
+
+def _escaped(text: str) -> str:
     out = []
     for c in text:
         if c == "%" or not c.isprintable():
@@ -136,11 +273,23 @@ def show(text: str) -> str:
             out.append("".join(f"%{b:02X}" for b in raw))
         else:
             out.append(c)
-    shown = "".join(out)
-    if len(shown) > LONG_NAME:
-        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-        shown = f"{shown[:LONG_NAME - 13]}~{digest}"
-    return shown
+    return "".join(out)
+
+
+def _shortened(shown: str, whole: str, tail: str = "") -> str:
+    """`shown + tail` if it fits in LONG_NAME characters and NAME_BYTES bytes, else the start of `shown`, a
+    hash of `whole` and `tail`."""
+    if len(shown + tail) <= LONG_NAME and len(_utf8(shown + tail)) <= NAME_BYTES:
+        return shown + tail
+    digest = hashlib.sha256(_utf8(whole)).hexdigest()[:12]
+    cut = shown[:LONG_NAME - 13 - len(tail)]
+    while len(_utf8(cut + tail)) > NAME_BYTES - 13:
+        cut = cut[:-1]
+    return f"{cut}~{digest}{tail}"
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
 
 
 def check_out_dir(submissions_dir, out_dir) -> tuple[Path, Path]:
