@@ -41,11 +41,13 @@ class GraderError(RuntimeError):
 
 
 def isolation_mode() -> dict:
-    """{"bwrap": usable here, "seccomp": BPF bytes or None, "root": bool}, worked out once per process."""
-    key = (sandbox.weak_requested(), os.geteuid())
+    """{"bwrap": usable here, "seccomp": BPF bytes or None, "root": bool, "landlock": the kernel's Landlock
+    version (0: none or not used)}, worked out once per process."""
+    key = (sandbox.sandbox_setting(), os.geteuid())
     if key not in _mode_cache:
         _mode_cache[key] = {"bwrap": sandbox.bwrap_usable(), "seccomp": sandbox.seccomp_program(),
-                            "root": sandbox.privileged()}
+                            "root": sandbox.privileged(),
+                            "landlock": 0 if sandbox.bare_requested() else sandbox.landlock_abi()}
     return _mode_cache[key]
 
 

@@ -70,7 +70,9 @@ class Zygote:
         self.probes = probes
         self.seccomp_bpf = seccomp_bpf
         self.sandboxed = sandboxed
-        self.root = os.geteuid() == 0 and not sandbox.weak_requested()
+        self.root = os.geteuid() == 0
+        self.namespaces = self.root and not sandbox.weak_requested()
+        self.spawned = 0
         self.scratch = tempfile.mkdtemp(prefix="digitcore-grading-", dir=sandbox.WORK_DIR if sandboxed else None)
         os.chmod(self.scratch, 0o711)
         self.ending: list[int] = []      # killed, not yet reaped
@@ -79,7 +81,9 @@ class Zygote:
 
     # -- one child ------------------------------------------------------------------------------
     def spawn(self, req: dict, job_fd: int, result_fd: int) -> int:
-        in_ns = self.root and self.fresh_pid_namespace()
+        in_ns = self.namespaces and self.fresh_pid_namespace()
+        self.spawned += 1
+        req = dict(req, child_uid=sandbox.child_uid(os.getpid(), self.spawned))
         pid = os.fork()
         if pid == 0:  # A: PID 1 of its own PID namespace, a new session; its child B is the worker
             code = 72
