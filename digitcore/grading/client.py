@@ -51,6 +51,17 @@ def isolation_mode() -> dict:
     return _mode_cache[key]
 
 
+def refuse_unseparated_class(students: int, unsafe_no_isolation: bool) -> None:
+    """Where nothing the kernel enforces keeps one student's code from another's files (no bubblewrap, no
+    Landlock: macOS, or DIGITCORE_SANDBOX=none), a class of more than one student is graded only when the
+    instructor says so plainly; every report's isolation line then says what is given up."""
+    mode = isolation_mode()
+    if students > 1 and not (mode["bwrap"] or mode["landlock"]) and not unsafe_no_isolation:
+        raise GraderError("refusing to grade a class here: nothing keeps one student's code from reading or "
+                          "changing another's work, the checkout or the grades (no bubblewrap, no Landlock; see "
+                          "docs/isolation.md). Pass --unsafe-no-isolation to grade anyway.")
+
+
 def clean_env(pythonpath: str) -> dict:
     """The zygote's environment: nothing of the grader's own (no tokens, no paths of interest)."""
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
