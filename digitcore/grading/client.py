@@ -52,14 +52,15 @@ def isolation_mode() -> dict:
 
 
 def refuse_unseparated_class(students: int, unsafe_no_isolation: bool) -> None:
-    """Where nothing the kernel enforces keeps one student's code from another's files (no bubblewrap, no
-    Landlock: macOS, or DIGITCORE_SANDBOX=none), a class of more than one student is graded only when the
-    instructor says so plainly; every report's isolation line then says what is given up."""
+    """Where nothing the kernel enforces keeps one student's code from another's files (neither bubblewrap as
+    root, which gives each child its own mount namespace, nor Landlock: macOS, an old kernel, or
+    DIGITCORE_SANDBOX=none), a class of more than one student is graded only when the instructor says so
+    plainly; every report's isolation line then says what is given up."""
     mode = isolation_mode()
-    if students > 1 and not (mode["bwrap"] or mode["landlock"]) and not unsafe_no_isolation:
+    if students > 1 and not ((mode["bwrap"] and mode["root"]) or mode["landlock"]) and not unsafe_no_isolation:
         raise GraderError("refusing to grade a class here: nothing keeps one student's code from reading or "
-                          "changing another's work, the checkout or the grades (no bubblewrap, no Landlock; see "
-                          "docs/isolation.md). Pass --unsafe-no-isolation to grade anyway.")
+                          "changing another's work (no bubblewrap as root, no Landlock; see docs/isolation.md). "
+                          "Pass --unsafe-no-isolation to grade anyway.")
 
 
 def clean_env(pythonpath: str) -> dict:

@@ -373,7 +373,8 @@ def isolation_text(layers) -> str:
         (("seccomp",), "no seccomp filter (python3-seccomp): processes, ptrace and SysV shared memory allowed"),
         (("setuid(nobody)", "setuid(own-uid)"), "no separate user: student code runs as the grading user"),
         (("private-tmpfs", "landlock"), "NO SEPARATION: student code can read and write whatever the grading "
-                                        "user can (classmates, the checkout, the grades)"))
+                                        "user can" + (" in the sandbox (other students' work folders)" if "bwrap"
+                                                      in layers else " (classmates, the checkout, the grades)")))
                if not any(layer in layers for layer in needs)]
     if missing:
         text += f" (weaker isolation: {'; '.join(missing)}; see docs/isolation.md)"

@@ -15,8 +15,10 @@ Two halves:
   namespace, resource limits, the user nobody, no-new-privileges, death with its parent, and the
   seccomp filter.
 
-Where a layer is missing (no bwrap, no python3-seccomp, not root) the grader runs with what remains
-and the report lists the layers that were in force; docs/isolation.md says what each mode lacks.
+Where a layer is missing (no bwrap, no python3-seccomp, not root) the grader runs with what remains,
+and a child without a mount namespace of its own gets a uid of its own (as root) and Landlock instead;
+student code never runs as root. The report lists the layers that were in force; docs/isolation.md says
+what holds in each place an instructor grades.
 """
 
 import ctypes
