@@ -31,7 +31,6 @@ import struct
 import subprocess
 import sys
 import sysconfig
-import tempfile
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
@@ -295,10 +294,11 @@ def no_sysv_ipc() -> bool:
 
 
 def lock_down(*, sandboxed: bool, memory_mb: int, cpu_seconds: int, output_cap: int, keep_fds: tuple,
-              in_pid_namespace: bool, scratch: str, seccomp_bpf: bytes | None, child_uid: int) -> tuple[list[str], str]:
+              in_pid_namespace: bool, folder: str, seccomp_bpf: bytes | None, child_uid: int) -> tuple[list[str], str]:
     """Isolate this (freshly forked, single-threaded) child. Returns (layers in force, its work folder).
-    `sandboxed`: running inside the bwrap root (the allow-list), with root inside it. `child_uid`: the user
-    this child becomes when it has no mount namespace of its own (root, no namespaces: a container)."""
+    `sandboxed`: running inside the bwrap root (the allow-list), with root inside it. `folder`: an empty folder
+    the zygote made for this child, its work folder when it has no tmpfs of its own. `child_uid`: the user it
+    becomes then, as root (a container)."""
     layers = (["bwrap"] if sandboxed else []) + ["fork", "setsid"] + (["pidns"] if in_pid_namespace else [])
     root = os.geteuid() == 0
     if root and not weak_requested() and unshare(CLONE_NEWNET):
@@ -309,8 +309,8 @@ def lock_down(*, sandboxed: bool, memory_mb: int, cpu_seconds: int, output_cap: 
         workdir = WORK_DIR
         if in_pid_namespace and _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC):
             layers.append("procfs")
-    else:  # no mount namespace of its own: a fresh folder, removed by the zygote after the child
-        workdir = tempfile.mkdtemp(prefix="w", dir=scratch)
+    else:  # no mount namespace of its own: the zygote's fresh folder, removed by the zygote after the child
+        workdir = folder
 
     out = os.open(os.path.join(workdir, ".output"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     null = os.open(os.devnull, os.O_RDONLY)
