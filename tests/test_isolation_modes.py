@@ -246,11 +246,13 @@ def test_container_row(place, container):
 
 
 def test_laptop_row(place):
-    """B9: not root, bubblewrap with unprivileged user namespaces: the same guarantees."""
+    """B9: not root, bubblewrap with unprivileged user namespaces: each child its own user, mount and IPC
+    namespaces (a private work folder and /dev/shm), Landlock and seccomp: the same guarantees."""
     result = grade_row(place, "laptop", place["debian_python"], owner=NOBODY,
                        prefix=("setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"))
     assert_isolated_class(result, NOBODY)
-    assert {"bwrap", "landlock", "seccomp"} <= layers(result["a_probe"]["isolation"])
+    line = result["a_probe"]["isolation"]
+    assert {"bwrap", "userns", "private-tmpfs", "landlock", "seccomp"} <= layers(line), line
 
 
 def test_nothing_row_refuses_a_class_without_the_plain_option(place):

@@ -361,7 +361,7 @@ def _timing(resp) -> dict:
 # The isolation layers a worker can report (sandbox.lock_down, worker.run): the report's line is built from
 # these words of the grader's own; a name it does not know is quoted as the worker's.
 LAYERS = ("bwrap", "fork", "setsid", "pidns", "netns", "private-tmpfs", "procfs", "rlimits", "some-rlimits",
-          "setuid(nobody)", "setuid(own-uid)", "no_new_privs", "landlock", "seccomp", "audit-hook")
+          "setuid(nobody)", "setuid(own-uid)", "userns", "no_new_privs", "landlock", "seccomp", "audit-hook")
 
 
 def isolation_text(layers) -> str:

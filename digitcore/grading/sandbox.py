@@ -24,6 +24,7 @@ what holds in each place an instructor grades.
 import ctypes
 import ctypes.util
 import os
+import platform
 import resource
 import shutil
 import signal
@@ -33,7 +34,7 @@ import sys
 import sysconfig
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
-CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_SECCOMP, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 4, 22, 36, 38
 SECCOMP_MODE_FILTER = 2
@@ -269,21 +270,50 @@ def load_seccomp(bpf: bytes) -> bool:
                        ctypes.c_ulong(0), ctypes.c_ulong(0)) == 0
 
 
-def private_folders() -> bool:
-    """A mount namespace of its own: a fresh tmpfs work folder and /dev/shm that only this child sees."""
+def private_folders(owner: int) -> bool:
+    """A mount namespace of its own: a fresh tmpfs work folder and /dev/shm, owned by `owner`, that only this
+    child sees; and an IPC namespace of its own."""
     if not unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS):
         return False
-    ok = _mount(None, "/", None, MS_REC | MS_PRIVATE) and no_sysv_ipc()
-    opts = f"size=64m,mode=700,uid={NOBODY},gid={NOBODY}"
+    no_sysv_ipc()
+    ok = _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    opts = f"size=64m,mode=700,uid={owner},gid={owner}"
     ok = ok and _mount("tmpfs", WORK_DIR, "tmpfs", MS_NOSUID | MS_NODEV, opts)
     if os.path.isdir("/dev/shm"):
         ok = ok and _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts)
     return ok
 
 
+def own_user_namespace() -> bool:
+    """Not root (bubblewrap with unprivileged user namespaces): a user namespace of this child's own, its own uid
+    mapped to itself, in which it may make its own mount and IPC namespaces. Once in it, it must leave it
+    (leave_user_namespace): a map it cannot write is an error, not a quiet fallback."""
+    uid, gid = os.getuid(), os.getgid()
+    if not unshare(CLONE_NEWUSER):
+        return False
+    prctl(PR_SET_DUMPABLE, 1)   # a process that is not dumpable may not write its own maps; lock_down clears it
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as f:
+            f.write(text)
+    return True
+
+
+SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(platform.machine())
+
+
+def leave_user_namespace() -> bool:
+    """Give up the capabilities own_user_namespace gave: enter a new user namespace that maps nobody and owns
+    nothing, and clear every capability there too (capset)."""
+    if SYS_CAPSET is None or not unshare(CLONE_NEWUSER):
+        return False
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)   # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()
+    return _libc.syscall(ctypes.c_long(SYS_CAPSET), ctypes.byref(header), ctypes.byref(data)) == 0
+
+
 def no_sysv_ipc() -> bool:
     """In this child's own IPC namespace, no SysV shared memory, queues or semaphores at all (memory that
-    RLIMIT_AS does not count); seccomp refuses the calls too, where it is in force."""
+    RLIMIT_AS does not count); seccomp refuses the calls too, where it is in force. Needs root."""
     try:
         for name, value in (("shmall", "0"), ("shmmni", "0"), ("msgmni", "0"), ("sem", "0 0 0 0")):
             with open(f"/proc/sys/kernel/{name}", "w") as f:
@@ -303,7 +333,8 @@ def lock_down(*, sandboxed: bool, memory_mb: int, cpu_seconds: int, output_cap: 
     root = os.geteuid() == 0
     if root and not weak_requested() and unshare(CLONE_NEWNET):
         layers.append("netns")
-    private = sandboxed and root and private_folders()
+    own_userns = sandboxed and not root and own_user_namespace()
+    private = sandboxed and (private_folders(NOBODY) if root else own_userns and private_folders(os.getuid()))
     if private:
         layers.append("private-tmpfs")
         workdir = WORK_DIR
@@ -348,9 +379,13 @@ def lock_down(*, sandboxed: bool, memory_mb: int, cpu_seconds: int, output_cap: 
 
     if root:
         layers.append(become(NOBODY if private else child_uid, workdir))
+    elif own_userns:
+        if not leave_user_namespace():
+            raise PermissionError("could not give up the capabilities of its own user namespace")
+        layers.append("userns")
     if prctl(PR_SET_NO_NEW_PRIVS, 1):
         layers.append("no_new_privs")
-    if not private and not bare_requested() and landlock(workdir):
+    if not (root and private) and not bare_requested() and landlock(workdir):
         layers.append("landlock")
     prctl(PR_SET_DUMPABLE, 0)   # no /proc/PID/mem of this process for anyone else
     parent = os.getppid()
