@@ -170,7 +170,7 @@ def class_reports(request):
             registry, reports, stats = grade_reports(
                 state["path"], include_hidden=True, hidden_dir=HIDDEN, jobs=config.getoption("jobs"),
                 seed=config.getoption("seed"), time_limit=config.getoption("time_limit"), hide=[state["out"]],
-                **_budgets(config))
+                unsafe_no_isolation=config.getoption("unsafe_no_isolation"), **_budgets(config))
             write_outputs(state["out"], registry, reports)
         except Exception as e:  # noqa: BLE001 - a clean message, not a traceback
             state["reports"] = {}

@@ -50,3 +50,15 @@ def make_linked_venv(project: Path) -> Path:
     # what ./dev.sh setup leaves behind after installing, so that it has nothing left to do
     (target / ".digitcore-installed").touch()
     return py
+
+
+def make_system_python_venv(where: Path, python: str = "/usr/bin/python3") -> Path:
+    """A venv made the way a stock Debian or Ubuntu makes one (`/usr/bin/python3 -m venv`: bin/python is a link
+    to /usr/bin/python3, itself a link), seeing this test run's packages through a .pth; returns its python.
+    The project itself comes from PYTHONPATH (the caller's checkout)."""
+    subprocess.run([python, "-m", "venv", "--without-pip", str(where)], check=True, capture_output=True)
+    py = Path(where) / "bin" / "python"
+    site = subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    Path(site, "zz_digitcore_test_packages.pth").write_text(f"{HERE_SITE}\n")
+    return py

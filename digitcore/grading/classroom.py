@@ -15,6 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from .client import refuse_unseparated_class
 from .registry import checks_for
 from .report import feedback_markdown, gradescope_results
 from .runner import MEMORY_MB, grade_with, matching_zygotes, start_zygotes
@@ -25,12 +26,14 @@ GRADES_FOLDER = "the grades folder"
 
 
 def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=0, time_limit=10.0, hidden_dir=None,
-                  checks=None, memory_mb=MEMORY_MB, hide=(), progress=None, exercise_budget=None, student_budget=None):
+                  checks=None, memory_mb=MEMORY_MB, hide=(), progress=None, exercise_budget=None, student_budget=None,
+                  unsafe_no_isolation=False):
     """Grade every student in the folder. Returns (registry, reports in name order, stats); stats["skipped"]
     says what in the folder is not a student, and why. `exercise_budget`, `student_budget`: wall seconds one
     exercise, one student may take (None: runner.EXERCISE_BUDGET, runner.STUDENT_BUDGET)."""
     t0 = time.monotonic()
     students, skipped = scan_class(submissions_dir)
+    refuse_unseparated_class(len(students), unsafe_no_isolation)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(students) or 1))
     zygotes = start_zygotes(jobs, checks)
     try:

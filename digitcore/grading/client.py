@@ -41,12 +41,26 @@ class GraderError(RuntimeError):
 
 
 def isolation_mode() -> dict:
-    """{"bwrap": usable here, "seccomp": BPF bytes or None, "root": bool}, worked out once per process."""
-    key = (sandbox.weak_requested(), os.geteuid())
+    """{"bwrap": usable here, "seccomp": BPF bytes or None, "root": bool, "landlock": the kernel's Landlock
+    version (0: none or not used)}, worked out once per process."""
+    key = (sandbox.sandbox_setting(), os.geteuid())
     if key not in _mode_cache:
         _mode_cache[key] = {"bwrap": sandbox.bwrap_usable(), "seccomp": sandbox.seccomp_program(),
-                            "root": sandbox.privileged()}
+                            "root": sandbox.privileged(),
+                            "landlock": 0 if sandbox.bare_requested() else sandbox.landlock_abi()}
     return _mode_cache[key]
+
+
+def refuse_unseparated_class(students: int, unsafe_no_isolation: bool) -> None:
+    """Where nothing the kernel enforces keeps one student's code from another's files (neither bubblewrap as
+    root, which gives each child its own mount namespace, nor Landlock: macOS, an old kernel, or
+    DIGITCORE_SANDBOX=none), a class of more than one student is graded only when the instructor says so
+    plainly; every report's isolation line then says what is given up."""
+    mode = isolation_mode()
+    if students > 1 and not ((mode["bwrap"] and mode["root"]) or mode["landlock"]) and not unsafe_no_isolation:
+        raise GraderError("refusing to grade a class here: nothing keeps one student's code from reading or "
+                          "changing another's work (no bubblewrap as root, no Landlock; see docs/isolation.md). "
+                          "Pass --unsafe-no-isolation to grade anyway.")
 
 
 def clean_env(pythonpath: str) -> dict:

@@ -362,18 +362,21 @@ def _timing(resp) -> dict:
 # The isolation layers a worker can report (sandbox.lock_down, worker.run): the report's line is built from
 # these words of the grader's own; a name it does not know is quoted as the worker's.
 LAYERS = ("bwrap", "fork", "setsid", "pidns", "netns", "private-tmpfs", "procfs", "rlimits", "some-rlimits",
-          "setuid(nobody)", "no_new_privs", "seccomp", "audit-hook")
+          "setuid(nobody)", "setuid(own-uid)", "userns", "no_new_privs", "landlock", "seccomp", "audit-hook")
 
 
 def isolation_text(layers) -> str:
     """The isolation line of every report: the layers that were in force, and what is weaker, if anything."""
     layers = list(layers) if isinstance(layers, (list, tuple)) else []
     text = "+".join(x if type(x) is str and x in LAYERS else _s(x, 40) for x in layers)
-    missing = [what for layer, what in (("bwrap", "no allow-list root (bubblewrap)"),
-                                        ("seccomp", "no seccomp filter (python3-seccomp)"),
-                                        ("setuid(nobody)", "no separate user (not root)"),
-                                        ("private-tmpfs", "no private work folder"))
-               if layer not in layers]
+    missing = [what for needs, what in (
+        (("bwrap",), "no allow-list root (bubblewrap)"),
+        (("seccomp",), "no seccomp filter (python3-seccomp): processes, ptrace and SysV shared memory allowed"),
+        (("setuid(nobody)", "setuid(own-uid)"), "no separate user: student code runs as the grading user"),
+        (("private-tmpfs", "landlock"), "NO SEPARATION: student code can read and write whatever the grading "
+                                        "user can" + (" in the sandbox (other students' work folders)" if "bwrap"
+                                                      in layers else " (classmates, the checkout, the grades)")))
+               if not any(layer in layers for layer in needs)]
     if missing:
         text += f" (weaker isolation: {'; '.join(missing)}; see docs/isolation.md)"
     return text

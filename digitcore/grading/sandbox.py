@@ -15,26 +15,32 @@ Two halves:
   namespace, resource limits, the user nobody, no-new-privileges, death with its parent, and the
   seccomp filter.
 
-Where a layer is missing (no bwrap, no python3-seccomp, not root) the grader runs with what remains
-and the report lists the layers that were in force; docs/isolation.md says what each mode lacks.
+Where a layer is missing (no bwrap, no python3-seccomp, not root) the grader runs with what remains,
+and a child without a mount namespace of its own gets a uid of its own (as root) and Landlock instead;
+student code never runs as root. The report lists the layers that were in force; docs/isolation.md says
+what holds in each place an instructor grades.
 """
 
 import ctypes
 import ctypes.util
 import os
+import platform
 import resource
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import sysconfig
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
-CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_SECCOMP, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 4, 22, 36, 38
 SECCOMP_MODE_FILTER = 2
 NOBODY = 65534
+CHILD_UID_BASE = 1 << 20                # without a mount namespace per child: a uid of its own (zygote pid, count)
+CHILD_UIDS_PER_ZYGOTE = 512
 BWRAP = "/usr/bin/bwrap"
 SYSTEM_PYTHON = "/usr/bin/python3"   # where Debian's python3-seccomp lives
 GRADER_DIR = "/grader"                # the private copy of the worker's files, inside the sandbox
@@ -49,6 +55,8 @@ REFUSED_SYSCALLS = (
     "keyctl", "add_key", "request_key", "kexec_load", "kexec_file_load", "init_module", "finit_module",
     "delete_module", "reboot", "swapon", "swapoff", "acct", "name_to_handle_at", "open_by_handle_at",
     "io_uring_setup",
+    # memory that RLIMIT_AS does not count: SysV shared memory, semaphores and queues, and memory files
+    "shmget", "shmat", "msgget", "semget", "memfd_create", "memfd_secret",
 )  # rlimits are set as hard limits, which the user nobody cannot raise
 CLONE_THREAD = 0x00010000
 
@@ -101,14 +109,22 @@ def under(path: str, roots) -> bool:
 # --- the trusted side: which mode, the bwrap command, the seccomp program ---------------------------------
 
 
+def sandbox_setting() -> str:
+    """DIGITCORE_SANDBOX: "weak" grades as if no namespace could be made (bubblewrap missing, a container);
+    "none" also goes without seccomp and Landlock (as on macOS). Neither ever runs student code as root."""
+    return os.environ.get("DIGITCORE_SANDBOX", "")
+
+
 def weak_requested() -> bool:
-    """DIGITCORE_SANDBOX=weak turns the kernel layers that need root or bwrap off (tests of the fallback
-    that students' laptops get)."""
-    return os.environ.get("DIGITCORE_SANDBOX") == "weak"
+    return sandbox_setting() in ("weak", "none")
+
+
+def bare_requested() -> bool:
+    return sandbox_setting() == "none"
 
 
 def privileged() -> bool:
-    return os.geteuid() == 0 and not weak_requested()
+    return os.geteuid() == 0
 
 
 def bwrap_usable() -> bool:
@@ -124,7 +140,7 @@ def bwrap_usable() -> bool:
 
 def seccomp_program() -> bytes | None:
     """The BPF filter (REFUSED_SYSCALLS) from libseccomp, or None where python3-seccomp is missing."""
-    if not os.access(SYSTEM_PYTHON, os.X_OK):
+    if bare_requested() or not os.access(SYSTEM_PYTHON, os.X_OK):
         return None
     try:
         done = subprocess.run([SYSTEM_PYTHON, "-I", "-c", SECCOMP_GENERATOR], capture_output=True, timeout=60)
@@ -153,6 +169,17 @@ def python_binds(project: str) -> list[str]:
     venv = os.path.realpath(sys.prefix)
     safe = [p for p in paths if not under(project, [p]) and (not under(p, [project]) or under(p, [venv]))]
     return sorted(p for p in safe if not any(q != p and under(p, [q]) for q in safe))
+
+
+def executable_links(path: str) -> list[tuple[str, str]]:
+    """The symbolic links from `path` to the real Python executable, as (link, what it points to): a venv made
+    by Debian's /usr/bin/python3 starts through .venv/bin/python -> /usr/bin/python3 -> python3.11."""
+    links = []
+    while os.path.islink(path) and len(links) < 40:
+        target = os.readlink(path)
+        links.append((path, target))
+        path = os.path.normpath(os.path.join(os.path.dirname(path), target))
+    return links
 
 
 def _masked(binds: list[str]) -> list[str]:
@@ -213,6 +240,9 @@ def bwrap_command(grader_dir: str, project: str, argv: list[str], *, root: bool,
     for p in binds:
         if not under(p, bound):
             cmd += parents(p) + ["--ro-bind", p, p]
+    for link, target in executable_links(sys.executable):
+        if not under(link, binds + bound):
+            cmd += parents(link) + ["--symlink", target, link]
     for p in _masked(binds):
         cmd += ["--perms", "0555", "--tmpfs", p]
     cmd += ["--ro-bind", grader_dir, GRADER_DIR,
@@ -240,34 +270,78 @@ def load_seccomp(bpf: bytes) -> bool:
                        ctypes.c_ulong(0), ctypes.c_ulong(0)) == 0
 
 
-def private_folders() -> bool:
-    """A mount namespace of its own: a fresh tmpfs work folder and /dev/shm that only this child sees."""
+def private_folders(owner: int) -> bool:
+    """A mount namespace of its own: a fresh tmpfs work folder and /dev/shm, owned by `owner`, that only this
+    child sees; and an IPC namespace of its own."""
     if not unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS):
         return False
+    no_sysv_ipc()
     ok = _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    opts = f"size=64m,mode=700,uid={NOBODY},gid={NOBODY}"
+    opts = f"size=64m,mode=700,uid={owner},gid={owner}"
     ok = ok and _mount("tmpfs", WORK_DIR, "tmpfs", MS_NOSUID | MS_NODEV, opts)
     if os.path.isdir("/dev/shm"):
         ok = ok and _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts)
     return ok
 
 
+def own_user_namespace() -> bool:
+    """Not root (bubblewrap with unprivileged user namespaces): a user namespace of this child's own, its own uid
+    mapped to itself, in which it may make its own mount and IPC namespaces. Once in it, it must leave it
+    (leave_user_namespace): a map it cannot write is an error, not a quiet fallback."""
+    uid, gid = os.getuid(), os.getgid()
+    if not unshare(CLONE_NEWUSER):
+        return False
+    prctl(PR_SET_DUMPABLE, 1)   # a process that is not dumpable may not write its own maps; lock_down clears it
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as f:
+            f.write(text)
+    return True
+
+
+SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(platform.machine())
+
+
+def leave_user_namespace() -> bool:
+    """Give up the capabilities own_user_namespace gave: enter a new user namespace that maps nobody and owns
+    nothing, and clear every capability there too (capset)."""
+    if SYS_CAPSET is None or not unshare(CLONE_NEWUSER):
+        return False
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)   # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()
+    return _libc.syscall(ctypes.c_long(SYS_CAPSET), ctypes.byref(header), ctypes.byref(data)) == 0
+
+
+def no_sysv_ipc() -> bool:
+    """In this child's own IPC namespace, no SysV shared memory, queues or semaphores at all (memory that
+    RLIMIT_AS does not count); seccomp refuses the calls too, where it is in force. Needs root."""
+    try:
+        for name, value in (("shmall", "0"), ("shmmni", "0"), ("msgmni", "0"), ("sem", "0 0 0 0")):
+            with open(f"/proc/sys/kernel/{name}", "w") as f:
+                f.write(value)
+    except OSError:
+        return False
+    return True
+
+
 def lock_down(*, sandboxed: bool, memory_mb: int, cpu_seconds: int, output_cap: int, keep_fds: tuple,
-              in_pid_namespace: bool, scratch: str, seccomp_bpf: bytes | None) -> tuple[list[str], str]:
+              in_pid_namespace: bool, folder: str, seccomp_bpf: bytes | None, child_uid: int) -> tuple[list[str], str]:
     """Isolate this (freshly forked, single-threaded) child. Returns (layers in force, its work folder).
-    `sandboxed`: running inside the bwrap root (the allow-list), with root inside it."""
+    `sandboxed`: running inside the bwrap root (the allow-list), with root inside it. `folder`: an empty folder
+    the zygote made for this child, its work folder when it has no tmpfs of its own. `child_uid`: the user it
+    becomes then, as root (a container)."""
     layers = (["bwrap"] if sandboxed else []) + ["fork", "setsid"] + (["pidns"] if in_pid_namespace else [])
-    root = os.geteuid() == 0 and not weak_requested()
-    if root and unshare(CLONE_NEWNET):
+    root = os.geteuid() == 0
+    if root and not weak_requested() and unshare(CLONE_NEWNET):
         layers.append("netns")
-    if sandboxed and root and private_folders():
+    own_userns = sandboxed and not root and own_user_namespace()
+    private = sandboxed and (private_folders(NOBODY) if root else own_userns and private_folders(os.getuid()))
+    if private:
         layers.append("private-tmpfs")
         workdir = WORK_DIR
         if in_pid_namespace and _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC):
             layers.append("procfs")
-    else:  # no mount namespace of its own: a fresh folder, emptied by the zygote after the child
-        workdir = os.path.join(scratch, f"w{os.getpid()}")
-        os.makedirs(workdir, mode=0o700)
+    else:  # no mount namespace of its own: the zygote's fresh folder, removed by the zygote after the child
+        workdir = folder
 
     out = os.open(os.path.join(workdir, ".output"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     null = os.open(os.devnull, os.O_RDONLY)
@@ -303,17 +377,16 @@ def lock_down(*, sandboxed: bool, memory_mb: int, cpu_seconds: int, output_cap: 
                 ok = False
     layers.append("rlimits" if ok else "some-rlimits")
 
-    if root and (sandboxed or _reachable(python_binds("/nonexistent"))):
-        os.chown(workdir, NOBODY, NOBODY)
-        try:
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            layers.append("setuid(nobody)")
-        except OSError:
-            pass
+    if root:
+        layers.append(become(NOBODY if private else child_uid, workdir))
+    elif own_userns:
+        if not leave_user_namespace():
+            raise PermissionError("could not give up the capabilities of its own user namespace")
+        layers.append("userns")
     if prctl(PR_SET_NO_NEW_PRIVS, 1):
         layers.append("no_new_privs")
+    if not (root and private) and not bare_requested() and landlock(workdir):
+        layers.append("landlock")
     prctl(PR_SET_DUMPABLE, 0)   # no /proc/PID/mem of this process for anyone else
     parent = os.getppid()
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # after setuid: a credential change clears it
@@ -328,17 +401,77 @@ def lock_down(*, sandboxed: bool, memory_mb: int, cpu_seconds: int, output_cap: 
     return layers, workdir
 
 
-def _reachable(paths: list[str]) -> bool:
-    """Can the user nobody reach every one of these paths (no closed folder such as /root on the way)?"""
-    for path in paths:
-        parts = os.path.normpath(path).split(os.sep)
-        for i in range(2, len(parts) + 1):
-            try:
-                if not os.stat(os.sep.join(parts[:i])).st_mode & 0o001:
-                    return False
-            except OSError:
-                return False
-    return True
+def become(uid: int, workdir: str) -> str:
+    """Switch this root child to `uid` for good (and give it its work folder), or refuse to go on: student
+    code never runs as root. Returns the layer's name."""
+    os.chown(workdir, uid, uid)
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    if os.getresuid() != (uid, uid, uid) or 0 in os.getresgid():
+        raise PermissionError("could not leave root; student code never runs as root")
+    return "setuid(nobody)" if uid == NOBODY else "setuid(own-uid)"
+
+
+def child_uid(zygote_pid: int, count: int) -> int:
+    """A user id for a zygote's count-th child that no other child of any zygote on this host has at the same time."""
+    return CHILD_UID_BASE + zygote_pid * CHILD_UIDS_PER_ZYGOTE + count % CHILD_UIDS_PER_ZYGOTE
+
+
+# --- Landlock: what a child without a mount namespace of its own may read and write -----------------------
+
+LANDLOCK_CREATE_RULESET, LANDLOCK_ADD_RULE, LANDLOCK_RESTRICT_SELF = 444, 445, 446
+LANDLOCK_RULE_PATH_BENEATH = 1
+FS_EXECUTE, FS_WRITE_FILE, FS_READ_FILE, FS_READ_DIR = 1, 2, 4, 8
+FS_TRUNCATE, FS_IOCTL_DEV = 1 << 14, 1 << 15
+SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1, 2
+LANDLOCK_READABLE = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/etc/ld.so.cache", "/etc/localtime", "/proc",
+                     "/sys", "/dev/urandom", "/dev/random", "/dev/zero")
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock version (0: none)."""
+    if _libc is None or not sys.platform.startswith("linux"):
+        return 0
+    return max(_libc.syscall(ctypes.c_long(LANDLOCK_CREATE_RULESET), None, ctypes.c_size_t(0), ctypes.c_uint32(1)), 0)
+
+
+def landlock(workdir: str) -> bool:
+    """Restrict this process (and its threads) for good: read Python's folders and a few system files; read and
+    write only its own work folder and /dev/null; no signals or abstract sockets to processes outside."""
+    abi = landlock_abi()
+    if abi < 1:
+        return False
+    handled = (1 << 13) - 1 | (1 << 13 if abi >= 2 else 0) | (FS_TRUNCATE if abi >= 3 else 0) | (
+        FS_IOCTL_DEV if abi >= 5 else 0)
+    scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0
+    attr = (ctypes.c_uint64 * 3)(handled, 0, scoped)
+    ruleset = _libc.syscall(ctypes.c_long(LANDLOCK_CREATE_RULESET), ctypes.byref(attr),
+                            ctypes.c_size_t(24 if abi >= 6 else 16 if abi >= 4 else 8), ctypes.c_uint32(0))
+    if ruleset < 0:
+        return False
+    try:
+        file_rights = FS_READ_FILE | FS_WRITE_FILE | (handled & (FS_TRUNCATE | FS_IOCTL_DEV))
+        grader_copy = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        ok = all(_landlock_allow(ruleset, path, FS_READ_FILE | FS_READ_DIR)
+                 for path in (*LANDLOCK_READABLE, *python_binds("/nonexistent"), grader_copy) if os.path.exists(path))
+        ok = ok and _landlock_allow(ruleset, "/dev/null", file_rights)
+        ok = ok and _landlock_allow(ruleset, workdir, handled & ~FS_EXECUTE)
+        return ok and _libc.syscall(ctypes.c_long(LANDLOCK_RESTRICT_SELF), ctypes.c_int(ruleset), ctypes.c_uint32(0)) == 0
+    finally:
+        os.close(ruleset)
+
+
+def _landlock_allow(ruleset: int, path: str, rights: int) -> bool:
+    if not os.path.isdir(path):
+        rights &= FS_READ_FILE | FS_WRITE_FILE | FS_TRUNCATE | FS_IOCTL_DEV
+    fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    try:
+        rule = struct.pack("=Qi", rights, fd)
+        return _libc.syscall(ctypes.c_long(LANDLOCK_ADD_RULE), ctypes.c_int(ruleset), ctypes.c_int(LANDLOCK_RULE_PATH_BENEATH),
+                             ctypes.c_char_p(rule), ctypes.c_uint32(0)) == 0
+    finally:
+        os.close(fd)
 
 
 def _vm_bytes() -> int:

@@ -153,14 +153,15 @@ def read_job(fd: int) -> dict:
 
 
 def run(job_fd: int, result_fd: int, limits: dict, probes: dict, *, in_pid_namespace: bool, sandboxed: bool,
-        scratch: str, seccomp_bpf: bytes | None) -> None:
+        folder: str, seccomp_bpf: bytes | None) -> None:
     """The child's whole life: lock down, read the job, load, probe, report. Always ends with os._exit."""
     send = lambda obj, cap=SMALL_FRAME: write_frame(result_fd, obj, cap=cap)
     try:
         layers, workdir = sandbox.lock_down(
             sandboxed=sandboxed, memory_mb=int(limits["memory_mb"]), output_cap=int(limits["output_cap"]),
             cpu_seconds=int(limits["cpu_seconds"]), keep_fds=(job_fd, result_fd),
-            in_pid_namespace=in_pid_namespace, scratch=scratch, seccomp_bpf=seccomp_bpf)
+            in_pid_namespace=in_pid_namespace, folder=folder, seccomp_bpf=seccomp_bpf,
+            child_uid=int(limits["child_uid"]))
         req = read_job(job_fd)
         import torch
         torch.set_num_threads(1)

@@ -70,7 +70,10 @@ class Zygote:
         self.probes = probes
         self.seccomp_bpf = seccomp_bpf
         self.sandboxed = sandboxed
-        self.root = os.geteuid() == 0 and not sandbox.weak_requested()
+        self.root = os.geteuid() == 0
+        self.namespaces = self.root and not sandbox.weak_requested()
+        self.spawned = 0
+        self.folders: dict[int, str] = {}   # child A -> the work folder made for its worker, until A is reaped
         self.scratch = tempfile.mkdtemp(prefix="digitcore-grading-", dir=sandbox.WORK_DIR if sandboxed else None)
         os.chmod(self.scratch, 0o711)
         self.ending: list[int] = []      # killed, not yet reaped
@@ -79,7 +82,11 @@ class Zygote:
 
     # -- one child ------------------------------------------------------------------------------
     def spawn(self, req: dict, job_fd: int, result_fd: int) -> int:
-        in_ns = self.root and self.fresh_pid_namespace()
+        in_ns = self.namespaces and self.fresh_pid_namespace()
+        self.spawned += 1
+        req = dict(req, child_uid=sandbox.child_uid(os.getpid(), self.spawned))
+        folder = os.path.join(self.scratch, f"c{self.spawned}")
+        os.mkdir(folder, 0o700)
         pid = os.fork()
         if pid == 0:  # A: PID 1 of its own PID namespace, a new session; its child B is the worker
             code = 72
@@ -90,12 +97,13 @@ class Zygote:
                 b = os.fork()
                 if b == 0:
                     worker.run(job_fd, result_fd, req, self.probes, in_pid_namespace=in_ns, sandboxed=self.sandboxed,
-                               scratch=self.scratch, seccomp_bpf=self.seccomp_bpf)
+                               folder=folder, seccomp_bpf=self.seccomp_bpf)
                     os._exit(73)
                 code = self.wait_for(b, job_fd, result_fd)
             finally:
                 os._exit(code)
         self.live.add(pid)
+        self.folders[pid] = folder
         return pid
 
     def fresh_pid_namespace(self) -> bool:
@@ -154,11 +162,13 @@ class Zygote:
 
     def after_child(self, pid: int):
         """Kill and reap what is left of a child (B, orphaned to us when A died first, or anything it
-        started without a PID namespace of its own); without a private tmpfs, empty its folder."""
+        started without a PID namespace of its own), and remove the work folders of every child that is gone
+        (never a live one's: a child killed now is reaped later, after the next one has started)."""
         self.kill_strays(keep=self.live | set(self.ending))
-        if not (self.root and self.sandboxed):
-            for entry in os.listdir(self.scratch):
-                sandbox.remove_tree(os.path.join(self.scratch, entry))
+        for child, folder in list(self.folders.items()):
+            if child not in self.live and child not in self.ending:
+                sandbox.remove_tree(folder)
+                del self.folders[child]
 
     def reap_ending(self, block: bool):
         still = []
