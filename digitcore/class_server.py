@@ -276,7 +276,10 @@ class ClassServer:
     def worker_cmd(self, name: str) -> list[str]:
         return [sys.executable, "-m", "digitcore", "lesson", str(self.lesson), "--headless", "--host", "127.0.0.1",
                 "--port", str(self.ports[name]), "--no-token", "--session-ttl", str(self.session_ttl),
-                *self.marimo_args]
+                # marimo's skew protection rejects (401) every slider move that a page loaded from one worker sends
+                # to another: exactly what a student's page must do when its worker dies and HAProxy moves it.
+                # The workers of a class run one marimo, the version mismatch it guards against cannot happen.
+                "--no-skew-protection", *self.marimo_args]
 
     def start(self, timeout: float = 600.0) -> None:
         haproxy = find_haproxy()

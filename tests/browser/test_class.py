@@ -8,6 +8,7 @@ The tests share one class (module scope) and run in file order.
 import json
 import os
 import shutil
+import signal
 import time
 import urllib.request
 from pathlib import Path
@@ -187,3 +188,31 @@ def test_a_reload_storm_then_a_closed_tab_harm_nobody(klass, browser):
                                              f"{baseline} before the storm: the stormer's sessions were not freed")
         time.sleep(0.5)
     assert Path(f"/proc/{run.info()['pids'][shared]}").exists(), "the shared worker died"
+
+
+def test_a_killed_worker_s_students_come_back_by_themselves(klass):
+    """A worker killed mid-class (SIGKILL: out of memory, say): its students' pages reconnect on their own, land on
+    another worker and run the lesson again there, while a student elsewhere notices nothing; the supervisor
+    restarts the dead worker. (How long the way back takes is measured by benchmarks/bench_soak.py, not here.)"""
+    run, students = klass
+    victim = students[0]
+    killed = victim.worker()
+    bystander = next(s for s in students if s.worker() != killed)
+    runs_before = bystander.lesson.runs()
+    old_pid = run.info()["pids"][killed]
+    os.killpg(old_pid, signal.SIGKILL)
+    victim.workers.clear()
+    victim.lesson.wait_idle(after_runs=victim.lesson.runs(), timeout=300)   # a new run, with nobody pressing reload
+    victim.assert_fine()
+    assert lab_curves(victim.lesson), "the lesson did not come back with its lab"
+    move_learning_rate(victim.lesson)   # and it is live: a slider move runs on the worker it landed on
+    assert victim.worker() != killed, f"still on {killed} after it died"
+    bystander.assert_fine()
+    assert bystander.lesson.runs() == runs_before, "a student on another worker saw the lesson run again"
+    move_learning_rate(bystander.lesson)
+    said = (run.run_dir / "class.out").read_text(errors="replace")
+    deadline = time.monotonic() + 120
+    while f"worker {killed} exited" not in said:
+        assert time.monotonic() < deadline, f"the supervisor did not restart {killed}:\n{said[-2000:]}"
+        time.sleep(1)
+        said = (run.run_dir / "class.out").read_text(errors="replace")
