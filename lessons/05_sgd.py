@@ -707,7 +707,7 @@ def _(bs_slider, data, epochs_slider, init_choice, live, loss_choice, shuffle_sw
 
 
 @app.cell
-def _(data, lab_sweep, live, lr_slider, mine_ok, use_mine):
+def _(data, lab_sweep, live, lr_slider, mine_ok, plots, use_mine):
     if mine_ok and use_mine.value:
         lab_run = live.train_live(data, lr_slider.value, lab_sweep.settings["bs"], lab_sweep.settings["epochs"],
                                   student=(train_epoch, mnist_loss))
@@ -716,9 +716,10 @@ def _(data, lab_sweep, live, lr_slider, mine_ok, use_mine):
         lab_run = live.member_run(lab_sweep, lr_slider.value)
         _curves = live.lab_curves(data, lab_sweep, lr_slider.value)
         _view = mo.vstack([live.lab_verdict(lab_run),
-                           mo.hstack([_curves, live.lr_chart(lab_sweep, lr_slider.value)], justify="start",
-                                     align="start", gap=1),
-                           live.update_curve(data, lab_sweep, lr_slider.value)])
+                           mo.hstack([plots.described_chart(_curves),
+                                      plots.described_chart(live.lr_chart(lab_sweep, lr_slider.value))],
+                                     justify="start", align="start", gap=1),
+                           plots.described_chart(live.update_curve(data, lab_sweep, lr_slider.value))])
     _view
     return (lab_run,)
 
@@ -760,7 +761,7 @@ def _():
     ## 9 · Watch it learn
 
     The lab kept the weights of every model as it trained. Here are the 784 weights of the learning rate you
-    picked, drawn as a 28 x 28 picture (red: a pixel whose ink pushes the activation up, towards "3"; blue:
+    picked, drawn as a 28 x 28 picture (blue: a pixel whose ink pushes the activation up, towards "3"; red:
     towards "7"), with the model's most confident mistakes at that moment. For each mistake, the second
     picture is **weight times pixel**: which inked pixels voted "3" and which voted "7"; the activation is
     their sum plus the bias. Press **play** (pick a speed), **pause** (off), **one step**, or drag.
