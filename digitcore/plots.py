@@ -397,22 +397,26 @@ def _records(df: pd.DataFrame) -> list[dict]:
             for row in df.to_dict("records")]
 
 
-def _inline_data(chart):
-    """A shallow copy of an altair chart whose frames (its own and its sub-charts') are inline values, so its
-    spec carries the very rows it draws, whatever data transformer marimo has enabled."""
-    chart = chart.copy(deep=False)
+def _inline_rows(chart, spec: dict) -> None:
+    """Put each frame of an altair chart (its own and its sub-charts') into the matching part of its spec as inline
+    values, so the spec carries the very rows it draws, whatever data transformer marimo has enabled (a URL)."""
     if isinstance(getattr(chart, "data", None), pd.DataFrame):
-        chart.data = alt.InlineData(values=_records(chart.data))
+        spec["data"] = {"values": _records(chart.data)}
     for key in _VIEW_KEYS:
         subs = getattr(chart, key, alt.Undefined)
-        if subs is not alt.Undefined:
-            setattr(chart, key, [_inline_data(sub) for sub in subs])
-    return chart
+        for sub, sub_spec in zip([] if subs is alt.Undefined else subs, spec.get(key, [])):
+            _inline_rows(sub, sub_spec)
+    if isinstance(spec.get("spec"), dict):  # a faceted chart
+        _inline_rows(chart.spec, spec["spec"])
 
 
 def chart_spec(chart) -> dict:
     """The Vega-Lite spec of an altair chart or a VegaLite dict chart, data inline."""
-    return dict(chart.spec) if isinstance(chart, VegaLite) else _inline_data(chart).to_dict(validate=False)
+    if isinstance(chart, VegaLite):
+        return dict(chart.spec)
+    spec = chart.to_dict(validate=False)
+    _inline_rows(chart, spec)
+    return spec
 
 
 def _views(spec: dict, datasets: dict, rows=None):
@@ -424,6 +428,8 @@ def _views(spec: dict, datasets: dict, rows=None):
     for key in _VIEW_KEYS:
         for sub in spec.get(key, []):
             yield from _views(sub, datasets, rows)
+    if isinstance(spec.get("spec"), dict):  # a faceted chart: its one view, drawn once per facet
+        yield from _views(spec["spec"], datasets, rows)
     if "mark" in spec and "encoding" in spec:
         yield spec, rows or []
 
@@ -441,24 +447,58 @@ def _num(v) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
-def _series_summary(rows: list[dict], x: str, y: str) -> str:
-    """One series in words: where it starts, where it ends, and its lowest and highest values."""
+def _spread(pts: list[dict], field: str) -> str:
+    values = [r[field] for r in pts if isinstance(r[field], (int, float))]
+    return f"{field} from {_num(min(values))} to {_num(max(values))}" if values else f"{field}: no numbers"
+
+
+def _series_summary(rows: list[dict], x: str, y: str, scatter: bool = False, by_category: bool = False) -> str:
+    """One series in words: where it starts, where it ends, and its lowest and highest values; for a scatter
+    (points in no order), how many points and the range of each coordinate; for bars (`by_category`), every bar."""
     pts = [r for r in rows if isinstance(r.get(y), (int, float)) and r.get(x) is not None]
     if not pts:
         return "no values"
     ys = [r[y] for r in pts]
+    if by_category:
+        return ", ".join(f"{r[x]}: {_num(r[y])}" for r in pts[:24]) + (", ..." if len(pts) > 24 else "")
+    if scatter and len(pts) > 6:
+        return f"{len(pts)} points, {_spread(pts, x)}, {_spread(pts, y)}"
     if len(pts) <= 6:
         return ", ".join(f"{_num(r[y])} at {x} {_num(r[x])}" for r in pts)
     return (f"{y} {_num(ys[0])} at {x} {_num(pts[0][x])}, {_num(ys[-1])} at {x} {_num(pts[-1][x])}; lowest "
             f"{_num(min(ys))}, highest {_num(max(ys))}; {len(pts)} points")
 
 
-def _view_summary(view: dict, rows: list[dict]) -> str | None:
-    """What one view's data say, in a sentence per series; None for a view with nothing to say (a rule, a label)."""
+def _grid_words(rows: list[dict], x: str, y: str, text: str, most: int = 16) -> str:
+    """A grid of labels (a text mark on two discrete axes) read row by row, in the order the rows come."""
+    lines = {}
+    for r in rows:
+        lines.setdefault(r.get(y), []).append((r.get(x), r.get(text)))
+    said = [f"{y} {_num(k)}: " + ", ".join(_num(v) for _, v in cells)
+            for k, cells in list(lines.items())[:most]]
+    return "; ".join(said) + ("; ..." if len(lines) > most else "")
+
+
+def _category_counts(rows: list[dict], field: str) -> str:
+    counts = {}
+    for r in rows:
+        counts[r.get(field)] = counts.get(r.get(field), 0) + 1
+    return f"{field}: " + ", ".join(f"{_num(k)} {n} cells" for k, n in counts.items())
+
+
+def _view_summary(view: dict, rows: list[dict], most: int = 10) -> str | None:
+    """What one view's data say, in a sentence per series (the first `most`); None for a view with nothing to say
+    (a rule, a label)."""
     enc = view["encoding"]
-    x, y, color = _field(enc, "x"), _field(enc, "y"), _field(enc, "color")
+    x, y, color, text = _field(enc, "x"), _field(enc, "y"), _field(enc, "color"), _field(enc, "text")
+    mark = view["mark"]["type"] if isinstance(view["mark"], dict) else view["mark"]
     head = _title(view)
     head = f"{head}: " if head else ""
+    discrete = all(enc.get(c, {}).get("type") in ("ordinal", "nominal") for c in ("x", "y"))
+    if mark == "text" and x and y and text and discrete:  # a table drawn as a chart: say its cells
+        return head + _grid_words(rows, x, y, text)
+    if mark == "rect" and x and y and color and enc["color"].get("type") != "quantitative":
+        return head + _category_counts(rows, color)
     if x and y and color and enc["color"].get("type") == "quantitative":  # a heat map: one value per cell
         values = [r[color] for r in rows if isinstance(r.get(color), (int, float))]
         if not values:
@@ -467,12 +507,16 @@ def _view_summary(view: dict, rows: list[dict]) -> str | None:
         return f"{head}{color} over {n_y} rows by {n_x} columns, from {_num(min(values))} to {_num(max(values))}"
     if not (x and y):
         return None
+    if enc["y"].get("type") in ("nominal", "ordinal") and enc["x"].get("type") == "quantitative":
+        x, y = y, x  # horizontal bars: the categories are on y
+    scatter, by_category = mark in ("point", "circle", "square"), mark == "bar"
     if not color:
-        return f"{head}{y} against {x}: {_series_summary(rows, x, y)}"
+        return f"{head}{y} against {x}: {_series_summary(rows, x, y, scatter, by_category)}"
     groups = {}
     for r in rows:
         groups.setdefault(r.get(color), []).append(r)
-    return head + " | ".join(f"{name}: {_series_summary(g, x, y)}" for name, g in groups.items())
+    said = [f"{name}: {_series_summary(g, x, y, scatter, by_category)}" for name, g in list(groups.items())[:most]]
+    return head + " | ".join(said) + (f" | and {len(groups) - most} more" if len(groups) > most else "")
 
 
 def chart_summary(spec: dict) -> list[str]:
