@@ -399,7 +399,7 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 def _inline_rows(chart, spec: dict) -> None:
     """Put each frame of an altair chart (its own and its sub-charts') into the matching part of its spec as inline
-    values, so the spec carries the very rows it draws, whatever data transformer marimo has enabled (a URL)."""
+    values: the rows it draws, whatever data transformer marimo has enabled (a URL, a CSV)."""
     if isinstance(getattr(chart, "data", None), pd.DataFrame):
         spec["data"] = {"values": _records(chart.data)}
     for key in _VIEW_KEYS:
@@ -411,12 +411,22 @@ def _inline_rows(chart, spec: dict) -> None:
 
 
 def chart_spec(chart) -> dict:
-    """The Vega-Lite spec of an altair chart or a VegaLite dict chart, data inline."""
+    """The Vega-Lite spec of an altair chart or a VegaLite dict chart with the rows each part draws inline, for
+    putting the chart into words. (The chart itself is drawn by marimo, with its own compact data.)"""
     if isinstance(chart, VegaLite):
-        return dict(chart.spec)
+        return chart.spec
     spec = chart.to_dict(validate=False)
     _inline_rows(chart, spec)
     return spec
+
+
+def _without_menu(chart, description: str):
+    """The chart as drawn: vega-embed's "..." menu off (its disclosure has no accessible name), and the
+    description in the spec, where Vega reads it."""
+    menu_off = {"embedOptions": {"actions": False}}
+    if isinstance(chart, VegaLite):
+        return VegaLite({**chart.spec, "usermeta": menu_off, "description": description})
+    return chart.properties(usermeta=menu_off, description=description)
 
 
 def _views(spec: dict, datasets: dict, rows=None):
@@ -520,7 +530,7 @@ def _view_summary(view: dict, rows: list[dict], most: int = 10) -> str | None:
 
 
 def chart_summary(spec: dict) -> list[str]:
-    """The data a chart draws, in words: a line per view, from the same rows the chart draws."""
+    """The data a chart draws (its `chart_spec`), in words: a line per view, from the same rows the chart draws."""
     lines = [_view_summary(view, rows) for view, rows in _views(spec, spec.get("datasets", {}))]
     return [line for line in lines if line]
 
@@ -538,11 +548,9 @@ def described_chart(chart, description: str | None = None) -> mo.Html:
     disclosure has no accessible name (docs/accessibility.md)."""
     spec = chart_spec(chart)
     description = description or spec.get("description") or _default_description(spec)
-    spec["usermeta"] = {**spec.get("usermeta", {}), "embedOptions": {"actions": False}}
-    spec["description"] = description
     items = "".join(f"<li>{html.escape(line)}</li>" for line in chart_summary(spec))
     words = (f"<details style='font-size:12px;color:#555'><summary>the chart in words</summary>"
              f"<p>{html.escape(description)}</p><ul>{items}</ul></details>")
     label = html.escape(description, quote=True)
-    return mo.Html(f"<figure role='figure' aria-label='{label}' style='margin:0'>{mo.as_html(VegaLite(spec)).text}"
-                   f"{words}</figure>")
+    drawn = mo.as_html(_without_menu(chart, description)).text
+    return mo.Html(f"<figure role='figure' aria-label='{label}' style='margin:0'>{drawn}{words}</figure>")
