@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 import time
 from contextlib import contextmanager
@@ -339,7 +340,7 @@ def train_live(data, lr: float, bs: int, epochs: int, *, model: str = "linear", 
         def on_epoch(rows):
             if len(rows) == int(epochs) or time.perf_counter() - state["drawn"] < STREAM_AFTER_S:
                 return  # the last epoch's chart is run_view's to draw
-            chart = plots.training_curves(rows, metric=metric)
+            chart = plots.described_chart(plots.training_curves(rows, metric=metric))
             mo.output.replace_at_index(chart, 1) if state["charts"] else mo.output.append(chart)
             state["drawn"], state["charts"] = time.perf_counter(), state["charts"] + 1
 
@@ -411,7 +412,7 @@ def run_view(run: Run, metric: str = "batch_accuracy") -> mo.Html:
     kind, text = verdict(run)
     parts = [mo.callout(mo.md(text), kind=kind)]
     if run.rows:
-        parts.append(plots.training_curves(run.rows, metric=metric))
+        parts.append(plots.described_chart(plots.training_curves(run.rows, metric=metric)))
     return mo.vstack(parts)
 
 
@@ -513,25 +514,6 @@ def epoch_accuracies(data, sw, lr: float) -> dict:
             "valid": _accuracy_at(valid_x, valid_y, snaps, loss)}
 
 
-class VegaLite:
-    """A Vega-Lite chart written as a plain dict and shown by marimo as a chart (its `_mime_`). The lab draws
-    three charts on every learning-rate move: building them through altair cost 0.2 to 0.6 s each on a busy
-    2-core machine (its schema objects, copied and hashed), most of the move; a dict costs next to nothing."""
-
-    def __init__(self, spec: dict):
-        self.spec = {"$schema": "https://vega.github.io/schema/vega-lite/v6.json", **spec}
-
-    def to_dict(self, **_) -> dict:
-        return self.spec
-
-    def _mime_(self) -> tuple[str, str]:
-        import json
-
-        from marimo._plugins.ui._impl.altair_chart import get_chart_mimetype
-
-        return get_chart_mimetype(), json.dumps(self.spec)
-
-
 _SET_COLORS = {"domain": ["train", "valid"], "range": ["#e76f51", "#264653"]}
 
 
@@ -570,10 +552,20 @@ def lab_curves(data, sw, lr: float):
                                          {"field": "set", "type": "nominal"},
                                          {"field": field, "type": "quantitative", "format": ".4f"}]}}
 
-    return VegaLite({"hconcat": [chart(loss_rows, "loss", [0, top], f"{s['loss']} (fixed axis 0 to {top:g})", "loss"),
-                                 chart(acc_rows, "accuracy", [0.4, 1.0], "accuracy (fixed axis 0.4 to 1)",
-                                       "accuracy")],
-                     "resolve": {"legend": {"color": "independent"}}})
+    return plots.VegaLite({"hconcat": [chart(loss_rows, "loss", [0, top], f"{s['loss']} (fixed axis 0 to {top:g})", "loss"),
+                                       chart(acc_rows, "accuracy", [0.4, 1.0], "accuracy (fixed axis 0.4 to 1)",
+                                             "accuracy")],
+                           "resolve": {"legend": {"color": "independent"}},
+                           "description": _curves_description(m, acc, lr)})
+
+
+def _curves_description(m, acc: dict, lr: float) -> str:
+    """The lab's curves in one sentence: 'valid accuracy rises from 0.50 to 0.97 over 5 epochs at lr 1'."""
+    first, last = acc["valid"][0], acc["valid"][-1]
+    trend = "rises" if last > first else "falls" if last < first else "stays"
+    loss = f"valid loss from {m.start['valid_loss']:.3f} to {m.rows[-1]['valid_loss']:.3f}"
+    return (f"Training curves at lr {lr:g}: valid accuracy {trend} from {first:.2f} to {last:.2f} over "
+            f"{len(m.rows)} epochs, {loss}.")
 
 
 def lr_chart(sw, lr: float):
@@ -604,8 +596,14 @@ def lr_chart(sw, lr: float):
                                        {"field": "state", "type": "nominal"}]}}
     rule = {"data": {"values": [{"lr": float(lr)}]}, "mark": {"type": "rule", "color": "#999", "strokeDash": [4, 3]},
             "encoding": {"x": {"field": "lr", "type": "quantitative"}}}
-    return VegaLite({"data": {"values": rows}, "layer": [line, points, rule], "width": 200, "height": 170,
-                     "title": f"after {sw.settings['epochs']} epochs, by lr"})
+    best = max(sw.members, key=lambda m: -1.0 if m.diverged_at else m.accuracy)
+    diverged = [f"{m.lr:g}" for m in sw.members if m.diverged_at]
+    description = (f"Final valid loss and accuracy against the learning rate, {len(sw.members)} rates from "
+                   f"{sw.members[0].lr:g} to {sw.members[-1].lr:g}; lr {lr:g} is marked. Best accuracy "
+                   f"{best.accuracy:.4f} at lr {best.lr:g}; "
+                   + (f"diverged (drawn as crosses at 0): lr {', '.join(diverged)}." if diverged else "none diverged."))
+    return plots.VegaLite({"data": {"values": rows}, "layer": [line, points, rule], "width": 200, "height": 170,
+                           "title": f"after {sw.settings['epochs']} epochs, by lr", "description": description})
 
 
 def update_curve(data, sw, lr: float):
@@ -624,8 +622,11 @@ def update_curve(data, sw, lr: float):
                                        "axis": {"format": ".2f"}, "title": "valid accuracy (1 in 4 images)"},
                          "tooltip": [{"field": "update", "type": "quantitative"},
                                      {"field": "accuracy", "type": "quantitative", "format": ".4f"}]}}
-    return VegaLite({"layer": [rules, line], "width": 640, "height": 130,
-                     "title": f"accuracy update by update ({order})"})
+    description = (f"Valid accuracy after each of {sw.updates:,} updates at lr {lr:g} ({order}): from {acc[0]:.2f} "
+                   f"to {acc[-1]:.2f}, lowest {min(acc):.2f}, highest {max(acc):.2f}; grey lines mark the "
+                   f"{len(sw.epoch_ends)} epoch ends.")
+    return plots.VegaLite({"layer": [rules, line], "width": 640, "height": 130,
+                           "title": f"accuracy update by update ({order})", "description": description})
 
 
 def lab_verdict(run: Run) -> mo.Html:
@@ -636,26 +637,10 @@ def lab_verdict(run: Run) -> mo.Html:
 # ---------------------------------------------------------------------------------------------------------------
 # Seeing the weights: the 784 weights as a 28x28 picture, and which pixels voted 3 or 7 on a mistake
 
-def signed_png(a, scale: int = 5, vmax: float | None = None) -> str:
-    """A 28x28 signed map as an <img>: red for positive (votes for a 3), blue for negative (a 7), white for 0."""
-    import base64
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    a = np.asarray(a.detach().cpu() if hasattr(a, "detach") else a, dtype=np.float64).reshape(28, 28)
-    a = np.nan_to_num(a)
-    vmax = vmax or float(np.abs(a).max()) or 1.0
-    t = np.clip(a / vmax, -1, 1)[..., None]
-    red, blue, white = np.array([200, 40, 40]), np.array([40, 70, 200]), np.array([255, 255, 255])
-    rgb = np.where(t > 0, white + t * (red - white), white + (-t) * (blue - white)).astype(np.uint8)
-    im = Image.fromarray(rgb).resize((28 * scale, 28 * scale), Image.NEAREST)
-    buf = io.BytesIO()
-    im.save(buf, format="PNG")
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return (f"<img src='data:image/png;base64,{data}' width='{28 * scale}' height='{28 * scale}' "
-            "style='image-rendering:pixelated;border:1px solid #ddd'/>")
+def signed_img(a, scale: int, alt: str, vmax: float | None = None) -> str:
+    """A 28x28 signed map as an <img> in the course's colours (plots.SIGNED_LEGEND), with its alt text."""
+    return (f"<img src='data:image/png;base64,{plots.signed_png(a, scale, vmax)}' alt='{html.escape(alt, quote=True)}' "
+            f"width='{28 * scale}' height='{28 * scale}' style='image-rendering:pixelated;border:1px solid #ddd'/>")
 
 
 def confident_mistakes(data, weights: torch.Tensor, k: int = 4, loss: str = "mnist_loss") -> list[dict]:
@@ -670,9 +655,17 @@ def confident_mistakes(data, weights: torch.Tensor, k: int = 4, loss: str = "mni
              "image": valid_x[i], "votes": valid_x[i] * weights[:784]} for i in idx]
 
 
+def _mistake_cell(m: dict, vmax: float, legend: str) -> str:
+    """One confident mistake: the digit, its pixels' votes (weight times pixel), its label and activation."""
+    digit = plots.digit_images(m["image"].view(28, 28), scale=3, what=f"a {m['label']} the model got wrong").text
+    votes = signed_img(m["votes"], 3, f"the votes of this {m['label']}'s pixels: {legend}", vmax)
+    return (f"<div style='text-align:center'>{digit}{votes}<br/>"
+            f"<small>a {m['label']}, activation {m['activation']:+.2f}</small></div>")
+
+
 def weights_view(data, sw, lr: float, at: int, k: int = 4) -> mo.Html:
     """Snapshot `at` of one member: its 784 weights as a 28x28 picture and, for its most confident mistakes,
-    each pixel's vote (weight times pixel: red pushed towards "3", blue towards "7")."""
+    each pixel's vote (weight times pixel: blue pushed towards "3", red towards "7", as plots.SIGNED_LEGEND)."""
     w = sw.weights(lr)[at]
     step = sw.steps[at]
     epoch = sum(1 for e in sw.epoch_ends if e < step) + (1 if step else 0)
@@ -680,16 +673,15 @@ def weights_view(data, sw, lr: float, at: int, k: int = 4) -> mo.Html:
     acc = _accuracy_at(valid_x, valid_y, w[None], sw.settings["loss"])[0]
     head = mo.md(f"**after {step:,} of {sw.updates:,} updates** (epoch {epoch}): validation accuracy **{acc:.4f}**; "
                  f"weights from {float(w[:784].min()):.3g} to {float(w[:784].max()):.3g}, bias {float(w[784]):.3g}")
-    picture = mo.Html(f"<div style='text-align:center'>{signed_png(w[:784], 6)}<br/>"
-                      "<small>the 784 weights: red pushes towards 3, blue towards 7</small></div>")
+    legend = "blue pixels push towards 3, red towards 7, white not at all"
+    picture = mo.Html("<div style='text-align:center'>"
+                      f"{signed_img(w[:784], 6, f'the 784 weights after {step:,} updates: {legend}')}<br/>"
+                      f"<small>the 784 weights: {legend}</small></div>")
     mistakes = confident_mistakes(data, w, k, sw.settings["loss"])
     if mistakes:
         vmax = max(float(m["votes"].abs().max()) for m in mistakes) or 1.0
-        cells = "".join(
-            f"<div style='text-align:center'>{plots.digit_images(m['image'].view(28, 28), scale=3).text}"
-            f"{signed_png(m['votes'], 3, vmax)}<br/><small>a {m['label']}, activation {m['activation']:+.2f}"
-            "</small></div>" for m in mistakes)
-        votes = mo.Html("<div><b>its most confident mistakes</b>, and which pixels voted 3 (red) or 7 (blue): "
+        cells = "".join(_mistake_cell(m, vmax, legend) for m in mistakes)
+        votes = mo.Html("<div><b>its most confident mistakes</b>, and which pixels voted 3 (blue) or 7 (red): "
                         f"weight times pixel<div style='display:flex;gap:10px;margin-top:4px'>{cells}</div></div>")
     else:
         votes = mo.md("*no validation digit is wrong at this point*")

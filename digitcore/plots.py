@@ -6,6 +6,7 @@ float images as 0..1 (the `.float()/255` version), unless `vmin`/`vmax` say othe
 """
 
 import base64
+import html
 import inspect
 import io
 import math
@@ -88,10 +89,28 @@ def _png(a: np.ndarray, scale: int, lo: float, hi: float) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def digit_images(imgs, ncols=10, scale=3, *, labels=None, vmin=None, vmax=None) -> mo.Html:
+def _alt_texts(n: int, what: str, labels) -> list[str]:
+    """What each of `n` pictures shows, for its alt text: `what`, and its caption when there is one."""
+    return [what if labels is None else f"{what}, {labels[i]}" for i in range(n)]
+
+
+def _picture_grid(pngs: list[str], alts: list[str], side: int, ncols: int, labels=None) -> mo.Html:
+    """Base64 PNGs of `side` x `side` pixels in a grid, `ncols` per row, each with its alt text and optional caption."""
+    cells = []
+    for i, (png, alt_text) in enumerate(zip(pngs, alts)):
+        caption = "" if labels is None else f"<div style='font-size:11px;text-align:center'>{html.escape(str(labels[i]))}</div>"
+        cells.append(f"<div><img src='data:image/png;base64,{png}' alt='{html.escape(alt_text, quote=True)}' "
+                     f"style='image-rendering:pixelated;border:1px solid #ddd;display:block' width='{side}' "
+                     f"height='{side}'/>{caption}</div>")
+    style = f"display:grid;grid-template-columns:repeat({max(1, min(ncols, len(cells)))},{side + 2}px);gap:4px"
+    return mo.Html(f"<div style='{style}'>{''.join(cells)}</div>")
+
+
+def digit_images(imgs, ncols=10, scale=3, *, labels=None, vmin=None, vmax=None, what="a handwritten digit") -> mo.Html:
     """A grid of small digit pictures (inline PNGs), `ncols` per row, each `scale` times 28 pixels wide.
 
-    `imgs`: one image (28,28), a stack (N,28,28) or a list of images. `labels`: optional captions.
+    `imgs`: one image (28,28), a stack (N,28,28) or a list of images. `labels`: optional captions. `what` says what
+    each picture shows ("a 3 from the training set"): it is the pictures' alt text, with each one's caption after it.
     """
     if isinstance(imgs, (list, tuple)):
         arrays = [_array(i) for i in imgs]
@@ -101,39 +120,35 @@ def digit_images(imgs, ncols=10, scale=3, *, labels=None, vmin=None, vmax=None) 
     if not arrays:
         return mo.Html("<em>(no images)</em>")
     lo, hi = _range(np.stack(arrays), vmin, vmax)
-    cells = []
-    for i, a in enumerate(arrays):
-        caption = "" if labels is None else f"<div style='font-size:11px;text-align:center'>{labels[i]}</div>"
-        cells.append(
-            f"<div><img src='data:image/png;base64,{_png(a, scale, lo, hi)}' "
-            f"style='image-rendering:pixelated;border:1px solid #ddd;display:block' "
-            f"width='{a.shape[1] * scale}' height='{a.shape[0] * scale}'/>{caption}</div>"
-        )
-    width = arrays[0].shape[1] * scale
-    style = (
-        f"display:grid;grid-template-columns:repeat({max(1, min(ncols, len(cells)))},{width + 2}px);gap:4px"
-    )
-    return mo.Html(f"<div style='{style}'>{''.join(cells)}</div>")
+    pngs = [_png(a, scale, lo, hi) for a in arrays]
+    return _picture_grid(pngs, _alt_texts(len(pngs), what, labels), arrays[0].shape[1] * scale, ncols, labels)
 
 
-def weight_images(ws, ncols=10, scale=2, *, labels=None) -> mo.Html:
-    """Signed 28x28 weight pictures (inline PNGs): blue for positive weights, red for negative, white for 0,
-    each picture scaled to its own largest |weight|. `ws`: (N, 784) or (N, 28, 28). `labels`: optional captions."""
+# One colour convention for signed maps (weights, votes, differences), in every lesson: blue for positive (towards
+# a 3 in the 3-vs-7 models), red for negative (towards a 7), white for 0. Legends say it in words too.
+POSITIVE_RGB, NEGATIVE_RGB = np.array([33, 102, 172]), np.array([178, 24, 43])
+SIGNED_LEGEND = "blue: positive, red: negative, white: zero"
+
+
+def signed_png(a, scale: int = 2, vmax: float | None = None) -> str:
+    """A 28x28 signed map as a base64 PNG in the course's colours (blue positive, red negative, white 0), scaled to
+    `vmax` (default: its own largest |value|) and enlarged `scale` times without smoothing."""
+    a = np.nan_to_num(_array(a).astype(np.float64).reshape(28, 28))
+    t = np.clip(a / (vmax or float(np.abs(a).max()) or 1.0), -1.0, 1.0)[..., None]
+    white = np.array([255, 255, 255])
+    rgb = np.where(t >= 0, white + t * (POSITIVE_RGB - white), white - t * (NEGATIVE_RGB - white)).round().astype(np.uint8)
+    im = Image.fromarray(rgb, "RGB").resize((28 * scale, 28 * scale), Image.NEAREST)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def weight_images(ws, ncols=10, scale=2, *, labels=None, what="weights") -> mo.Html:
+    """Signed 28x28 weight pictures (inline PNGs) in the course's colours (SIGNED_LEGEND), each picture scaled to its
+    own largest |weight|. `ws`: (N, 784) or (N, 28, 28). `labels`: optional captions; `what` starts each alt text."""
     a = _array(ws).astype(np.float64).reshape(-1, 28, 28)
-    cells = []
-    for i, w in enumerate(a):
-        t = np.clip(w / (np.abs(w).max() or 1.0), -1.0, 1.0)[..., None]
-        blue, red, white = np.array([33, 102, 172]), np.array([178, 24, 43]), np.array([255, 255, 255])
-        rgb = np.where(t >= 0, white + t * (blue - white), white - t * (red - white)).round().astype(np.uint8)
-        im = Image.fromarray(rgb, "RGB").resize((28 * scale, 28 * scale), Image.NEAREST)
-        buf = io.BytesIO()
-        im.save(buf, format="PNG")
-        caption = "" if labels is None else f"<div style='font-size:11px;text-align:center'>{labels[i]}</div>"
-        cells.append(f"<div><img src='data:image/png;base64,{base64.b64encode(buf.getvalue()).decode('ascii')}' "
-                     f"style='image-rendering:pixelated;border:1px solid #ddd;display:block' width='{28 * scale}' "
-                     f"height='{28 * scale}'/>{caption}</div>")
-    style = f"display:grid;grid-template-columns:repeat({max(1, min(ncols, len(cells)))},{28 * scale + 2}px);gap:4px"
-    return mo.Html(f"<div style='{style}'>{''.join(cells)}</div>")
+    alts = [f"{t} ({SIGNED_LEGEND})" for t in _alt_texts(len(a), what, labels)]
+    return _picture_grid([signed_png(w, scale) for w in a], alts, 28 * scale, ncols, labels)
 
 
 def pixel_table(img, rows=slice(4, 16), cols=slice(4, 22), *, vmin=None, vmax=None):
@@ -214,7 +229,17 @@ def training_curves(rows, metric="batch_accuracy") -> alt.Chart:
         )
         .properties(width=280, height=200, title=metric.replace("_", " "))
     )
-    return alt.hconcat(loss, acc)
+    return alt.hconcat(loss, acc).properties(description=_curves_description(loss_rows, metric_rows, metric))
+
+
+def _curves_description(loss_rows: list[dict], metric_rows: list[dict], metric: str) -> str:
+    """training_curves in one sentence: how many epochs, and where the valid loss and the metric went."""
+    valid = [r["loss"] for r in loss_rows if r["set"] == "valid"]
+    said = [f"valid loss from {valid[0]:.4f} to {valid[-1]:.4f}"] if valid else []
+    if metric_rows:
+        said.append(f"{metric.replace('_', ' ')} from {metric_rows[0][metric]:.4f} to {metric_rows[-1][metric]:.4f}")
+    epochs = len({r["epoch"] for r in loss_rows + metric_rows})
+    return f"Loss (train and valid) and {metric.replace('_', ' ')} over {epochs} epochs: {', '.join(said)}."
 
 
 def recorder_table(rows) -> mo.Html:
@@ -338,3 +363,194 @@ def self_check(name: str, fn, cases, hint: str = "") -> mo.Html:
         if not _same(got, want):
             return mo.callout(mo.md(f"**`{call}` returned `{got!r}`; expected `{want!r}`.** {hint}"), kind="warn")
     return mo.callout(mo.md(f"**`{name}` passes all {len(cases)} checks.** Well done."), kind="success")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Charts with a text alternative: every chart a lesson shows goes through `described_chart`, so a screen reader
+# hears what the chart is and what its data say, and nobody has to read a canvas.
+
+class VegaLite:
+    """A Vega-Lite chart written as a plain dict and shown by marimo as a chart (its `_mime_`). The lab draws
+    three charts on every learning-rate move: building them through altair cost 0.2 to 0.6 s each on a busy
+    2-core machine (its schema objects, copied and hashed), most of the move; a dict costs next to nothing."""
+
+    def __init__(self, spec: dict):
+        self.spec = {"$schema": "https://vega.github.io/schema/vega-lite/v6.json", **spec}
+
+    def to_dict(self, **_) -> dict:
+        return self.spec
+
+    def _mime_(self) -> tuple[str, str]:
+        import json
+
+        from marimo._plugins.ui._impl.altair_chart import get_chart_mimetype
+
+        return get_chart_mimetype(), json.dumps(self.spec, default=str)
+
+
+_VIEW_KEYS = ("layer", "hconcat", "vconcat", "concat")
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    """A frame's rows as JSON-safe dicts: NaN and infinities become None (null), as Vega expects."""
+    return [{k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in row.items()}
+            for row in df.to_dict("records")]
+
+
+def _inline_rows(chart, spec: dict) -> None:
+    """Put each frame of an altair chart (its own and its sub-charts') into the matching part of its spec as inline
+    values: the rows it draws, whatever data transformer marimo has enabled (a URL, a CSV)."""
+    if isinstance(getattr(chart, "data", None), pd.DataFrame):
+        spec["data"] = {"values": _records(chart.data)}
+    for key in _VIEW_KEYS:
+        subs = getattr(chart, key, alt.Undefined)
+        for sub, sub_spec in zip([] if subs is alt.Undefined else subs, spec.get(key, [])):
+            _inline_rows(sub, sub_spec)
+    if isinstance(spec.get("spec"), dict):  # a faceted chart
+        _inline_rows(chart.spec, spec["spec"])
+
+
+def chart_spec(chart) -> dict:
+    """The Vega-Lite spec of an altair chart or a VegaLite dict chart with the rows each part draws inline, for
+    putting the chart into words. (The chart itself is drawn by marimo, with its own compact data.)"""
+    if isinstance(chart, VegaLite):
+        return chart.spec
+    spec = chart.to_dict(validate=False)
+    _inline_rows(chart, spec)
+    return spec
+
+
+def _without_menu(chart, description: str):
+    """The chart as drawn: vega-embed's "..." menu off (its disclosure has no accessible name), and the
+    description in the spec, where Vega reads it."""
+    menu_off = {"embedOptions": {"actions": False}}
+    if isinstance(chart, VegaLite):
+        return VegaLite({**chart.spec, "usermeta": menu_off, "description": description})
+    return chart.properties(usermeta=menu_off, description=description)
+
+
+def _views(spec: dict, datasets: dict, rows=None):
+    """Every single view (a mark with an encoding) of a spec, with the rows it draws (inherited from its parent
+    when it has none of its own)."""
+    data = spec.get("data")
+    if isinstance(data, dict):
+        rows = data["values"] if "values" in data else datasets.get(data.get("name"), rows)
+    for key in _VIEW_KEYS:
+        for sub in spec.get(key, []):
+            yield from _views(sub, datasets, rows)
+    if isinstance(spec.get("spec"), dict):  # a faceted chart: its one view, drawn once per facet
+        yield from _views(spec["spec"], datasets, rows)
+    if "mark" in spec and "encoding" in spec:
+        yield spec, rows or []
+
+
+def _title(spec: dict) -> str:
+    title = spec.get("title", "")
+    return title.get("text", "") if isinstance(title, dict) else str(title)
+
+
+def _field(enc: dict, channel: str) -> str | None:
+    return enc.get(channel, {}).get("field") if isinstance(enc.get(channel), dict) else None
+
+
+def _num(v) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def _spread(pts: list[dict], field: str) -> str:
+    values = [r[field] for r in pts if isinstance(r[field], (int, float))]
+    return f"{field} from {_num(min(values))} to {_num(max(values))}" if values else f"{field}: no numbers"
+
+
+def _series_summary(rows: list[dict], x: str, y: str, scatter: bool = False, by_category: bool = False) -> str:
+    """One series in words: where it starts, where it ends, and its lowest and highest values; for a scatter
+    (points in no order), how many points and the range of each coordinate; for bars (`by_category`), every bar."""
+    pts = [r for r in rows if isinstance(r.get(y), (int, float)) and r.get(x) is not None]
+    if not pts:
+        return "no values"
+    ys = [r[y] for r in pts]
+    if by_category:
+        return ", ".join(f"{r[x]}: {_num(r[y])}" for r in pts[:24]) + (", ..." if len(pts) > 24 else "")
+    if scatter and len(pts) > 6:
+        return f"{len(pts)} points, {_spread(pts, x)}, {_spread(pts, y)}"
+    if len(pts) <= 6:
+        return ", ".join(f"{_num(r[y])} at {x} {_num(r[x])}" for r in pts)
+    return (f"{y} {_num(ys[0])} at {x} {_num(pts[0][x])}, {_num(ys[-1])} at {x} {_num(pts[-1][x])}; lowest "
+            f"{_num(min(ys))}, highest {_num(max(ys))}; {len(pts)} points")
+
+
+def _grid_words(rows: list[dict], x: str, y: str, text: str, most: int = 16) -> str:
+    """A grid of labels (a text mark on two discrete axes) read row by row, in the order the rows come."""
+    lines = {}
+    for r in rows:
+        lines.setdefault(r.get(y), []).append((r.get(x), r.get(text)))
+    said = [f"{y} {_num(k)}: " + ", ".join(_num(v) for _, v in cells)
+            for k, cells in list(lines.items())[:most]]
+    return "; ".join(said) + ("; ..." if len(lines) > most else "")
+
+
+def _category_counts(rows: list[dict], field: str) -> str:
+    counts = {}
+    for r in rows:
+        counts[r.get(field)] = counts.get(r.get(field), 0) + 1
+    return f"{field}: " + ", ".join(f"{_num(k)} {n} cells" for k, n in counts.items())
+
+
+def _view_summary(view: dict, rows: list[dict], most: int = 10) -> str | None:
+    """What one view's data say, in a sentence per series (the first `most`); None for a view with nothing to say
+    (a rule, a label)."""
+    enc = view["encoding"]
+    x, y, color, text = _field(enc, "x"), _field(enc, "y"), _field(enc, "color"), _field(enc, "text")
+    mark = view["mark"]["type"] if isinstance(view["mark"], dict) else view["mark"]
+    head = _title(view)
+    head = f"{head}: " if head else ""
+    discrete = all(enc.get(c, {}).get("type") in ("ordinal", "nominal") for c in ("x", "y"))
+    if mark == "text" and x and y and text and discrete:  # a table drawn as a chart: say its cells
+        return head + _grid_words(rows, x, y, text)
+    if mark == "rect" and x and y and color and enc["color"].get("type") != "quantitative":
+        return head + _category_counts(rows, color)
+    if x and y and color and enc["color"].get("type") == "quantitative":  # a heat map: one value per cell
+        values = [r[color] for r in rows if isinstance(r.get(color), (int, float))]
+        if not values:
+            return None
+        n_x, n_y = len({r.get(x) for r in rows}), len({r.get(y) for r in rows})
+        return f"{head}{color} over {n_y} rows by {n_x} columns, from {_num(min(values))} to {_num(max(values))}"
+    if not (x and y):
+        return None
+    if enc["y"].get("type") in ("nominal", "ordinal") and enc["x"].get("type") == "quantitative":
+        x, y = y, x  # horizontal bars: the categories are on y
+    scatter, by_category = mark in ("point", "circle", "square"), mark == "bar"
+    if not color:
+        return f"{head}{y} against {x}: {_series_summary(rows, x, y, scatter, by_category)}"
+    groups = {}
+    for r in rows:
+        groups.setdefault(r.get(color), []).append(r)
+    said = [f"{name}: {_series_summary(g, x, y, scatter, by_category)}" for name, g in list(groups.items())[:most]]
+    return head + " | ".join(said) + (f" | and {len(groups) - most} more" if len(groups) > most else "")
+
+
+def chart_summary(spec: dict) -> list[str]:
+    """The data a chart draws (its `chart_spec`), in words: a line per view, from the same rows the chart draws."""
+    lines = [_view_summary(view, rows) for view, rows in _views(spec, spec.get("datasets", {}))]
+    return [line for line in lines if line]
+
+
+def _default_description(spec: dict) -> str:
+    """'chart: ' and the chart's titles, for a chart whose caller said nothing more."""
+    titles = [t for t in dict.fromkeys([_title(spec), *(_title(view) for view, _ in _views(spec, {}))]) if t]
+    return "chart: " + "; ".join(titles) if titles else "chart"
+
+
+def described_chart(chart, description: str | None = None) -> mo.Html:
+    """A chart (altair or VegaLite) with its text alternative: a figure named by `description` (what the chart
+    shows, for a screen reader; default: the spec's own "description", else its titles) and, under the chart, a
+    disclosure with the description and the chart's data in words. Vega-embed's "..." menu is turned off: its
+    disclosure has no accessible name (docs/accessibility.md)."""
+    spec = chart_spec(chart)
+    description = description or spec.get("description") or _default_description(spec)
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in chart_summary(spec))
+    words = (f"<details style='font-size:12px;color:#555'><summary>the chart in words</summary>"
+             f"<p>{html.escape(description)}</p><ul>{items}</ul></details>")
+    label = html.escape(description, quote=True)
+    drawn = mo.as_html(_without_menu(chart, description)).text
+    return mo.Html(f"<figure role='figure' aria-label='{label}' style='margin:0'>{drawn}{words}</figure>")

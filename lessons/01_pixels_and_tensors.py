@@ -254,7 +254,9 @@ def _(data):
 def _(data, pick):
     three = data.train_threes[pick.value]
     mo.hstack(
-        [plots.digit_images(three, scale=7), plots.digit_heatmap(three, title=f"train 3 #{pick.value}")],
+        [plots.digit_images(three, scale=7, what=f"training 3 number {pick.value}"),
+         plots.described_chart(plots.digit_heatmap(three, title=f"train 3 #{pick.value}"),
+                               f"training 3 number {pick.value} as a heat map: dark cells are ink")],
         justify="start",
         gap=2,
     )
@@ -316,7 +318,8 @@ def _(three):
     ).properties(width=380, height=170, title="most pixels are blank paper")
     mo.hstack(
         [
-            _chart,
+            plots.described_chart(_chart, "How many of the 784 pixels have each value, in bands of 16: "
+                                          "most pixels are blank paper (0)."),
             mo.md(
                 f"Of the {three.numel()} pixels, **{int((three == 0).sum())}** are exactly 0 and "
                 f"**{int((three > 200).sum())}** are above 200: a digit is a few strokes of ink on a lot "
@@ -380,23 +383,25 @@ def _(chosen, chosen_code, facts):
     if facts["rank"] == 0:
         _pic = mo.md(f"## `{int(chosen)}`")
     elif facts["rank"] == 1:
-        _pic = plots.digit_heatmap(chosen.view(1, -1), width=420, height=30)
+        _pic = plots.described_chart(plots.digit_heatmap(chosen.view(1, -1), width=420, height=30),
+                                     "row 14 of the 3: 28 pixel values as a strip of cells, dark for ink")
     elif facts["rank"] == 2:
-        _pic = plots.digit_images(chosen, scale=5)
+        _pic = plots.digit_images(chosen, scale=5, what="the training 3 train_threes[1]")
     elif chosen.shape[0] == 3:  # a colour image, channels first: the picture, then its three channels
         _buf = io.BytesIO()
         Image.fromarray(chosen.permute(1, 2, 0).numpy()).resize((140, 140), Image.NEAREST).save(_buf, "PNG")
         _pic = mo.hstack(
-            [mo.image(_buf.getvalue(), width=140)]
+            [mo.image(_buf.getvalue(), width=140, alt="the same 3 in red ink: a colour image")]
             + [
-                mo.vstack([mo.md(f"`t[{i}]`, {name}: dark = little {name}"), plots.digit_images(255 - chosen[i], scale=3)])
+                mo.vstack([mo.md(f"`t[{i}]`, {name}: dark = little {name}"),
+                           plots.digit_images(255 - chosen[i], scale=3, what=f"its {name} channel: dark = little {name}")])
                 for i, name in enumerate(("red", "green", "blue"))
             ],
             justify="start",
         )
     else:
         _pic = mo.vstack(
-            [plots.digit_images(chosen[:30], ncols=15, scale=2), mo.md(f"…and {len(chosen) - 30:,} more")]
+            [plots.digit_images(chosen[:30], ncols=15, scale=2, what="a 3 from train_threes"), mo.md(f"…and {len(chosen) - 30:,} more")]
         )
     mo.vstack(
         [
@@ -624,7 +629,7 @@ def _(stacked_threes):
             mo.md(
                 f"The first 40 of the {len(stacked_threes):,} images along axis 0 (`stacked_threes[:40]`):"
             ),
-            plots.digit_images(stacked_threes[:40], ncols=15, scale=2),
+            plots.digit_images(stacked_threes[:40], ncols=15, scale=2, what="a 3 from stacked_threes"),
         ]
     )
     return
@@ -681,7 +686,7 @@ def _(view_error, viewed):
         _out = mo.vstack(
             [
                 mo.md(f"The first images of shape `{tuple(viewed.shape[1:])}`:"),
-                plots.digit_images(viewed[:8], scale=3),
+                plots.digit_images(viewed[:8], scale=3, what=f"a 3 viewed as shape {tuple(viewed.shape[1:])}"),
             ]
         )
     else:
@@ -692,7 +697,8 @@ def _(view_error, viewed):
                     "The first image's 784 values in one row: the strokes become a barcode. "
                     "Row 0 comes first, then row 1, and so on."
                 ),
-                plots.digit_heatmap(_row.reshape(1, -1), width=900, height=40),
+                plots.described_chart(plots.digit_heatmap(_row.reshape(1, -1), width=900, height=40),
+                                      "the first image's 784 values in one row, dark for ink: a barcode"),
             ]
         )
     _out

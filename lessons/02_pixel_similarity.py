@@ -117,11 +117,13 @@ def _(mean3, mean7):
             ),
             mo.hstack(
                 [
-                    plots.digit_heatmap(mean3, title="mean of the 3s", size=180),
-                    plots.digit_heatmap(mean7, title="mean of the 7s", size=180),
-                    plots.digit_heatmap(
+                    plots.described_chart(plots.digit_heatmap(mean3, title="mean of the 3s", size=180),
+                                          "the ideal 3: the mean of every training 3, dark where most 3s have ink"),
+                    plots.described_chart(plots.digit_heatmap(mean7, title="mean of the 7s", size=180),
+                                          "the ideal 7: the mean of every training 7, dark where most 7s have ink"),
+                    plots.described_chart(plots.digit_heatmap(
                         mean3 - mean7, title="3s minus 7s", size=180, scheme="redblue", vmin=-0.6, vmax=0.6
-                    ),
+                    ), "the ideal 3 minus the ideal 7: blue where 3s have more ink, red where 7s do, white where equal"),
                 ],
                 justify="start",
             ),
@@ -187,7 +189,12 @@ def _():
     )
     _labels = _bars.mark_text(dy=-6, fontSize=10).encode(text="relative cost:Q", color=alt.value("black"))
     mo.hstack(
-        [_curves, (_bars + _labels).properties(width=300, height=180, title="relative weight: cost of d ÷ cost of 0.1")],
+        [plots.described_chart(_curves, "the penalty for one pixel's difference d under L1 (|d|) and L2 (d²), "
+                                        "d from −1 to 1: d² is never above |d| there"),
+         plots.described_chart((_bars + _labels).properties(width=300, height=180,
+                                                            title="relative weight: cost of d ÷ cost of 0.1"),
+                               "bars: what a difference d of 0.1, 0.2, 0.4 and 0.8 costs, as a multiple of the cost "
+                               "of 0.1, under L1 and under L2")],
         justify="start",
         gap=2,
     )
@@ -251,9 +258,11 @@ def _(a, digit_set, l1, l2, mean3, mean7):
     _lines = [f"- **{k}** says **{v}**: {'right' if v == _truth else '**wrong**'}" for k, v in _says.items()]
     mo.hstack(
         [
-            plots.digit_images(a, scale=5),
-            plots.digit_heatmap((a - mean3).abs(), title="|x − mean 3|", size=160, vmin=0, vmax=1),
-            plots.digit_heatmap((a - mean7).abs(), title="|x − mean 7|", size=160, vmin=0, vmax=1),
+            plots.digit_images(a, scale=5, what=f"the validation {_truth} picked"),
+            plots.described_chart(plots.digit_heatmap((a - mean3).abs(), title="|x − mean 3|", size=160, vmin=0, vmax=1),
+                                  f"how far each pixel of this {_truth} is from the ideal 3: dark where far"),
+            plots.described_chart(plots.digit_heatmap((a - mean7).abs(), title="|x − mean 7|", size=160, vmin=0, vmax=1),
+                                  f"how far each pixel of this {_truth} is from the ideal 7: dark where far"),
             mo.vstack([mo.md(f"This is a **{_truth}**."), mo.md("\n".join(_lines))]),
         ],
         justify="start",
@@ -422,7 +431,13 @@ def _(digit_index, digit_set, scatter):
         .encode(x=_x, y=_y)
     )
     _you = alt.Chart(_picked).mark_point(size=220, color="black", strokeWidth=2).encode(x=_x, y=_y)
-    (_dots + _line + _you).properties(width=420, height=420)
+    _n_wrong = int((~scatter["right"]).sum())
+    plots.described_chart(
+        (_dots + _line + _you).properties(width=420, height=420),
+        f"every validation digit as a point: its distance to the ideal 3 across, to the ideal 7 up; 3s and 7s in "
+        f"two colours; {_n_wrong} of {len(scatter)} are on the wrong side of the dashed diagonal and drawn as crosses; "
+        f"the digit you picked is the big black ring",
+    )
     return
 
 
@@ -464,7 +479,7 @@ def _(distance, mean3, mean7, scatter, valid7):
     _says = is_3(_x, mean3, mean7, distance)
     mo.vstack(
         [
-            plots.digit_images(_x, ncols=8, scale=2, labels=[f"7 #{i}" for i in _picks]),
+            plots.digit_images(_x, ncols=8, scale=2, labels=[f"7 #{i}" for i in _picks], what="a validation 7"),
             mo.Html(
                 pd.DataFrame(
                     {
@@ -526,7 +541,8 @@ def _(scatter, valid3, valid7):
                 "wrong first (the biggest gap between the two distances). Each caption is the true digit and "
                 "its index. Slanted, thick or unusual strokes fall far from the average shape."
             ),
-            plots.digit_images(_imgs, ncols=12, scale=2, labels=[f"{r.digit} #{r.index}" for r in _rows])
+            plots.digit_images(_imgs, ncols=12, scale=2, labels=[f"{r.digit} #{r.index}" for r in _rows],
+                               what="a digit the baseline gets wrong, true digit and index")
             if _imgs
             else mo.md("None!"),
         ]

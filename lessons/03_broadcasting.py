@@ -132,8 +132,8 @@ def silent_bug(n: int, seed: int = 0) -> dict:
 
 
 @app.function
-def number_grid(values, stretched, title: str) -> alt.Chart:
-    """A small 2-D tensor as a table of its numbers; stretched copies drawn in a paler colour."""
+def number_grid(values, stretched, title: str) -> mo.Html:
+    """A small 2-D tensor as a table of its numbers; stretched copies drawn in a paler colour (and said in words)."""
     v = values.reshape(-1, values.shape[-1]) if values.ndim else values.reshape(1, 1)
     s = stretched.reshape(v.shape)
     rows = [
@@ -150,7 +150,11 @@ def number_grid(values, stretched, title: str) -> alt.Chart:
     text = base.mark_text(fontSize=13).encode(
         text="value:N", color=alt.condition(alt.datum.kind == "copy", alt.value("#555"), alt.value("white"))
     )
-    return (boxes + text).properties(width=34 * v.shape[1], height=30 * v.shape[0], title=title)
+    copies = int(s.sum())
+    return plots.described_chart(
+        (boxes + text).properties(width=34 * v.shape[1], height=30 * v.shape[0], title=title),
+        f"{title}: {v.numel() - copies} stored values and {copies} copies made by broadcasting (drawn paler)",
+    )
 
 
 @app.function
@@ -307,7 +311,8 @@ def _(a_shape, b_shape, parse_error, result_shape, torch_error):
             if result_shape is not None
             else mo.callout(mo.md(f"torch raises `RuntimeError: {torch_error}`"), kind="danger")
         )
-        _out = mo.vstack([_chart, _verdict])
+        _out = mo.vstack([plots.described_chart(_chart, f"how a {a_shape} and b {b_shape} line up, axis by axis from "
+                                                        "the right, and what happens to each axis"), _verdict])
     _out
     return
 
@@ -457,9 +462,10 @@ def _(batch, bug):
     _text = _base.mark_text(fontSize=10).encode(text="squared error:Q")
     mo.vstack(
         [
-            (_heat + _ring + _text).properties(
+            plots.described_chart((_heat + _ring + _text).properties(
                 width=28 * _n + 40, height=28 * _n + 40, title="(preds − targets)²"
-            ),
+            ), f"the {_n} by {_n} table of squared errors the bug computes, every prediction against every "
+               "target; the outlined diagonal pairs each prediction with its own target"),
             mo.md(
                 f"""
     Only the **{_n} outlined cells** on the diagonal pair a prediction with its own target.
@@ -573,7 +579,8 @@ def _(built, pair_index):
                 x.view(28, 28)       # the row of 784 pixels as an image again:
                 """
             ),
-            plots.digit_images(_x.view(28, 28), scale=3),
+            plots.digit_images(_x.view(28, 28), scale=3, what=f"dset[{pair_index.value}] as a picture: "
+                                                             f"{'a 3' if _y.item() == 1 else 'a 7'}"),
         ],
         justify="start",
         align="center",
@@ -638,13 +645,15 @@ def _(mm_a, mm_b, mm_i, mm_j):
         _part = _cells[_cells["matrix"] == name]
         _base = alt.Chart(_part).encode(x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None))
         _ncol, _nrow = _part["col"].max() + 1, _part["row"].max() + 1
-        return (
+        _used = ", ".join(str(v) for v in _part[_part["used"]]["value"])
+        return plots.described_chart((
             _base.mark_rect(stroke="white", strokeWidth=2).encode(
                 color=alt.Color("used:N", scale=alt.Scale(domain=[False, True], range=["#d8e2ec", "#f4a261"]),
                                 legend=None)
             )
             + _base.mark_text(fontSize=14).encode(text="value:N")
-        ).properties(width=36 * _ncol, height=32 * _nrow, title=f"{name} {tuple(int(v) for v in (_nrow, _ncol))}")
+        ).properties(width=36 * _ncol, height=32 * _nrow, title=f"{name} {tuple(int(v) for v in (_nrow, _ncol))}"),
+            f"matrix {name}; the highlighted cells used for (a @ b)[{_i}, {_j}]: {_used}")
 
     _row, _col = mm_a[_i].tolist(), mm_b[:, _j].tolist()
     _terms = " + ".join(f"{p}×{q}" for p, q in zip(_row, _col))

@@ -235,7 +235,9 @@ def _(x_at):
     _point = _point.encode(x="x:Q", y="y:Q")
     mo.hstack(
         [
-            (_curve + _tangent + _point).properties(width=380, height=260, title="y = x² and its tangent"),
+            plots.described_chart(
+                (_curve + _tangent + _point).properties(width=380, height=260, title="y = x² and its tangent"),
+                f"the curve y = x² from x = −4.5 to 4.5, with its tangent at x = {_x0:g} (slope {_slope:g})"),
             mo.md(
                 f"At $x = {_x0:g}$: $y = {_y0:g}$ and autograd's `.grad` is **{_slope:g}**, "
                 f"which is $2x = {2 * _x0:g}$.<br>"
@@ -326,10 +328,13 @@ def _():
     speed_df = pd.DataFrame({"time": time.numpy(), "speed": speed.numpy()})
     mo.vstack(
         [
-            alt.Chart(speed_df)
-            .mark_point(filled=True, color="#264653")
-            .encode(x="time:Q", y="speed:Q")
-            .properties(width=340, height=200, title="measured speed"),
+            plots.described_chart(
+                alt.Chart(speed_df)
+                .mark_point(filled=True, color="#264653")
+                .encode(x="time:Q", y="speed:Q")
+                .properties(width=340, height=200, title="measured speed"),
+                "20 noisy measurements of the roller coaster's speed against time: high, dipping, then rising",
+            ),
             plots.code(make_speed_data, chapter.f, chapter.mse),
         ]
     )
@@ -386,7 +391,10 @@ def _(my_a, my_b, my_c, speed, speed_df, time):
     )
     mo.vstack(
         [
-            mo.hstack([_chart, _table], justify="start", align="center", gap=2),
+            mo.hstack([plots.described_chart(_chart, "the measured speeds as dots, and your quadratic's curve "
+                                                     f"(a {my_params[0]:.2f}, b {my_params[1]:.1f}, c "
+                                                     f"{my_params[2]:.0f}) through them"), _table],
+                      justify="start", align="center", gap=2),
             plots.code(
                 f"""
                 params = torch.tensor([{my_params[0]:.2f}, {my_params[1]:.1f}, {my_params[2]:.1f}]).requires_grad_()
@@ -500,10 +508,11 @@ def _(speed, speed_df, time):
     | loss after one step | {loss_after.item():,.4f} | {BOOK_SPEED["ten steps"][0]:,.4f} |
     """
             ),
-            (
+            plots.described_chart((
                 alt.Chart(speed_df).mark_point(filled=True, color="#264653").encode(x="time:Q", y=_y)
                 + alt.Chart(curve_frame(_start, "start")).mark_line(color="#e76f51").encode(x="time:Q", y=_y)
             ).properties(width=340, height=180, title="step 2: the random start's predictions"),
+                "the measured speeds as dots, and the predictions of the random starting parameters as a line"),
         ]
     )
     return
@@ -637,7 +646,8 @@ def _(run):
         )
         .properties(width=340, height=200, title="loss after each step")
     )
-    _parts = [_loss_chart]
+    _parts = [plots.described_chart(_loss_chart, f"the loss (mse, log scale) after each of "
+                                                 f"{len(run['losses']) - 1} steps")]
     if run["message"]:
         _parts.insert(
             0,
@@ -697,9 +707,10 @@ def _(run, scrub, speed, speed_df, time):
     _ba, _bb, _bc = (float(v) for v in _best)
     mo.hstack(
         [
-            (_dots + _faint + _ideal + _now).properties(
+            plots.described_chart((_dots + _faint + _ideal + _now).properties(
                 width=400, height=260, title=f"the fitted curve after step {_k}"
-            ),
+            ), f"the measured speeds as dots; the curve after step {_k} (thick), earlier steps (pale) and the best "
+               "quadratic (dashed)"),
             mo.vstack(
                 [
                     mo.md(
@@ -734,7 +745,9 @@ def _(run):
         .properties(width=150, height=110)
         .facet(column=alt.Column("curve:N", sort=[f"step {k}" for k in _picks], title=None))
     )
-    mo.vstack([mo.md("The same run at four moments:"), _small])
+    mo.vstack([mo.md("The same run at four moments:"),
+               plots.described_chart(_small, "the fitted curve at steps " + ", ".join(str(k) for k in _picks)
+                                     + ", side by side")])
     return
 
 
@@ -816,9 +829,12 @@ def _(lr_slider, my_params, run, speed, time):
     _curv = curvature(time)
     mo.vstack(
         [
-            (_bands + _line + _points)
-            .resolve_scale(color="independent")
-            .properties(width=460, height=340, title=f"mse over a and b, c fixed at {_c:.2f}"),
+            plots.described_chart(
+                (_bands + _line + _points)
+                .resolve_scale(color="independent")
+                .properties(width=460, height=340, title=f"mse over a and b, c fixed at {_c:.2f}"),
+                f"a map of the loss over a (up) and b (across), c fixed at {_c:.2f}: a long narrow valley, the "
+                f"run's path of {len(_path)} points down it, its start, your a and b, and the map's lowest point"),
             mo.md(
                 f"""
     The run (learning rate {lr_slider.value:g}, {len(run["params"]) - 1} steps) moved $c$ from

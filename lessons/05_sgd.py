@@ -225,7 +225,7 @@ def _(nudge_pixel, nudge_weight):
 
 
 @app.cell
-def _(alt, nudge, nudge_acts, nudge_pixel, nudge_x, nudge_y, torch):
+def _(alt, nudge, nudge_acts, nudge_pixel, nudge_x, nudge_y, plots, torch):
     _curves = nudge_curves(nudge_acts, nudge_x[:, nudge_pixel], nudge_y, torch.linspace(-4, 4, 321))
     _here = nudge_curves(nudge_acts, nudge_x[:, nudge_pixel], nudge_y, torch.tensor([float(nudge.value)]))
     _base = alt.Chart(_curves).encode(x=alt.X("delta:Q", title="change to the weight"))
@@ -236,7 +236,9 @@ def _(alt, nudge, nudge_acts, nudge_pixel, nudge_x, nudge_y, torch):
              + _rule).properties(width=300, height=200, title="mnist_loss: moves smoothly")
     _row = _here.iloc[0]
     mo.vstack([
-        alt.hconcat(_acc, _loss),
+        plots.described_chart(alt.hconcat(_acc, _loss),
+                              f"accuracy and mnist_loss on {len(nudge_y)} validation digits as the weight of pixel {nudge_pixel} "
+                              "changes from −4 to 4: accuracy moves in steps, the loss smoothly"),
         mo.md(f"At this setting: accuracy **{_row.accuracy:.4f}**, loss **{_row.loss:.4f}**. "
               "Move the slider by one step: the loss changes at once; accuracy usually does not."),
         code_view("the code behind these two charts", nudge_curves),
@@ -272,7 +274,7 @@ def _():
 
 
 @app.cell
-def _(alt, chapter, pd, sig_at, torch):
+def _(alt, chapter, pd, plots, sig_at, torch):
     _a = torch.linspace(-12, 12, 241)
     _curve = pd.DataFrame({"a": _a.tolist(), "sigmoid": chapter.sigmoid(_a).tolist()})
     _s = float(chapter.sigmoid(torch.tensor(sig_at.value)))
@@ -280,7 +282,9 @@ def _(alt, chapter, pd, sig_at, torch):
     _chart = (alt.Chart(_curve).mark_line().encode(x="a:Q", y=alt.Y("sigmoid:Q", title="σ(a)"))
               + alt.Chart(_point).mark_point(size=120, filled=True, color="#e76f51").encode(x="a:Q", y="sigmoid:Q"))
     mo.hstack([
-        _chart.properties(width=340, height=200),
+        plots.described_chart(_chart.properties(width=340, height=200),
+                              f"the sigmoid σ(a) for a from −12 to 12, an S from 0 to 1; the dot marks "
+                              f"σ({sig_at.value:.1f}) = {_s:.4f}"),
         mo.vstack([
             mo.md(f"$\\sigma({sig_at.value:.1f}) = {_s:.4f}$  \nits slope there: "
                   f"$\\sigma(a)(1-\\sigma(a)) = {_s * (1 - _s):.5f}$"),
@@ -743,7 +747,7 @@ def _(bs_slider, data, epochs_slider, init_choice, live, loss_choice, shuffle_sw
 
 
 @app.cell
-def _(data, lab_sweep, live, lr_slider, mine_ok, use_mine):
+def _(data, lab_sweep, live, lr_slider, mine_ok, plots, use_mine):
     if mine_ok and use_mine.value:
         lab_run = live.train_live(data, lr_slider.value, lab_sweep.settings["bs"], lab_sweep.settings["epochs"],
                                   student=(train_epoch, mnist_loss))
@@ -752,9 +756,10 @@ def _(data, lab_sweep, live, lr_slider, mine_ok, use_mine):
         lab_run = live.member_run(lab_sweep, lr_slider.value)
         _curves = live.lab_curves(data, lab_sweep, lr_slider.value)
         _view = mo.vstack([live.lab_verdict(lab_run),
-                           mo.hstack([_curves, live.lr_chart(lab_sweep, lr_slider.value)], justify="start",
-                                     align="start", gap=1),
-                           live.update_curve(data, lab_sweep, lr_slider.value)])
+                           mo.hstack([plots.described_chart(_curves),
+                                      plots.described_chart(live.lr_chart(lab_sweep, lr_slider.value))],
+                                     justify="start", align="start", gap=1),
+                           plots.described_chart(live.update_curve(data, lab_sweep, lr_slider.value))])
     _view
     return (lab_run,)
 
@@ -796,7 +801,7 @@ def _():
     ## 9 · Watch it learn
 
     The lab kept the weights of every model as it trained. Here are the 784 weights of the learning rate you
-    picked, drawn as a 28 x 28 picture (red: a pixel whose ink pushes the activation up, towards "3"; blue:
+    picked, drawn as a 28 x 28 picture (blue: a pixel whose ink pushes the activation up, towards "3"; red:
     towards "7"), with the model's most confident mistakes at that moment. For each mistake, the second
     picture is **weight times pixel**: which inked pixels voted "3" and which voted "7"; the activation is
     their sum plus the bias. Press **play** (pick a speed), **pause** (off), **one step**, or drag.

@@ -227,8 +227,11 @@ def _(results):
     _seconds = _base.mark_line(point=True, color="#e76f51").encode(
         y=alt.Y("seconds per epoch:Q", scale=alt.Scale(type="log"), title="seconds per epoch (log)"),
         shape=alt.Shape("timed:N", title="timed over"))
-    alt.hconcat(_updates.properties(width=280, height=220, title="updates per epoch"),
-                _seconds.properties(width=280, height=220, title="seconds per epoch"))
+    plots.described_chart(
+        alt.hconcat(_updates.properties(width=280, height=220, title="updates per epoch"),
+                    _seconds.properties(width=280, height=220, title="seconds per epoch")),
+        f"updates per epoch and seconds per epoch against the batch size, {len(results)} batch sizes from "
+        f"{results['bs'].min():,} to {results['bs'].max():,}, both on log scales")
     return
 
 
@@ -256,12 +259,14 @@ def _(results):
     _first = _noisy.iloc[0]
     _noisy["1/sqrt(b)"] = _first["gradient noise"] * (_first["bs"] / _noisy["bs"]) ** 0.5
     _base = alt.Chart(_noisy).encode(x=bs_axis(_noisy))
-    (
+    plots.described_chart((
         _base.mark_line(point=True).encode(
             y=alt.Y("gradient noise:Q", scale=alt.Scale(type="log"), title="noise: rms |g_B - g| / |g| (log)"),
             tooltip=["batch size", alt.Tooltip("gradient noise:Q", format=".3f")])
         + _base.mark_line(strokeDash=[4, 4], color="gray").encode(y="1/sqrt(b):Q")
-    ).properties(width=420, height=240, title="gradient noise vs batch size")
+    ).properties(width=420, height=240, title="gradient noise vs batch size"),
+        "the gradient noise of a batch against the batch size (log scales), measured, with 1/sqrt(b) as a dashed "
+        "line for comparison")
     return
 
 
@@ -284,15 +289,15 @@ def _(results):
     _long = results.melt(id_vars=["bs", "batch size", "epoch"],
                          value_vars=["accuracy after 1 epoch", f"accuracy after {FIXED_UPDATES} updates"],
                          var_name="measured", value_name="validation accuracy")
-    (
+    plots.described_chart(
         alt.Chart(_long).mark_line(point=True).encode(
             x=bs_axis(results), y=alt.Y("validation accuracy:Q", scale=alt.Scale(zero=False)),
             color=alt.Color("measured:N", title=None),
             tooltip=["batch size", "measured", alt.Tooltip("validation accuracy:Q", format=".4f"), "epoch"])
         .properties(width=420, height=240, title=alt.Title(
             "validation accuracy vs batch size",
-            subtitle=partial_note(results)))
-    )
+            subtitle=partial_note(results))),
+        f"validation accuracy against the batch size, after 1 epoch and after {FIXED_UPDATES} updates")
     return
 
 

@@ -110,7 +110,8 @@ def _(data, hidden):
         "one layer: Wx+b": _one.double().numpy().round(6),
     })
     mo.vstack([
-        plots.digit_images(_xb.view(-1, 28, 28), ncols=6, scale=2),
+        plots.digit_images(_xb.view(-1, 28, 28), ncols=6, scale=2, labels=["3", "3", "3", "7", "7", "7"],
+                           what="a validation digit"),
         _table,
         mo.md(f"Largest difference: **{(_two - _one).abs().max().item():.1e}** (float rounding). "
               f"The stack has {sum(p.numel() for m in (layer1, layer2) for p in m.parameters()):,} parameters; "
@@ -147,7 +148,8 @@ def _():
         .properties(width=300, height=200, title="relu(x) = max(0, x)")
     )
     _demo = torch.tensor([-2.5, -1.0, 0.0, 0.5, 3.0])
-    mo.hstack([_chart, plots.code(f"x = torch.tensor({_demo.tolist()})\n"
+    mo.hstack([plots.described_chart(_chart, "relu(x) for x from −3 to 3: flat at 0 for negative x, then the line "
+                                             "y = x"), plots.code(f"x = torch.tensor({_demo.tolist()})\n"
                                   f"F.relu(x)      # {F.relu(_demo).tolist()}\n"
                                   f"nn.ReLU()(x)   # {nn.ReLU()(_demo).tolist()}")],
               justify="start", align="center", gap=2)
@@ -382,8 +384,9 @@ def stall_diagnosis(model, data) -> dict:
 
 
 @app.function
-def race_chart(runs: dict) -> alt.Chart:
-    """Validation accuracy and loss per epoch, one line per model, from {model name: Recorder rows}."""
+def race_chart(runs: dict) -> mo.Html:
+    """Validation accuracy and loss per epoch, one line per model, from {model name: Recorder rows}; with its text
+    alternative."""
     rows = [{"model": name, "epoch": r["epoch"], "accuracy": r["batch_accuracy"], "valid loss": r["valid_loss"]}
             for name, rs in runs.items() for r in rs]
     df = pd.DataFrame(rows, columns=["model", "epoch", "accuracy", "valid loss"])
@@ -397,7 +400,8 @@ def race_chart(runs: dict) -> alt.Chart:
     ).properties(width=300, height=220)
     acc = base.encode(y=alt.Y("accuracy:Q", scale=alt.Scale(zero=False))).properties(title="valid accuracy")
     loss = base.encode(y=alt.Y("valid loss:Q", scale=alt.Scale(zero=False))).properties(title="valid loss")
-    return alt.hconcat(acc, loss)
+    return plots.described_chart(alt.hconcat(acc, loss), "valid accuracy and valid loss by epoch, one line per "
+                                                         f"model: {', '.join(runs) or 'no model yet'}")
 
 
 @app.function
@@ -475,7 +479,9 @@ def _(data, race):
         _layer = _model if isinstance(_model, nn.Linear) else collapse(_model[0], _model[1])
         _w = _layer.weight.detach().view(28, 28)
         _m = _w.abs().max().item() or 1.0
-        _pics.append(plots.digit_heatmap(_w, title=f"{_name}: W", scheme="redblue", vmin=-_m, vmax=_m, size=180))
+        _pics.append(plots.described_chart(
+            plots.digit_heatmap(_w, title=f"{_name}: W", scheme="redblue", vmin=-_m, vmax=_m, size=180),
+            f"the 784 weights of {_name} as a 28 by 28 picture: blue pixels push towards 3, red towards 7"))
     _stack = race["two linear, no ReLU"]
     _one = collapse(_stack["model"][0], _stack["model"][1])
     _vx, _vy = data.valid_xy()
@@ -514,7 +520,7 @@ def _(data, race):
     _dead = (_h == 0).all(dim=0)
     _labels = [f"{i}{' ✝' if d else ''}" for i, d in enumerate(_dead.tolist())]
     mo.vstack([
-        plots.weight_images(_w1, ncols=10, scale=2, labels=_labels),
+        plots.weight_images(_w1, ncols=10, scale=2, labels=_labels, what="the weights of hidden unit"),
         mo.md(f"**{int(_dead.sum())} of {len(_dead)}** hidden units are dead after this run "
               f"({_name}, {len(race[_name]['rows'])} epochs)."),
         plots.code(hidden_activations, stall_diagnosis, title="the code: dead units and saturation, measured"),
@@ -626,7 +632,10 @@ def _(curve, k_relus, move_kinks):
         x="x:Q", y="a_i relu(w_i (x - t_i)):Q", color=alt.Color("unit:N", legend=None), detail="unit:N",
         tooltip=["unit:N"],
     ).properties(width=420, height=160, title="the pieces being added up (plus a constant)")
-    mo.vstack([_top, _bottom, plots.code(relu_features, fit_relus, title="the code: relu_features, fit_relus")])
+    mo.vstack([plots.described_chart(_top, f"the target curve ({curve.value}) and the sum of {k_relus.value} ReLUs "
+                                           f"fitted to it, x from −3 to 3; grey rules mark the kinks"),
+               plots.described_chart(_bottom, f"the {k_relus.value} ReLU pieces that are added up"),
+               plots.code(relu_features, fit_relus, title="the code: relu_features, fit_relus")])
     return
 
 
@@ -644,7 +653,9 @@ def _(curve, k_relus):
     _now = alt.Chart(_df[_df.k == k_relus.value]).mark_point(size=150, color="#e76f51", filled=True).encode(
         x="k:Q", y="mse:Q")
     mo.vstack([
-        (_line + _now).properties(width=420, height=180, title="more ReLUs, smaller error (kinks evenly spaced)"),
+        plots.described_chart(
+            (_line + _now).properties(width=420, height=180, title="more ReLUs, smaller error (kinks evenly spaced)"),
+            f"the fit's mean squared error (log scale) against the number of ReLUs, 1 to 30; {k_relus.value} is marked"),
         mo.md("The theorem promises that *some* set of weights gets close; it says nothing about how many units "
               "you need or whether SGD will find them. In practice we go deeper instead of wider: lesson 08 "
               "measures why (\u201c4 \u00b7 Why deeper: the same parameters, two shapes\u201d)."),

@@ -162,10 +162,14 @@ def _(bias_models, bias_on, brightness, data, picture):
         x=alt.X("a:Q", title="brightness α"))
     _verdict = "a 3" if _prob > 0.5 else "a 7" if _prob < 0.5 else "no idea (exactly 0.5)"
     mo.hstack([
-        mo.vstack([plots.digit_images((brightness.value * _x).view(28, 28), scale=4, vmin=0, vmax=1),
+        mo.vstack([plots.digit_images((brightness.value * _x).view(28, 28), scale=4, vmin=0, vmax=1,
+                                      what=f"the input: {picture.value}, at brightness {brightness.value:g}"),
                    mo.md(f"**{'with' if bias_on.value else 'without'} bias**  \nactivation `{_act:+.3f}`  \n"
                          f"P(3) = **{_prob:.3f}** → {_verdict}")]),
-        (_lines + _half + _now).properties(width=340, height=220, title="the answer as the input fades to blank"),
+        plots.described_chart(
+            (_lines + _half + _now).properties(width=340, height=220, title="the answer as the input fades to blank"),
+            "P(3) against the brightness α of the input, from blank (0) to full (1), for the model with a bias and "
+            f"the one without; a dashed rule at 0.5, a grey rule at α {brightness.value:g}"),
         plots.code(linear_without_bias, title="the code: a linear model without a bias"),
     ], justify="start", gap=2, align="center")
     return
@@ -183,7 +187,7 @@ def _(bias_models):
     ).properties(width=340, height=200, title="training with and without a bias")
     _acc = {("with bias" if _b else "no bias"): _run["rows"][-1]["batch_accuracy"] if _run["rows"] else float("nan")
             for _b, _run in bias_models.items()}
-    mo.vstack([_chart, mo.md(
+    mo.vstack([plots.described_chart(_chart, "valid accuracy by epoch, with and without a bias"), mo.md(
         f"After 10 epochs: **{_acc['with bias']:.4f}** with a bias, **{_acc['no bias']:.4f}** without. "
         "On 3s vs 7s the gap is small: every real digit has plenty of ink, so the weights alone can do "
         "most of the work. The blank page is where the missing bias shows. In a deep net every layer "
@@ -263,7 +267,8 @@ def _(table_bs):
     ).properties(width=420, height=200, title="drawn to scale: the 30 biases are there, too short to see")
     mo.vstack([
         _df.assign(shape=_df["shape"].astype(str)),
-        _bars,
+        plots.described_chart(_bars, f"bars to scale: how many parameters and activation numbers each part of "
+                                     f"simple_net has, for a batch of {table_bs.value}"),
         plots.code(activation_shapes, params_and_activations, title="the code: counting parameters and activations"),
         mo.md(f"**{_totals['parameter']:,}** parameters, whatever the batch size; "
               f"**{_totals['activation']:,}** activation numbers for a batch of {table_bs.value}."),
@@ -381,7 +386,8 @@ def _(counted_kind, resnet):
     mo.vstack([
         mo.md(f"**{_total:,} parameters** — {_total / 23_581:.0f} times `simple_net`'s 23,581.{_mine} "
               f"A forward pass on 8 digits took {_ms:.0f} ms here."),
-        mo.hstack([_stages, _bars], justify="start", gap=1),
+        mo.hstack([_stages, plots.described_chart(_bars, "bars: the parameters in each stage of resnet18")],
+                  justify="start", gap=1),
         plots.code(resnet18_digits, resnet_stages, title="the code: resnet18 for digits, stage by stage"),
         mo.md("Read the shapes top to bottom: 8 digits go in as `(8, 1, 28, 28)`; the stride-2 first convolution "
               "and the max pool shrink each picture to 7×7 while the channels grow to 64; `layer1` keeps that size, "
@@ -573,7 +579,8 @@ def wide_vs_deep(shapes: dict, seeds=(0, 1, 2)) -> mo.Html:
         x="x:Q", y=alt.Y("y:Q", title=None),
         color=alt.Color("curve:N", title=None, scale=alt.Scale(range=["#264653", "#e76f51", "#999999"])),
     ).properties(width=420, height=220, title="the best of three seeds, each net")
-    return mo.vstack([mo.Html(table.to_html(index=False, border=0)), chart])
+    return mo.vstack([mo.Html(table.to_html(index=False, border=0)),
+                      plots.described_chart(chart, "the target curve and each net's best fit of it")])
 
 
 @app.cell

@@ -26,6 +26,7 @@ with app.setup:
     RUNS = {}  # finished training runs, keyed by their settings: a revisited setting comes back instantly
     LAST = {}  # the run shown before this one, drawn as a ghost so that two runs compare on the same axes
     BUDGET_S = 15.0  # seconds per run: training stops between epochs when the next one would not fit
+    TEN_DIGIT_WORDS = "loss (train and valid) and valid accuracy by epoch, this run's and the previous run's (grey dashes)"
 
     torch.set_num_threads(1)  # tiny models: one thread is as fast, and on two cores it leaves one for the browser
 
@@ -59,7 +60,8 @@ def _(mnist):
     _picks = [int((mnist.train_labels == d).nonzero()[i]) for i in range(4) for d in range(10)]
     mo.vstack([mo.md("Four of each digit from the training set:"),
                plots.digit_images(mnist.train_images[_picks], ncols=10, scale=2,
-                                  labels=[str(int(mnist.train_labels[i])) for i in _picks])])
+                                  labels=[str(int(mnist.train_labels[i])) for i in _picks],
+                                  what="a training digit, labelled")])
     return
 
 
@@ -95,11 +97,13 @@ def _():
     _logits = torch.tensor([[2.0, -1.0, 0.5]])  # three classes, to keep it short
     _probs = _logits.softmax(dim=1)
     mo.vstack([
-        alt.Chart(_df).mark_line(strokeWidth=3).encode(
+        plots.described_chart(alt.Chart(_df).mark_line(strokeWidth=3).encode(
             x="probability of the right digit:Q", y=alt.Y("value:Q", title="loss"),
             color=alt.Color("loss:N", scale=alt.Scale(range=["#e76f51", "#264653"]),
                             legend=alt.Legend(orient="bottom")),
         ).properties(width=380, height=200, title="confident mistakes cost far more under cross-entropy"),
+            "two losses against the probability given to the right digit: cross-entropy (−log p) grows without "
+            "bound as p nears 0, while 1 − p never passes 1"),
         plots.code("\n".join([
             "logits = torch.tensor([[2.0, -1.0, 0.5]])      # one input, three classes",
             "probs = logits.exp() / logits.exp().sum(dim=1, keepdim=True)   # softmax by hand",
@@ -301,12 +305,14 @@ def _(arch, epochs10, lr10, mnist, n_train, use_my_learner):
         _left = min(_used / len(rows) * (epochs10.value - len(rows)), max(BUDGET_S - _used, 0.0))
         _bar.update(subtitle=f"{_used:.0f} s so far; about {_left:.0f} s left (a run stops at {BUDGET_S:.0f} s)")
         if time.perf_counter() - _drawn[0] > 0.5:  # redraw at most twice a second
-            mo.output.replace_at_index(ten_digit_chart(rows, _ghost, epochs10.value, _ghost_label), 1)
+            mo.output.replace_at_index(plots.described_chart(ten_digit_chart(rows, _ghost, epochs10.value, _ghost_label),
+                                                             TEN_DIGIT_WORDS), 1)
             _drawn[0] = time.perf_counter()
 
     with mo.status.progress_bar(total=epochs10.value, title="training", show_eta=False, show_rate=False,
                                 subtitle=f"a run stops at {BUDGET_S:.0f} s", remove_on_exit=True) as _bar:
-        mo.output.append(ten_digit_chart([], _ghost, epochs10.value, _ghost_label))
+        mo.output.append(plots.described_chart(ten_digit_chart([], _ghost, epochs10.value, _ghost_label),
+                                               TEN_DIGIT_WORDS))
         ten = train_ten(mnist, arch.value, n_train.value, epochs10.value, lr10.value, _draw,
                         learner_cls=MyLearner if _mine else None)
     _who = "your MyLearner" if _mine else "digitcore's Learner"
@@ -323,7 +329,8 @@ def _(arch, epochs10, lr10, mnist, n_train, use_my_learner):
                            kind="warn") if ten["rows"][-1]["accuracy"] < 0.2 else
                 mo.md(f"Valid accuracy after {len(ten['rows'])} epochs: **{ten['rows'][-1]['accuracy']:.4f}** "
                       f"on {len(mnist.valid_images):,} digits (trained by {_who}, {ten['seconds']:.1f} s)."))
-    mo.vstack([ten_digit_chart(ten["rows"], _ghost, epochs10.value, _ghost_label), _summary,
+    mo.vstack([plots.described_chart(ten_digit_chart(ten["rows"], _ghost, epochs10.value, _ghost_label),
+                                     TEN_DIGIT_WORDS), _summary,
                *([_stopped] if _stopped else []),
                plots.code(ten_digit_loaders, ten_digit_model, train_ten, title="the code: how the lab trains")])
     return (ten,)
@@ -365,7 +372,10 @@ def _(mnist, ten):
     ).properties(width=260, height=260, title="accuracy per digit")
     mo.vstack([
         mo.md("Rows are the true digits, columns what the model said; the diagonal is where it was right."),
-        mo.hstack([(_heat + _text).properties(width=300, height=300, title="confusion matrix"), _bars],
+        mo.hstack([plots.described_chart((_heat + _text).properties(width=300, height=300, title="confusion matrix"),
+                                         "confusion matrix: how many validation digits of each true digit (rows) "
+                                         "the model called each digit (columns)"),
+                   plots.described_chart(_bars, "bars: the share of each digit the model got right")],
                   justify="start", gap=2),
         plots.code(predictions, confusion_frame, title="the code: predictions and the confusion matrix"),
     ])
@@ -380,7 +390,8 @@ def _(mnist, val_preds, val_probs):
         mo.md(f"The model's 20 most confident mistakes, out of {int((val_preds != mnist.valid_labels).sum()):,} "
               "(true → predicted). Some are honest mistakes, some would fool a person too:"),
         plots.digit_images(mnist.valid_images[_wrong], ncols=10, scale=2,
-                           labels=[f"{int(mnist.valid_labels[i])} → {int(val_preds[i])}" for i in _wrong]),
+                           labels=[f"{int(mnist.valid_labels[i])} → {int(val_preds[i])}" for i in _wrong],
+                           what="a mistake, true digit → predicted"),
     ]) if len(_wrong) else mo.md("No mistakes at all on the validation set!")
     return
 
@@ -406,8 +417,9 @@ def _(mnist, val_probs, which):
         tooltip=["digit:O", alt.Tooltip("probability:Q", format=".4f")],
     ).properties(width=300, height=180, title="softmax of the ten scores")
     mo.hstack([
-        plots.digit_images(mnist.valid_images[_i], scale=4),
-        _chart,
+        plots.digit_images(mnist.valid_images[_i], scale=4, what=f"validation digit number {_i}, a {_truth}"),
+        plots.described_chart(_chart, f"bars: the probability the model gives each of the ten digits for this "
+                                      f"{_truth}; the right answer's bar is coloured and labelled yes"),
         mo.md(f"True digit **{_truth}**  \np = {_p[_truth]:.4f}  \ncross-entropy = −log p = "
               f"**{-torch.log(_p[_truth].clamp_min(1e-12)).item():.4f}**"),
     ], justify="start", gap=2, align="center")

@@ -327,13 +327,13 @@ def question_view(q: dict, notes, checks: dict) -> mo.Html:
     parts = [mo.md(where if "code" not in q else f"**{q['n']}. {q['q']}**  \n{where}")]  # a box's label is its question
     model = [mo.md(q["answer"])]
     if q.get("chart"):
-        model.append(answer_chart(q["chart"]))
+        model.append(plots.described_chart(answer_chart(q["chart"]), f"the {q['chart']} function drawn as a curve"))
     if "code" in q:
         kind, message = checks[q["n"]]
         parts.append(mo.md(f"Your function: `{q['code']}` (in `marimo edit`)."))
         parts.append(mo.callout(mo.md(message), kind=kind))
         if q["n"] == 34 and kind == "success":
-            parts.append(answer_chart("relu", relu))
+            parts.append(plots.described_chart(answer_chart("relu", relu), "your relu drawn as a curve, x from −2 to 2"))
         model.append(plots.code(MODEL_CODE[q["code"]]))
         title = "one answer (try first)"
     else:

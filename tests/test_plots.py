@@ -2,9 +2,11 @@
 
 import base64
 import io
+import json
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from PIL import Image
@@ -178,3 +180,45 @@ def test_weight_images_draw_sign_as_colour_one_picture_per_row():
     blue, red, white = pixels[0][0, 0], pixels[1][0, 0], pixels[2][0, 0]
     assert blue[2] > blue[0] and red[0] > red[2] and tuple(white) == (255, 255, 255)
     assert tuple(pixels[0][-1, -1]) == (255, 255, 255)  # a zero weight is white
+
+
+def test_every_picture_says_what_it_shows_in_its_alt_text():
+    digits = plots.digit_images(torch.stack([_digit(), _digit()]), labels=["3 #1", "7 <#2>"], what="a training digit").text
+    weights = plots.weight_images(torch.zeros(2, 784), labels=["unit 0", "unit 1"], what="weights of hidden").text
+    alts = re.findall(r"<img [^>]*alt='([^']*)'", digits + weights)
+    assert alts[:2] == ["a training digit, 3 #1", "a training digit, 7 &lt;#2&gt;"]  # escaped, never markup
+    assert len(alts) == 4 and all(a.startswith("weights of hidden, unit ") and "blue: positive" in a for a in alts[2:])
+    assert len(re.findall(r"<img ", digits + weights)) == len(alts)
+
+
+def _spec_in(html: str) -> dict:
+    """The Vega-Lite spec inside a marimo-mime-renderer's data-data attribute."""
+    import html as html_lib
+
+    raw = re.search(r"data-data='([^']*)'", html).group(1)
+    return json.loads(json.loads(html_lib.unescape(raw)))
+
+
+def test_described_chart_names_the_figure_and_says_its_data_in_words():
+    rows = [{"epoch": e, "train_loss": 0.5 / (e + 1), "valid_loss": 0.4 / (e + 1), "batch_accuracy": 0.5 + 0.1 * e}
+            for e in range(5)]
+    out = plots.described_chart(plots.training_curves(rows)).text
+    label = re.search(r"<figure role='figure' aria-label='([^']*)'", out).group(1)
+    assert label == ("Loss (train and valid) and batch accuracy over 5 epochs: valid loss from 0.4000 to 0.0800, "
+                     "batch accuracy from 0.5000 to 0.9000.")
+    words = out[out.index("<details"):]
+    assert "<summary>the chart in words</summary>" in words
+    assert "valid: 0.4 at epoch 0" in words and "0.08 at epoch 4" in words and "0.9 at epoch 4" in words
+    spec = _spec_in(out)
+    assert spec["usermeta"]["embedOptions"]["actions"] is False  # vega-embed's unnamed "..." disclosure is off
+    assert spec["description"] == label
+
+
+def test_described_chart_summarises_a_heatmap_and_a_long_series_from_the_drawn_rows():
+    heat = plots.described_chart(plots.digit_heatmap(_digit(), title="a one"), "a one as a heat map").text
+    assert "aria-label='a one as a heat map'" in heat and "value over 28 rows by 28 columns, from 0 to 255" in heat
+    df = pd.DataFrame({"x": np.arange(50.0), "y": np.r_[np.nan, np.arange(49.0)]})
+    line = plots.described_chart(plots.line_chart(df, "x", "y", title="a ramp")).text
+    assert "aria-label='chart: a ramp'" in line  # no description given: the titles
+    assert "y 0 at x 1, 48 at x 49; lowest 0, highest 48; 49 points" in line  # the NaN row is not drawn, not told
+    assert "lowest nan" not in line.lower()
