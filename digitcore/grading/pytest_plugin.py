@@ -19,7 +19,8 @@ def add_options(parser):
     group.addoption("--student-budget", type=float, default=None, metavar="SECONDS",
                     help="wall seconds all of one student's exercises may take (default 90)")
     group.addoption("--jobs", type=int, default=None, help="parallel workers for class grading")
-    group.addoption("--seed", type=int, default=0, help="seed for the checks' inputs")
+    group.addoption("--seed", type=int, default=None,
+                    help="seed of the checks' inputs (default: a fresh one each run; feedback names it)")
 
 
 def pytest_addoption(parser):

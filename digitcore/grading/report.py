@@ -48,6 +48,7 @@ class SubmissionReport:
     path: str = ""
     seconds: float = 0.0
     engine_errors: list = field(default_factory=list)   # failures of the grader itself (not the student's)
+    seed: int | None = None                        # the seed of the checks' inputs (reproduces the run)
 
     @property
     def total(self) -> float:
@@ -121,9 +122,17 @@ def feedback_markdown(report: SubmissionReport) -> str:
             if getattr(verdict, "hint", None):
                 lines.append(f"  - Hint: {verdict.hint}")
         lines.append("")
+    if report.seed is not None:
+        lines += [seed_line(report.seed), ""]
     if report.isolation:
         lines += [f"Isolation: {report.isolation}", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def seed_line(seed: int) -> str:
+    """The one line that says which inputs this run drew, so that the run can be repeated."""
+    return (f"Inputs of this run: seed {seed} (every run draws new ones; `pytest checks --submission YOUR_FILE "
+            f"--seed {seed}` repeats this run's public checks).")
 
 
 NOT_LOADED = "not graded: your file could not be loaded (the reason is at the top)"
@@ -156,6 +165,8 @@ def gradescope_results(report: SubmissionReport) -> dict:
            "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
     if report.fatal:
         out["output"] += "\nYour file could not be graded as a whole: " + report.fatal
+    if report.seed is not None:
+        out["output"] += "\n" + seed_line(report.seed)
     if report.isolation:
         out["output"] += f"\nIsolation: {report.isolation}"
     return out
