@@ -23,6 +23,7 @@ from .common import (
     judge,
     kind,
     ok,
+    reshuffled,
 )
 
 EXERCISE = "batch_accuracy"
@@ -78,8 +79,10 @@ THRESHOLD_Y = [1, 1, 1, 0, 1, 0, 1, 0]
 
 
 def input_fixed(seed, xs=FIXED_X, ys=FIXED_Y, shape="2d", dtype="float"):
-    x = torch.tensor(xs)
-    y = torch.tensor(ys, dtype=torch.int64 if dtype == "int" else torch.float32)
+    """xs and ys for seed 0 (the lessons); for any other seed new values of the same kind, and a new accuracy:
+    the targets of the clear-cut activations (|x| > 0.5) flip at random, those near 0 keep theirs."""
+    x, y = reshuffled(xs, ys, seed, offset=6500, flip_beyond=0.5)
+    y = y.long() if dtype == "int" else y
     if shape == "2d":
         x, y = x.view(-1, 1), y.view(-1, 1)
     return {"xb": x, "yb": y}
@@ -87,7 +90,23 @@ def input_fixed(seed, xs=FIXED_X, ys=FIXED_Y, shape="2d", dtype="float"):
 
 def input_random(seed, n=64, offset=6000):
     g = torch.Generator().manual_seed(offset + seed)
-    return {"xb": torch.randn(n, 1, generator=g) * 2, "yb": torch.randint(0, 2, (n, 1), generator=g).float()}
+    x, y = torch.randn(n, 1, generator=g) * 2, torch.randint(0, 2, (n, 1), generator=g).float()
+    return {"xb": x, "yb": y if seed == 0 else _telling(x, y)}
+
+
+def _telling(x, y):
+    """Targets that tell the usual mistakes from the right answer on any seed (seed 0 happens to): every
+    activation in (0, 0.5] is a 3, so comparing raw activations with 0.5 loses each of them, and the accuracy
+    is never exactly 1/2, where the flipped comparison would score the same."""
+    band = (x > 0) & (x <= 0.5)
+    y = torch.where(band, torch.ones_like(y), y)
+    if not band.any():
+        x[0] = 0.25
+        y[0] = 1.0
+    if bool((((x.sigmoid() > 0.5) == y).float().mean() == 0.5)):
+        clear = int(torch.nonzero(x.abs() > 0.5)[0, 0])
+        y[clear] = 1 - y[clear]
+    return y
 
 
 def _where(inp, hidden):

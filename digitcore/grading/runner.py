@@ -7,6 +7,7 @@ specific message; nothing of the checker's own traceback is shown.
 """
 
 import functools
+import json
 import math
 import os
 import re
@@ -353,6 +354,7 @@ def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed
     report = SubmissionReport(student=student or student_name(path), path=str(path), seed=seed)
     try:
         sources = read_sources(path)
+        check_job_size(sources)
     except (SubmissionError, OSError) as e:
         report.fatal = str(e)
         sources = {}
@@ -371,6 +373,20 @@ def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed
         report.isolation = "not run (the file could not be read)" if report.fatal else "unknown"
     report.seconds = round(time.monotonic() - t0, 3)
     return report
+
+
+SOURCES_CAP = 64 << 20    # bytes of the student's files as they travel in each job (worker.JOB_CAP is 256 MB)
+
+
+def check_job_size(sources: dict) -> None:
+    """SubmissionError when the files are too large to send to the worker: the student's failure, said as
+    such (not the grader's, as it was when such a job went over the worker's cap), and found before a job
+    of hundreds of megabytes is built for every exercise."""
+    size = sum(len(json.dumps(name)) + len(json.dumps(text)) for name, text in sources.items())
+    if size > SOURCES_CAP:
+        raise SubmissionError(f"your files are too large to grade: {size / 2**20:.0f} MB once packed for the grader "
+                              f"(a control or non-ASCII character takes up to 6 bytes), over the limit of "
+                              f"{SOURCES_CAP >> 20} MB. Keep data out of your .py files.")
 
 
 def job_sources(path: Path, sources: dict) -> dict:
