@@ -425,6 +425,8 @@ def _grade_exercise(zygote, report, sources, exercise, checks, registry, seed, t
     note = budget_note(resp, exercise_budget, student_budget, time.monotonic() - t0)
     if public and hidden:
         resp, inputs = _run_job(*job, hidden)
+        if resp.get("engine"):   # the grader's own failure is still the instructor's to hear of
+            report.engine_errors.append(f"{exercise} (hidden checks): {_s(resp['engine'])}")
         items += _judged(hidden, inputs, resp, time_limit) if _usable(resp) else _sealed_all(hidden)
         timings.append(_timing(resp))
         note = note or budget_note(resp, exercise_budget, student_budget, time.monotonic() - t0)
