@@ -412,12 +412,12 @@ def _grade_exercise(zygote, report, sources, exercise, checks, registry, seed, t
     t0 = time.monotonic()
     exercise_budget, student_budget = budget[1], budget[2]
     public, hidden = [c for c in checks if not c.hidden], [c for c in checks if c.hidden]
+    first = public or hidden
     job = (zygote, sources, exercise, registry, seed, time_limit, memory_mb, hide, budget)
-    resp, inputs = _run_job(*job, public or hidden)
+    resp, inputs = _run_job(*job, first)
     stop = _whole_exercise(report, exercise, checks, resp, sources, time_limit, budget, t0)
     if stop:
         return stop
-    first = public or hidden
     if first and not_started(first[0], inputs[0], _results(resp).get(first[0].name)):
         return _zero(exercise, checks, NOT_STARTED)
     items = _judged(first, inputs, resp, time_limit)
