@@ -24,7 +24,8 @@ USAGE = """digitcore's grader needs to know what to grade:
       OUT/gradebook.csv, OUT/grades.json and OUT/<student>/results.json (Gradescope) and feedback.md.
 
 Options: --time-limit SECONDS (per check, default 10), --jobs N (class grading, default: one per core),
---exercise-budget SECONDS (one exercise of one student, default 30), --student-budget SECONDS (one student, default 90)."""
+--exercise-budget SECONDS (one exercise of one student, default 30), --student-budget SECONDS (one student, default 90),
+--seed N (the inputs of an earlier run, named in its feedback and grades.json; default: fresh ones each run)."""
 
 HERE = Path(__file__).resolve().parent
 HIDDEN = Path(os.environ.get("DIGITCORE_HIDDEN_CHECKS") or HERE / "hidden")
@@ -88,7 +89,10 @@ def pytest_configure(config):
         raise pytest.UsageError(f"{path} does not exist")
     if many and not path.is_dir():
         raise pytest.UsageError(f"--submissions expects a folder of submissions; {path} is not a folder")
-    state = {"mode": "one" if one else "class", "path": path, "out": Path(out) if out else None}
+    from digitcore.grading.runner import draw_seed
+    seed = config.getoption("seed")
+    state = {"mode": "one" if one else "class", "path": path, "out": Path(out) if out else None,
+             "seed": draw_seed() if seed is None else seed}
     if one:  # start the worker now: it imports torch while pytest collects
         from digitcore.grading.client import ZygoteClient
         from digitcore.grading.registry import PROBES_FILE
@@ -151,7 +155,7 @@ def submission_report(request):
         from digitcore.grading.runner import grade_with
         try:
             state["report"] = grade_with(state["zygote"], state["path"], _registry(config),
-                                         seed=config.getoption("seed"),
+                                         seed=state["seed"],
                                          time_limit=config.getoption("time_limit"), **_budgets(config))
         except Exception as e:  # noqa: BLE001 - the grader's own failure: a clean message, not a traceback
             state["report"] = None
@@ -169,7 +173,7 @@ def class_reports(request):
         try:
             registry, reports, stats = grade_reports(
                 state["path"], include_hidden=True, hidden_dir=HIDDEN, jobs=config.getoption("jobs"),
-                seed=config.getoption("seed"), time_limit=config.getoption("time_limit"), hide=[state["out"]],
+                seed=state["seed"], time_limit=config.getoption("time_limit"), hide=[state["out"]],
                 unsafe_no_isolation=config.getoption("unsafe_no_isolation"), **_budgets(config))
             write_outputs(state["out"], registry, reports)
         except Exception as e:  # noqa: BLE001 - a clean message, not a traceback
@@ -197,6 +201,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                           f"({ok} of {len(ex.checks)} checks pass)")
         tr.write_line(f"{'total':<16} {pts(report.total):>5} / {pts(report.max_total)}")
         tr.write_line(f"sandbox: {report.isolation}")
+        tr.write_line(f"inputs: seed {state['seed']} (--seed {state['seed']} repeats this run)")
     reports = state.get("reports")
     if reports:
         tr.section("class grades")
@@ -205,6 +210,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                       "<student>/feedback.md")
         isolation = {r.isolation for r in reports.values() if r.isolation}
         tr.write_line("sandbox: " + "; ".join(sorted(isolation)))
+        tr.write_line(f"inputs: seed {state['seed']} (in grades.json; --seed {state['seed']} repeats this run)")
         stats = state.get("stats") or {}
         tr.write_line(f"{stats.get('students')} students in {stats.get('seconds')} s "
                       f"with {stats.get('jobs')} workers")

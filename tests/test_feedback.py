@@ -12,6 +12,7 @@ import pytest
 
 from digitcore.exercises import CHECKS, check
 from digitcore.grading.classroom import grade_class
+from digitcore.grading.client import isolation_mode
 from digitcore.grading.report import (
     ExerciseReport,
     SubmissionReport,
@@ -283,8 +284,8 @@ PEEK = '''
 import os
 
 def mnist_distance(a, b):
-    try:   # another student's file, beside this one in the class folder
-        open(os.path.join(os.path.dirname(__file__), "forge.py")).read()
+    try:   # another student's file, beside this one in the class folder (its path guessed right)
+        open(os.path.join({folder!r}, "forge.py")).read()
     except Exception:
         pass
     return (a - b).abs().mean((-1, -2))
@@ -314,7 +315,7 @@ def graded(tmp_path_factory):
     subs.mkdir()
     for name, source in (("forge", FORGE), ("partial", PARTIAL), ("syntax", SYNTAX), ("snoop", SNOOP),
                          ("selfkill", SELF_KILL), ("peek", PEEK)):
-        (subs / f"{name}.py").write_text(source)
+        (subs / f"{name}.py").write_text(source.format(folder=str(subs.resolve())) if name == "peek" else source)
     reports = {}
     grade_class(subs, out, include_hidden=False, jobs=2, time_limit=5.0,
                 progress=lambda r: reports.__setitem__(r.student, r))
@@ -373,6 +374,9 @@ def test_a_signal_the_worker_sends_itself_ends_it_and_is_named(graded):
 
 def test_a_look_into_the_class_folder_is_called_that(graded):
     _, reports = graded
+    if isolation_mode()["bwrap"]:   # the folder is not in the allow-list root: the look finds nothing to refuse
+        assert reports["peek"].exercises["mnist_distance"].passed
+        return
     for _, verdict in reports["peek"].exercises["mnist_distance"].checks:
         assert "while being checked" in verdict.message and "forge.py" in verdict.message, verdict.message
         assert "reading another student's work in the class folder (" in verdict.message, verdict.message

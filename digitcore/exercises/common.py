@@ -77,6 +77,31 @@ def judge(fn: Callable) -> Callable:
     return wrapper
 
 
+# --- inputs ---------------------------------------------------------------------------------------------------
+
+
+def reshuffled(values, labels, seed: int, offset: int, keep: tuple[float, float] | None = None) -> tuple[Tensor, Tensor]:
+    """A small example batch (float values, 0/1 labels) that is new for every seed but seed 0.
+
+    Seed 0, the lessons' self-checks, gets `values` and `labels` as written. Any other seed (grading draws a
+    fresh one per run) gets them in a random order, each value scaled by a random factor in [0.9, 1.1], so
+    no sign changes and no value crosses 0.5 or -0.5 (the written ones keep clear of those by more than 10%);
+    with `keep=(lo, hi)`, the label of every value outside (lo, hi] is flipped at random: the answer changes
+    from seed to seed while the values in (lo, hi], where a usual mistake decides otherwise, keep theirs (and
+    both labels stay present)."""
+    x, y = torch.tensor(values, dtype=torch.float32), torch.tensor(labels, dtype=torch.float32)
+    if seed == 0:
+        return x, y
+    g = torch.Generator().manual_seed(offset + seed)
+    order = torch.randperm(len(x), generator=g)
+    x, y = x[order] * (0.9 + 0.2 * torch.rand(len(x), generator=g)), y[order]
+    if keep is not None:
+        flip = (torch.rand(len(x), generator=g) < 0.5) & ((x <= keep[0]) | (x > keep[1]))
+        flipped = torch.where(flip, 1 - y, y)
+        y = flipped if 0 < flipped.sum() < len(y) else y   # both labels stay: with one, a one-sided reshape is right
+    return x, y
+
+
 # --- reading observations ---------------------------------------------------------------------------------
 
 

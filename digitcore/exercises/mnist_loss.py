@@ -23,6 +23,7 @@ from .common import (
     judge,
     kind,
     ok,
+    reshuffled,
     untrusted,
 )
 
@@ -99,8 +100,10 @@ FIXED_T = [1, 0, 1, 0, 0]
 
 
 def input_fixed(seed, shape="1d", dtype="float", backward=False):
-    p = torch.tensor(FIXED_P)
-    t = torch.tensor(FIXED_T, dtype=torch.int64 if dtype == "int" else torch.float32)
+    """FIXED_P and FIXED_T for seed 0 (the lessons); for any other seed new values of the same kind, and
+    targets drawn anew (an empty band to keep: each may flip), so the loss moves far from seed to seed."""
+    p, t = telling(seed, lambda k: reshuffled(FIXED_P, FIXED_T, seed, offset=1500 + 100_003 * k, keep=(0.0, 0.0)))
+    t = t.long() if dtype == "int" else t
     if shape == "2d":
         p, t = p.view(-1, 1), t.view(-1, 1)
     return {"predictions": p, "targets": t, "backward": backward}
@@ -108,16 +111,25 @@ def input_fixed(seed, shape="1d", dtype="float", backward=False):
 
 def input_random(seed, n=64, scale=3.0, backward=False, offset=1000):
     g = torch.Generator().manual_seed(offset + seed)
-    p = torch.randn(n, 1, generator=g) * scale
-    t = torch.randint(0, 2, (n, 1), generator=g).float()
+    p, t = telling(seed, lambda k: (torch.randn(n, 1, generator=g) * scale,
+                                    torch.randint(0, 2, (n, 1), generator=g).float()))
     return {"predictions": p, "targets": t, "backward": backward}
 
 
 def input_int_targets(seed):
     g = torch.Generator().manual_seed(2000 + seed)
-    p = torch.randn(8, generator=g) * 2
-    t = torch.tensor([1, 0, 0, 1, 1, 0, 1, 0])
+    p, t = telling(seed, lambda k: (torch.randn(8, generator=g) * 2, torch.tensor([1, 0, 0, 1, 1, 0, 1, 0])))
     return {"predictions": p, "targets": t, "backward": False}
+
+
+def telling(seed, draw, tries=20):
+    """draw(0), or for a graded seed the first draw(k) on which no known wrong variant gives the right loss
+    by chance (a random batch of 64 did, about once in a hundred seeds), so a mistake fails on every seed."""
+    for k in range(tries):
+        p, t = draw(k)
+        if seed == 0 or first_match(chapter.mnist_loss(p, t), [(key, partial(v, p, t)) for key, v in VARIANTS]) is None:
+            break
+    return p, t
 
 
 def _where(inp, hidden):

@@ -18,20 +18,23 @@ from pathlib import Path
 from .client import refuse_unseparated_class
 from .registry import checks_for
 from .report import feedback_markdown, gradescope_results
-from .runner import MEMORY_MB, grade_with, matching_zygotes, start_zygotes
+from .runner import MEMORY_MB, draw_seed, failed_report, grade_with, matching_zygotes, start_zygotes
 from .sources import RESERVED, SubmissionError, check_out_dir, scan_class
 
 CLASS_FOLDER = "another student's work in the class folder"
 GRADES_FOLDER = "the grades folder"
 
 
-def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=0, time_limit=10.0, hidden_dir=None,
+def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=None, time_limit=10.0, hidden_dir=None,
                   checks=None, memory_mb=MEMORY_MB, hide=(), progress=None, exercise_budget=None, student_budget=None,
                   unsafe_no_isolation=False):
     """Grade every student in the folder. Returns (registry, reports in name order, stats); stats["skipped"]
     says what in the folder is not a student, and why. `exercise_budget`, `student_budget`: wall seconds one
-    exercise, one student may take (None: runner.EXERCISE_BUDGET, runner.STUDENT_BUDGET)."""
+    exercise, one student may take (None: runner.EXERCISE_BUDGET, runner.STUDENT_BUDGET). `seed`: the seed
+    of every check's inputs in this run (None: a fresh one, runner.draw_seed); each report carries it.
+    Nothing one student's process sends can stop the others: a student whose grading raises scores zero."""
     t0 = time.monotonic()
+    seed = draw_seed() if seed is None else seed
     students, skipped = scan_class(submissions_dir)
     refuse_unseparated_class(len(students), unsafe_no_isolation)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(students) or 1))
@@ -56,6 +59,9 @@ def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=0, ti
             report = grade_with(z, path, registry, student=name, seed=seed, time_limit=time_limit,
                                 memory_mb=memory_mb, hide=hide, exercise_budget=exercise_budget,
                                 student_budget=student_budget)
+        except Exception as e:  # noqa: BLE001 - this student's failure, never the class's
+            report = failed_report(name, path, registry, e)
+            report.seed = seed
         finally:
             idle.put(z)
         if progress:
@@ -90,10 +96,13 @@ def _cell(value):
 
 
 def grades_json(registry, reports) -> dict:
+    """grades.json: the run's seed (to reproduce it: --seed), the maxima, every student's points."""
+    seeds = sorted({r.seed for r in reports if r.seed is not None})
     maxima = {ex: sum(c.points for c in cs) for ex, cs in registry.items()}
     maxima = {ex: int(v) if v == int(v) else v for ex, v in maxima.items()}
     maxima["total"] = sum(maxima.values())
-    return {"max": maxima, "students": {r.student: r.points() for r in reports}}
+    return {"seed": seeds[0] if len(seeds) == 1 else seeds or None, "max": maxima,
+            "students": {r.student: r.points() for r in reports}}
 
 
 def write_outputs(out_dir, registry, reports) -> dict:
@@ -133,10 +142,10 @@ def _write(path: Path, text: str):
     os.replace(tmp, path)
 
 
-def grade_class(submissions_dir, out_dir, *, include_hidden=True, jobs=None, seed=0, time_limit=10.0,
+def grade_class(submissions_dir, out_dir, *, include_hidden=True, jobs=None, seed=None, time_limit=10.0,
                 hidden_dir=None, checks=None, progress=None, exercise_budget=None, student_budget=None) -> dict:
     """Grade a class folder and write OUT/gradebook.csv, OUT/grades.json, OUT/<student>/{results.json,
-    feedback.md}. Returns the content of grades.json. The budgets: as for grade_reports."""
+    feedback.md}. Returns the content of grades.json. The seed and the budgets: as for grade_reports."""
     _, out = check_out_dir(submissions_dir, out_dir)
     out.mkdir(parents=True, exist_ok=True)
     registry, reports, _ = grade_reports(submissions_dir, include_hidden=include_hidden, jobs=jobs, seed=seed,

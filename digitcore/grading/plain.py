@@ -14,6 +14,7 @@ import torch
 MAX_DEPTH = 32
 MAX_ITEMS = 100_000          # list items + dict entries in one observation
 MAX_TENSOR_BYTES = 64 << 20
+MAX_DIM = MAX_TENSOR_BYTES    # no axis longer than the bytes a tensor may hold (zero-size tensors included)
 
 DTYPES = {
     "float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
@@ -141,8 +142,10 @@ def _tensor_from_plain(v):
     shape = v["shape"]
     if dtype is None:
         raise GarbledError(f"unknown dtype {v['dtype']!r}")
-    if type(shape) is not list or len(shape) > 16 or any(type(s) is not int or s < 0 for s in shape):
+    if type(shape) is not list or len(shape) > 16 or any(type(s) is not int or not 0 <= s <= MAX_DIM for s in shape):
         raise GarbledError("bad shape")
+    if math.prod(s for s in shape if s) * torch.empty((), dtype=dtype).element_size() > MAX_TENSOR_BYTES:
+        raise GarbledError("tensor too large")   # zero-size or not: torch could not even lay out its strides
     if type(v["data"]) is not str or len(v["data"]) > 2 * MAX_TENSOR_BYTES:
         raise GarbledError("bad data")
     try:

@@ -21,7 +21,8 @@ def add_options(parser):
     group.addoption("--jobs", type=int, default=None, help="parallel workers for class grading")
     group.addoption("--unsafe-no-isolation", action="store_true",
                     help="grade a class even where nothing keeps students apart (no bubblewrap, no Landlock)")
-    group.addoption("--seed", type=int, default=0, help="seed for the checks' inputs")
+    group.addoption("--seed", type=int, default=None,
+                    help="seed of the checks' inputs (default: a fresh one each run; feedback names it)")
 
 
 def pytest_addoption(parser):

@@ -49,6 +49,7 @@ class SubmissionReport:
     seconds: float = 0.0
     engine_errors: list = field(default_factory=list)   # failures of the grader itself (not the student's)
     skipped: list = field(default_factory=list)   # [(entry, why)]: what in the submission was not graded (sources.py)
+    seed: int | None = None                        # the seed of the checks' inputs (reproduces the run)
 
     @property
     def total(self) -> float:
@@ -125,9 +126,17 @@ def feedback_markdown(report: SubmissionReport) -> str:
             if getattr(verdict, "hint", None):
                 lines.append(f"  - Hint: {verdict.hint}")
         lines.append("")
+    if report.seed is not None:
+        lines += [seed_line(report.seed), ""]
     if report.isolation:
         lines += [f"Isolation: {report.isolation}", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def seed_line(seed: int) -> str:
+    """The one line that says which inputs this run drew, so that the run can be repeated."""
+    return (f"Inputs of this run: seed {seed} (every run draws new ones; `pytest checks --submission YOUR_FILE "
+            f"--seed {seed}` repeats this run's public checks).")
 
 
 NOT_LOADED = "not graded: your file could not be loaded (the reason is at the top)"
@@ -182,6 +191,8 @@ def gradescope_results(report: SubmissionReport) -> dict:
         output += "\nYour file could not be graded as a whole: " + report.fatal
     if report.skipped:
         output += "\nNot graded (not read):" + "".join(f"\n- {line}" for line in skipped_lines(report.skipped, 20))
+    if report.seed is not None:
+        output += "\n" + seed_line(report.seed)
     if report.isolation:
         output += f"\nIsolation: {report.isolation}"
     return {"score": _num(report.total), "output": gradescope_text(output), "output_format": GRADESCOPE_FORMAT,

@@ -7,8 +7,11 @@ specific message; nothing of the checker's own traceback is shown.
 """
 
 import functools
+import json
+import math
 import os
 import re
+import secrets
 import signal
 import sys
 import time
@@ -16,7 +19,7 @@ from pathlib import Path
 
 from .client import ZygoteClient
 from .guards import hidden_entry
-from .plain import GarbledError, from_plain, to_plain
+from .plain import from_plain, to_plain
 from .registry import PROBES_FILE, checks_for, probe_files
 from .report import ExerciseReport, SubmissionReport, untrusted
 from .sources import SubmissionError, read_submission, student_name
@@ -180,7 +183,43 @@ def refusal_message(reference, refused, when: str) -> str | None:
 def judge_record(check, inp, rec, info, time_limit: float, load_guard=None):
     """One check's Verdict from the worker's record for it (anything malformed fails the check).
     `load_guard`: {"refused": [...], "reference": [...]}, what the guards noticed while the file loaded (the
-    response's "load_guard", from the worker's "loaded" frame); any of it fails every check of the exercise."""
+    response's "load_guard", from the worker's "loaded" frame); any of it fails every check of the exercise.
+    A hidden check's failure is told in the grader's words only (sealed)."""
+    verdict = _judge_open(check, inp, rec, info, time_limit, load_guard)
+    return sealed(verdict, rec, load_guard) if getattr(check, "hidden", False) else verdict
+
+
+HIDDEN_FAILED = "failed (hidden check: {how})"
+HIDDEN_HOW = {"ok": "gave a wrong value", "error": "your function raised an exception",
+              "timeout": "your function did not finish in time", "crashed": "your function ended the grading process",
+              "garbled": "its result could not be read back", "budget": "not run: the time budget was used up",
+              "not_run": "not run: an earlier check had to stop your code",
+              "overflow": "your code printed more than the grader keeps", "refused": "your code tried something "
+              "grading does not allow", None: "no usable result came back"}
+
+
+def sealed(verdict, rec, load_guard):
+    """A hidden check's failed verdict in the grader's own words: how it failed, never a message, value or
+    shape from the student's code (which saw the hidden input). A wrong value keeps the judge's diagnosis,
+    a question and hint of the grader's own table."""
+    if verdict.passed:
+        return verdict
+    Verdict = _verdict_class()
+    rec = rec if isinstance(rec, dict) else {}
+    status = rec.get("status") if type(rec.get("status")) is str and rec.get("status") in HIDDEN_HOW else None
+    guard = load_guard if isinstance(load_guard, dict) else {}
+    if (refusal_message(guard.get("reference"), guard.get("refused"), "")
+            or refusal_message(rec.get("reference"), rec.get("refused") if status == "ok" else [], "")):
+        status = "refused"
+    elif status == "ok" and rec.get("overflow"):
+        status = "overflow"
+    if status != "ok":
+        return Verdict(False, HIDDEN_FAILED.format(how=HIDDEN_HOW[status]))
+    return Verdict(False, HIDDEN_FAILED.format(how=HIDDEN_HOW["ok"]), misconception=verdict.misconception,
+                   hint=verdict.hint, tag=verdict.tag)
+
+
+def _judge_open(check, inp, rec, info, time_limit: float, load_guard=None):
     Verdict = _verdict_class()
     if not isinstance(rec, dict):
         return Verdict(False, "no result came back from your code for this check")
@@ -198,7 +237,7 @@ def judge_record(check, inp, rec, info, time_limit: float, load_guard=None):
                                   "while being checked: remove the debugging prints")
         try:
             obs = from_plain(rec.get("obs"))
-        except (GarbledError, RecursionError, TypeError, ValueError):
+        except Exception:  # noqa: BLE001 - GarbledError, or anything else the plain data makes torch raise
             return Verdict(False, "the result your code gave could not be read back (garbled)")
         try:
             verdict = check.judge(inp, obs)
@@ -273,19 +312,50 @@ def _zero(exercise, checks, message) -> ExerciseReport:
                           [(c, Verdict(False, message)) for c in checks], note=message)
 
 
-def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed=0, time_limit=10.0,
+def unreadable(exercise, checks, error: BaseException) -> ExerciseReport:
+    """The exercise's report when reading or judging what the student's process sent raised: their failure,
+    said in their terms (the grader's own traceback is never shown)."""
+    return _zero(exercise, checks, "not graded: what your code sent back could not be read or checked "
+                                   f"({type(error).__name__}), so this exercise scores zero. Return plain values "
+                                   "(tensors, numbers, lists) of the size the exercise asks for.")
+
+
+def failed_report(student: str, path, registry: dict, error: BaseException) -> SubmissionReport:
+    """A student whose grading raised past every exercise's boundary: zero everywhere, said plainly."""
+    report = SubmissionReport(student=student, path=str(path), isolation="unknown")
+    for exercise, checks in registry.items():
+        report.exercises[exercise] = unreadable(exercise, checks, error)
+    return report
+
+
+def draw_seed() -> int:
+    """A fresh seed for one grading run: never 0, the seed of the lessons' self-checks, so no value a student
+    saw in a lesson, or in an earlier run's feedback, is an input of this run."""
+    return secrets.randbelow(2**31 - 2) + 1
+
+
+def _seconds(x) -> float:
+    """A duration from a response (plain data): a finite non-negative float, else 0."""
+    return float(x) if type(x) in (int, float) and math.isfinite(x) and x >= 0 else 0.0
+
+
+def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed=None, time_limit=10.0,
                memory_mb=MEMORY_MB, hide=(), exercise_budget=None, student_budget=None) -> SubmissionReport:
     """Grade one submission with an already started zygote (class grading shares them). No student costs
-    the class more than `student_budget` wall seconds, nor one exercise more than `exercise_budget`."""
+    the class more than `student_budget` wall seconds, nor one exercise more than `exercise_budget`. Nothing
+    the student's process sends can make this raise: whatever fails while reading or judging an exercise
+    is that exercise's failure (unreadable). `seed`: the inputs' seed (None: a fresh one, draw_seed)."""
     t0 = time.monotonic()
+    seed = draw_seed() if seed is None else seed
     exercise_budget = EXERCISE_BUDGET if exercise_budget is None else exercise_budget
     student_budget = STUDENT_BUDGET if student_budget is None else student_budget
     student_end = t0 + student_budget
     path = Path(path)
-    report = SubmissionReport(student=student or student_name(path), path=str(path))
+    report = SubmissionReport(student=student or student_name(path), path=str(path), seed=seed)
     try:
         submission = read_submission(path)
         sources, report.skipped = submission.sources, submission.skipped
+        check_job_size(sources)
     except (SubmissionError, OSError) as e:
         report.fatal = str(e)
         sources = {}
@@ -294,26 +364,96 @@ def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed
             report.exercises[exercise] = _zero(exercise, checks, "not graded: " + report.fatal)
             continue
         budget = [min(time.monotonic() + exercise_budget, student_end), exercise_budget, student_budget, 0.0]
-        report.exercises[exercise] = _grade_exercise(zygote, report, sources, exercise, checks, registry,
-                                                     seed, time_limit, memory_mb, hide, budget)
-        student_end += budget[3]   # time spent waiting for a worker to start is not the student's
+        try:
+            report.exercises[exercise] = _grade_exercise(zygote, report, job_sources(path, sources), exercise,
+                                                         checks, registry, seed, time_limit, memory_mb, hide, budget)
+        except Exception as e:  # noqa: BLE001 - nothing a student's process sends may abort grading
+            report.exercises[exercise] = unreadable(exercise, checks, e)
+        student_end += _seconds(budget[3])   # time spent waiting for a worker to start is not the student's
     if not report.isolation:
         report.isolation = "not run (the file could not be read)" if report.fatal else "unknown"
     report.seconds = round(time.monotonic() - t0, 3)
     return report
 
 
+SOURCES_CAP = 64 << 20    # bytes of the student's files as they travel in each job (worker.JOB_CAP is 256 MB)
+
+
+def check_job_size(sources: dict) -> None:
+    """SubmissionError when the files are too large to send to the worker: the student's failure, said as
+    such (not the grader's, as it was when such a job went over the worker's cap), and found before a job
+    of hundreds of megabytes is built for every exercise."""
+    size = sum(len(json.dumps(name)) + len(json.dumps(text)) for name, text in sources.items())
+    if size > SOURCES_CAP:
+        raise SubmissionError(f"your files are too large to grade: {size / 2**20:.0f} MB once packed for the grader "
+                              f"(a control or non-ASCII character takes up to 6 bytes), over the limit of "
+                              f"{SOURCES_CAP >> 20} MB. Keep data out of your .py files.")
+
+
+def job_sources(path: Path, sources: dict) -> dict:
+    """The student's files as the worker sees them: under /submission, by their place in the submission,
+    so no host path (the class folder's) ever reaches the worker."""
+    root = Path(path).resolve()
+    root = root if root.is_dir() else root.parent
+    out = {}
+    for name, text in sources.items():
+        try:
+            relative = Path(name).relative_to(root).as_posix()
+        except ValueError:
+            relative = Path(name).name
+        out[f"/submission/{relative}"] = text
+    return out
+
+
 def _grade_exercise(zygote, report, sources, exercise, checks, registry, seed, time_limit, memory_mb, hide,
                     budget):
+    """The public checks in one job, then the hidden ones in another (a child of their own: the public
+    child's memory never holds a hidden input or name). A problem with the file or the grader that stops
+    the public job stops the exercise; one in the hidden job fails the hidden checks, in the grader's words."""
     t0 = time.monotonic()
-    deadline, exercise_budget, student_budget, _ = budget
+    exercise_budget, student_budget = budget[1], budget[2]
+    public, hidden = [c for c in checks if not c.hidden], [c for c in checks if c.hidden]
+    first = public or hidden
+    job = (zygote, sources, exercise, registry, seed, time_limit, memory_mb, hide, budget)
+    resp, inputs = _run_job(*job, first)
+    stop = _whole_exercise(report, exercise, checks, resp, sources, time_limit, budget, t0)
+    if stop:
+        return stop
+    if first and not_started(first[0], inputs[0], _results(resp).get(first[0].name)):
+        return _zero(exercise, checks, NOT_STARTED)
+    items = _judged(first, inputs, resp, time_limit)
+    timings = [_timing(resp)]
+    note = budget_note(resp, exercise_budget, student_budget, time.monotonic() - t0)
+    if public and hidden:
+        resp, inputs = _run_job(*job, hidden)
+        if resp.get("engine"):   # the grader's own failure is still the instructor's to hear of
+            report.engine_errors.append(f"{exercise} (hidden checks): {_s(resp['engine'])}")
+        items += _judged(hidden, inputs, resp, time_limit) if _usable(resp) else _sealed_all(hidden)
+        timings.append(_timing(resp))
+        note = note or budget_note(resp, exercise_budget, student_budget, time.monotonic() - t0)
+    order = {c.name: i for i, c in enumerate(checks)}
+    items.sort(key=lambda item: order[item[0].name])
+    score = sum(c.points for c, v in items if v.passed)
+    return ExerciseReport(exercise, round(score, 4), sum(c.points for c in checks), items, note=note or "",
+                          seconds=round(time.monotonic() - t0, 3), timing=_summed(timings))
+
+
+def _run_job(zygote, sources, exercise, registry, seed, time_limit, memory_mb, hide, budget, checks):
+    """Run `checks` (one job, one or more forked children); (the response, the inputs it was given)."""
     inputs = [c.make_input(seed) for c in checks]
     req = {"cmd": "grade", "sources": sources, "exercise": exercise, "all_exercises": list(registry),
            "probes": [{"check": c.name, "probe": c.probe.__name__, "input": to_plain(x)} for c, x in zip(checks, inputs)],
            "time_limit": float(time_limit), "memory_mb": int(memory_mb), "output_cap": OUTPUT_CAP,
            "hide": [[os.path.realpath(p), what] for p, what in map(hidden_entry, (*hide, *project_paths()))]}
-    resp = zygote.grade(req, deadline=deadline)
-    budget[3] = resp.get("waited") or 0.0
+    resp = zygote.grade(req, deadline=budget[0])
+    resp = resp if isinstance(resp, dict) else {"engine": "no response"}
+    budget[3] += _seconds(resp.get("waited"))
+    return resp, inputs
+
+
+def _whole_exercise(report, exercise, checks, resp, sources, time_limit, budget, t0) -> ExerciseReport | None:
+    """The exercise's report when the public job says no check could run (the grader failed, the file did
+    not load, the function is missing, the budget ran out while loading), else None."""
     if resp.get("layers") and not report.isolation:
         report.isolation = isolation_text(resp["layers"])
     if resp.get("engine"):
@@ -325,19 +465,30 @@ def _grade_exercise(zygote, report, sources, exercise, checks, registry, seed, t
         return _zero(exercise, checks, "not graded: " + report.fatal)
     info = resp.get("info")
     if resp.get("budget") and not isinstance(info, dict):
-        return _zero(exercise, checks, budget_note(resp, exercise_budget, student_budget, time.monotonic() - t0))
+        return _zero(exercise, checks, budget_note(resp, budget[1], budget[2], time.monotonic() - t0))
     note = exercise_note(exercise, info, list(sources))
-    if note:
-        return _zero(exercise, checks, note)
-    results = resp.get("results") if isinstance(resp.get("results"), dict) else {}
-    note = budget_note(resp, exercise_budget, student_budget, time.monotonic() - t0)
-    if checks and not_started(checks[0], inputs[0], results.get(checks[0].name)):
-        return _zero(exercise, checks, NOT_STARTED)
-    items = [(c, judge_record(c, x, results.get(c.name), info, time_limit, resp.get("load_guard")))
-             for c, x in zip(checks, inputs)]
-    score = sum(c.points for c, v in items if v.passed)
-    return ExerciseReport(exercise, round(score, 4), sum(c.points for c in checks), items, note=note or "",
-                          seconds=round(time.monotonic() - t0, 3), timing=_timing(resp))
+    return _zero(exercise, checks, note) if note else None
+
+
+def _usable(resp) -> bool:
+    """The job's checks ran: the file loaded and the function was found (else they all failed as one)."""
+    info = resp.get("info")
+    return not resp.get("engine") and not resp.get("fatal") and isinstance(info, dict) and info.get("status") == "found"
+
+
+def _results(resp) -> dict:
+    return resp.get("results") if isinstance(resp.get("results"), dict) else {}
+
+
+def _judged(checks, inputs, resp, time_limit) -> list:
+    results = _results(resp)
+    return [(c, judge_record(c, x, results.get(c.name), resp.get("info"), time_limit, resp.get("load_guard")))
+            for c, x in zip(checks, inputs)]
+
+
+def _sealed_all(checks) -> list:
+    Verdict = _verdict_class()
+    return [(c, Verdict(False, HIDDEN_FAILED.format(how=HIDDEN_HOW[None]))) for c in checks]
 
 
 def budget_note(resp, exercise_budget: float, student_budget: float, spent: float) -> str | None:
@@ -352,11 +503,14 @@ def budget_note(resp, exercise_budget: float, student_budget: float, spent: floa
 def _timing(resp) -> dict:
     sec = resp.get("seconds") if isinstance(resp.get("seconds"), dict) else {}
     probes = sec.get("probes") if isinstance(sec.get("probes"), dict) else {}
-    try:
-        return {"forks": int(resp.get("forks") or 0), "load": float(sec.get("load") or 0),
-                "probes": round(sum(float(v) for v in probes.values()), 4), "total": float(sec.get("total") or 0)}
-    except (TypeError, ValueError):
-        return {}
+    forks = resp.get("forks")
+    return {"forks": forks if type(forks) is int and 0 <= forks < 1 << 31 else 0, "load": _seconds(sec.get("load")),
+            "probes": round(sum(_seconds(v) for v in probes.values()), 4), "total": _seconds(sec.get("total"))}
+
+
+def _summed(timings: list[dict]) -> dict:
+    """The worker-side timing of the exercise's jobs, added up."""
+    return {k: round(sum(t[k] for t in timings), 4) for k in timings[0]}
 
 
 # The isolation layers a worker can report (sandbox.lock_down, worker.run): the report's line is built from
@@ -397,9 +551,11 @@ def matching_zygotes(zygotes: list[ZygoteClient], registry: dict, n: int) -> lis
     return [ZygoteClient(files).start(wait=False) for _ in range(n)]
 
 
-def grade_submission(path, *, include_hidden=False, seed=0, time_limit=10.0, hidden_dir=None, checks=None,
+def grade_submission(path, *, include_hidden=False, seed=None, time_limit=10.0, hidden_dir=None, checks=None,
                      student=None, memory_mb=MEMORY_MB) -> SubmissionReport:
-    """Grade one submission (a .py file, a marimo notebook, or a folder of them) in a sandbox."""
+    """Grade one submission (a .py file, a marimo notebook, or a folder of them) in a sandbox. `seed`: the
+    inputs' seed (None: a fresh one, draw_seed; the report's seed says which, to reproduce the run)."""
+    seed = draw_seed() if seed is None else seed
     zygotes = start_zygotes(1, checks)
     try:
         registry = checks_for(include_hidden, hidden_dir, checks)
