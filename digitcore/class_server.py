@@ -71,16 +71,12 @@ def available_memory_gb() -> float | None:
     return None
 
 
-def haproxy_config(bind_host: str, port: int, worker_ports: list[int], stats_socket: Path,
-                   stats_port: int | None = None) -> str:
-    """HAProxy's configuration: one frontend on the class's address, the workers behind it, sticky by cookie;
-    with `stats_port`, HAProxy's own statistics page on 127.0.0.1 (the instructor's machine only)."""
-    servers = "\n".join(f"    server w{i} 127.0.0.1:{p} check inter 2s fall 2 rise 1 cookie w{i}"
-                        for i, p in enumerate(worker_ports, 1))
+def _haproxy_head(command: str, stats_socket: Path, server: str) -> str:
+    """The global and defaults sections both of our HAProxy configurations share (`server`: what is behind it)."""
     return f"""\
-# Written by `digitcore class`; see digitcore/class_server.py.
+# Written by `{command}`; see digitcore/class_server.py.
 global
-    maxconn 4096
+    maxconn 4096               # 300 students, a websocket each and a few page loads at once
     stats socket {stats_socket} mode 600 level user
 
 defaults
@@ -91,9 +87,18 @@ defaults
     timeout tunnel 8h          # a student's websocket lasts the whole class
     timeout http-request 30s
     timeout client-fin 30s
-    option redispatch          # a student whose worker is down goes to another one
+    option redispatch          # a student whose {server} is down goes to another one
     retries 2
+"""
 
+
+def haproxy_config(bind_host: str, port: int, worker_ports: list[int], stats_socket: Path,
+                   stats_port: int | None = None) -> str:
+    """HAProxy's configuration: one frontend on the class's address, the workers behind it, sticky by cookie;
+    with `stats_port`, HAProxy's own statistics page on 127.0.0.1 (the instructor's machine only)."""
+    servers = "\n".join(f"    server w{i} 127.0.0.1:{p} check inter 2s fall 2 rise 1 cookie w{i}"
+                        for i, p in enumerate(worker_ports, 1))
+    return _haproxy_head("digitcore class", stats_socket, "worker") + f"""
 # marimo's page pulls about 180 script and style files from the worker for every arriving student, the same files
 # for everyone (their names carry a hash of their content): HAProxy keeps them, so a worker sends each once.
 cache marimo_assets
@@ -137,22 +142,7 @@ def front_config(bind_host: str, port: int, machines: list[str], stats_socket: P
     each on its machine (whose own cookie keeps it on its worker), and a machine that stops answering loses its
     students to the others. The front does no training: it only passes connections on."""
     servers = "\n".join(f"    server m{i} {m} check inter 2s fall 2 rise 1 cookie m{i}" for i, m in enumerate(machines, 1))
-    return f"""\
-# Written by `digitcore front`; see digitcore/class_server.py.
-global
-    maxconn 4096               # 300 students, a websocket each and a few page loads at once
-    stats socket {stats_socket} mode 600 level user
-
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 1h
-    timeout server 1h
-    timeout tunnel 8h          # a student's websocket lasts the whole class
-    timeout http-request 30s
-    option redispatch          # a student whose machine is down goes to another one
-    retries 2
-
+    return _haproxy_head("digitcore front", stats_socket, "machine") + f"""
 frontend class
     bind {bind_host}:{port}
     default_backend machines

@@ -84,3 +84,16 @@ def test_the_status_line_says_the_room():
     assert line.startswith("digitcore class 10:42:07: 5 students")
     assert "w1 3 up 41% 1.1 GB" in line and "w2 ? down ? 0.0 GB, 1 restarts" in line
     assert "slider moves last minute: 12, median 0.14 s, p95 0.31 s" in line and "http://127.0.0.1:9/" in line
+
+
+@pytest.mark.skipif(HAPROXY is None, reason="HAProxy is not installed (apt-get install haproxy)")
+def test_the_front_keeps_a_student_on_one_machine(tmp_path):
+    from digitcore.class_server import front_config
+
+    config = front_config("0.0.0.0", 80, ["10.0.0.1:8080", "10.0.0.2:8080"], tmp_path / "front.sock")
+    assert "cookie digitcore_machine insert indirect nocache" in config and "option redispatch" in config
+    assert "server m1 10.0.0.1:8080 check" in config and "server m2 10.0.0.2:8080 check" in config
+    assert "timeout tunnel" in config  # websockets stay open through the front too
+    (tmp_path / "front.cfg").write_text(config)
+    result = subprocess.run([HAPROXY, "-c", "-f", str(tmp_path / "front.cfg")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
