@@ -18,7 +18,7 @@ import marimo as mo
 import torch
 
 from . import chapter, models, plots
-from .dataloader import DataLoader, DataLoaders
+from .dataloader import DataLoaders
 from .learner import Callback, CancelFitException, Learner
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -135,12 +135,6 @@ def _tensors(data) -> tuple:
     if key not in _XY:
         _XY[key] = (*data.train_xy(), *data.valid_xy())
     return _XY[key]
-
-
-def _loaders(data, bs: int, seed: int) -> DataLoaders:
-    train_x, train_y, valid_x, valid_y = _tensors(data)
-    return DataLoaders(DataLoader.from_tensors(train_x, train_y, batch_size=int(bs), shuffle=True, seed=seed),
-                       DataLoader.from_tensors(valid_x, valid_y, batch_size=VALID_BS))
 
 
 def _evaluate(model, dl, loss_func, accuracy=chapter.batch_accuracy) -> dict:
@@ -285,7 +279,7 @@ def fit(data, lr: float, bs: int, epochs: int, *, model: str = "linear", seed: i
     settings = {"model": model, "lr": float(lr), "bs": int(bs), "epochs": int(epochs), "seed": int(seed),
                 "impl": "reference" if student is None else "yours", "loss": loss}
     run = Run(settings=settings)
-    dls = _loaders(data, bs, seed)
+    dls = DataLoaders.from_sample(data, int(bs), VALID_BS, shuffle=True, seed=seed)
     net = MODELS[model](seed=seed).to("cuda" if torch.cuda.is_available() else "cpu")
     dls.to(_device(net))
     start = _evaluate(net, dls.valid, *LOSSES[loss])

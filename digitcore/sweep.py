@@ -296,8 +296,7 @@ def bench(data, lrs, bs: int = 256, epochs: int = 5, repeat: int = 3, seed: int 
     tensors = (*data.train_xy(), *data.valid_xy())
 
     def one_run() -> float:
-        dls = DataLoaders(DataLoader.from_tensors(*tensors[:2], batch_size=bs, shuffle=True, seed=seed),
-                          DataLoader.from_tensors(*tensors[2:], batch_size=1024))
+        dls = DataLoaders.from_sample(data, bs, shuffle=True, seed=seed)
         learn = Learner(dls, models.linear_model(seed=seed), loss_func=mnist_loss, metrics=batch_accuracy,
                         device="cpu", threads=1)
         t0 = time.perf_counter()
