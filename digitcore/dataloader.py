@@ -124,6 +124,15 @@ class DataLoaders:
     def __getitem__(self, i: int) -> DataLoader:
         return (self.train, self.valid)[i]
 
+    @classmethod
+    def from_sample(cls, data, batch_size: int = 256, valid_batch_size: int = 1024, shuffle: bool = False,
+                    seed=None) -> "DataLoaders":
+        """Loaders over a DigitSample's stacked tensors (`data.train_xy()` and `data.valid_xy()`): the training set in
+        batches of `batch_size` (drawn afresh every pass with `shuffle`, from `seed`), the validation set in order."""
+        (train_x, train_y), (valid_x, valid_y) = data.train_xy(), data.valid_xy()
+        return cls(DataLoader.from_tensors(train_x, train_y, batch_size=batch_size, shuffle=shuffle, seed=seed),
+                   DataLoader.from_tensors(valid_x, valid_y, batch_size=valid_batch_size))
+
     def to(self, device) -> "DataLoaders":
         self.train.to(device), self.valid.to(device)
         return self

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 import marimo as mo
 import torch
 
-from . import chapter, models, plots
-from .dataloader import DataLoader, DataLoaders
+from . import chapter, models, plots, sweep
+from .dataloader import DataLoaders
 from .learner import Callback, CancelFitException, Learner
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -135,12 +135,6 @@ def _tensors(data) -> tuple:
     if key not in _XY:
         _XY[key] = (*data.train_xy(), *data.valid_xy())
     return _XY[key]
-
-
-def _loaders(data, bs: int, seed: int) -> DataLoaders:
-    train_x, train_y, valid_x, valid_y = _tensors(data)
-    return DataLoaders(DataLoader.from_tensors(train_x, train_y, batch_size=int(bs), shuffle=True, seed=seed),
-                       DataLoader.from_tensors(valid_x, valid_y, batch_size=VALID_BS))
 
 
 def _evaluate(model, dl, loss_func, accuracy=chapter.batch_accuracy) -> dict:
@@ -285,7 +279,7 @@ def fit(data, lr: float, bs: int, epochs: int, *, model: str = "linear", seed: i
     settings = {"model": model, "lr": float(lr), "bs": int(bs), "epochs": int(epochs), "seed": int(seed),
                 "impl": "reference" if student is None else "yours", "loss": loss}
     run = Run(settings=settings)
-    dls = _loaders(data, bs, seed)
+    dls = DataLoaders.from_sample(data, int(bs), VALID_BS, shuffle=True, seed=seed)
     net = MODELS[model](seed=seed).to("cuda" if torch.cuda.is_available() else "cpu")
     dls.to(_device(net))
     start = _evaluate(net, dls.valid, *LOSSES[loss])
@@ -420,7 +414,6 @@ def run_view(run: Run, metric: str = "batch_accuracy") -> mo.Html:
 # The lab: every slider learning rate trained at once (digitcore.sweep), then viewed one lr at a time
 
 _SWEEPS: dict[tuple, object] = {}
-LAB_LRS = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000]
 INIT_STD = {"nn.Linear": 1 / (28 * math.sqrt(3)), "N(0,1)": 1.0}  # std of the starting weights
 
 
@@ -438,9 +431,7 @@ def lab_sweep(data, bs: int, epochs: int, *, loss: str = "mnist_loss", shuffle: 
               n_train: int | None = None, seed: int = 0, lrs=None, budget_s: float | None = BUDGET_S):
     """Every lab learning rate trained in one batched run (digitcore.sweep), inside a marimo cell: a progress bar
     with an honest ETA while it runs, cached by its settings. Returns the sweep.Sweep (`.cached` set on a hit)."""
-    from . import sweep as sweep_mod
-
-    lrs = list(lrs or LAB_LRS)
+    lrs = list(lrs or sweep.LAB_LRS)
     key = (getattr(data, "source", id(data)), int(bs), int(epochs), loss, bool(shuffle), init, n_train, int(seed),
            tuple(lrs))
     if key in _SWEEPS:
@@ -461,7 +452,7 @@ def lab_sweep(data, bs: int, epochs: int, *, loss: str = "mnist_loss", shuffle: 
                 bar.update(increment=done - state["shown"], subtitle=f"epoch {epoch + 1}/{epochs}  {eta}")
                 state["shown"], state["t"] = done, now
 
-        res = sweep_mod.sweep(_tensors(data), lrs, int(bs), int(epochs), seed=seed, loss=loss, shuffle=shuffle,
+        res = sweep.sweep(_tensors(data), lrs, int(bs), int(epochs), seed=seed, loss=loss, shuffle=shuffle,
                               init=init, n_train=n_train, budget_s=budget_s, on_batch=on_batch)
     mo.output.clear()
     res.cached = False
@@ -495,10 +486,8 @@ def _accuracy_at(x, y, snaps, loss: str) -> list[float]:
 
 
 def _train_set(data, sw) -> tuple[torch.Tensor, torch.Tensor]:
-    from .sweep import train_subset
-
     train_x, train_y = _tensors(data)[:2]
-    idx = train_subset(len(train_x), sw.settings["n_train"], sw.settings["seed"])
+    idx = sweep.train_subset(len(train_x), sw.settings["n_train"], sw.settings["seed"])
     return (train_x, train_y) if idx is None else (train_x[idx], train_y[idx])
 
 

@@ -30,10 +30,7 @@ BATCH_SIZE = 256
 
 def book_dls(data, device=None, seed: int = 0, shuffle: bool = False) -> DataLoaders:
     """The chapter's loaders over stacked tensors: train and valid in batches of 256."""
-    (tx, ty), (vx, vy) = data.train_xy(), data.valid_xy()
-    train = DataLoader.from_tensors(tx, ty, batch_size=BATCH_SIZE, shuffle=shuffle, seed=seed)
-    valid = DataLoader.from_tensors(vx, vy, batch_size=BATCH_SIZE)
-    dls = DataLoaders(train, valid)
+    dls = DataLoaders.from_sample(data, BATCH_SIZE, BATCH_SIZE, shuffle=shuffle, seed=seed)
     return dls.to(device) if device is not None else dls
 
 

@@ -33,6 +33,7 @@ from .dataloader import DataLoader
 LOSSES = ("mnist_loss", "squared")
 INITS = ("nn.Linear", "N(0,1)")
 MAX_SNAPSHOTS = 256
+LAB_LRS = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000]  # lesson 05's slider
 SATURATED = 10.0  # |activation| beyond which the sigmoid is flat (slope below 5e-5)
 
 
@@ -60,6 +61,24 @@ def initial_weights(init: str = "nn.Linear", seed: int = 0) -> tuple[torch.Tenso
         gen = torch.Generator().manual_seed(seed)
         return torch.randn(28 * 28, generator=gen), torch.randn((), generator=gen)
     raise ValueError(f"init must be one of {INITS}, got {init!r}")
+
+
+def side_by_side(w0: torch.Tensor, b0: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """k copies of one linear model's start, as one model per column: W (784, k) and b (k,)."""
+    W = w0[:, None].repeat(1, k).requires_grad_()  # model j's weights are column j
+    b = b0.repeat(k).requires_grad_()
+    return W, b
+
+
+def step_every_model(W: torch.Tensor, b: torch.Tensor, lrs: torch.Tensor, xb, yb, loss: str) -> torch.Tensor:
+    """One SGD update of all k models on the batch (xb, yb), model j with its own lrs[j]; returns their k losses."""
+    losses = column_losses(xb @ W + b, yb, loss)  # (k,): each model's own loss
+    losses.sum().backward()  # column j of W.grad is model j's gradient: no column reads another
+    with torch.no_grad():
+        W -= W.grad * lrs
+        b -= b.grad * lrs
+    W.grad = b.grad = None
+    return losses.detach()
 
 
 def train_subset(n_total: int, n: int | None, seed: int = 0) -> torch.Tensor | None:
@@ -187,8 +206,7 @@ def _sweep(data, lrs, bs, epochs, seed, loss, shuffle, init, n_train, budget_s, 
     dl = DataLoader.from_tensors(train_x, train_y, batch_size=int(bs), shuffle=shuffle, seed=seed).to(dev)
     k, n_iter = len(lrs), len(dl)
     w0, b0 = initial_weights(init, seed)
-    W = w0.to(dev)[:, None].repeat(1, k).requires_grad_()  # (784, k)
-    b = b0.to(dev).repeat(k).requires_grad_()  # (k,)
+    W, b = side_by_side(w0.to(dev), b0.to(dev), k)
     lr_vec = torch.tensor(lrs, device=dev)
     settings = {"lrs": lrs, "bs": int(bs), "epochs": int(epochs), "seed": int(seed), "loss": loss,
                 "shuffle": bool(shuffle), "init": init, "n_train": len(train_x)}
@@ -222,13 +240,7 @@ def _sweep(data, lrs, bs, epochs, seed, loss, shuffle, init, n_train, budget_s, 
             if i > 0 and budget_s is not None and time.perf_counter() - t0 > budget_s:
                 cut = (i, n_iter)
                 break
-            per = column_losses(xb @ W + b, yb, loss)
-            per.sum().backward()
-            with torch.no_grad():
-                W -= W.grad * lr_vec
-                b -= b.grad * lr_vec
-                loss_sum += per.detach() * len(xb)
-            W.grad = b.grad = None
+            loss_sum += step_every_model(W, b, lr_vec, xb, yb, loss) * len(xb)
             n_seen += len(xb)
             updates += 1
             if updates % every == 0:
@@ -296,8 +308,7 @@ def bench(data, lrs, bs: int = 256, epochs: int = 5, repeat: int = 3, seed: int 
     tensors = (*data.train_xy(), *data.valid_xy())
 
     def one_run() -> float:
-        dls = DataLoaders(DataLoader.from_tensors(*tensors[:2], batch_size=bs, shuffle=True, seed=seed),
-                          DataLoader.from_tensors(*tensors[2:], batch_size=1024))
+        dls = DataLoaders.from_sample(data, bs, shuffle=True, seed=seed)
         learn = Learner(dls, models.linear_model(seed=seed), loss_func=mnist_loss, metrics=batch_accuracy,
                         device="cpu", threads=1)
         t0 = time.perf_counter()
@@ -319,8 +330,6 @@ def bench(data, lrs, bs: int = 256, epochs: int = 5, repeat: int = 3, seed: int 
 
 # ---------------------------------------------------------------------------------------------------------------
 # `digitcore sweep`
-
-SLIDER_LRS = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000]
 
 
 def parse_lrs(text: str) -> list[float]:
@@ -357,7 +366,7 @@ def bench_sweep(path=None, repeat: int = 3) -> dict:
     defaults (batch size 256, 5 epochs)."""
     from .data import load_sample
 
-    return bench(load_sample(path), SLIDER_LRS, repeat=repeat)
+    return bench(load_sample(path), LAB_LRS, repeat=repeat)
 
 
 def bench_text(res: dict) -> str:
@@ -374,7 +383,7 @@ def main(path, lrs: str | None, bs: int, epochs: int, as_json: bool, seed: int =
     from .data import load_sample
 
     try:
-        rates = parse_lrs(lrs) if lrs else SLIDER_LRS
+        rates = parse_lrs(lrs) if lrs else LAB_LRS
         if bs < 1 or epochs < 1:
             raise ValueError(f"--bs and --epochs must be at least 1 (got --bs {bs}, --epochs {epochs})")
     except ValueError as e:

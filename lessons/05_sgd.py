@@ -8,15 +8,11 @@ app = marimo.App(
 )
 
 with app.setup:
-    import digitcore.lesson_imports  # noqa: F401, I001  first: imports torch & co. once for all tabs (see its docstring)
-    # Nothing else heavy here: this cell runs before anything shows. The lesson's own torch, pandas and altair
-    # imports are in the "imports" cell below the title.
-    import inspect
+    import digitcore.lesson_imports  # noqa: F401, I001  first: loads torch once for every open tab
     import string
 
     import marimo as mo
 
-    LRS = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000]
     BATCH_SIZES = [1, 8, 32, 64, 128, 256, 512, 1024, 2048]
 
 
@@ -64,21 +60,6 @@ def nudge_curves(acts, pixel_values, targets, deltas):
     accuracy = ((moved > 0).float() == targets[None, :]).float().mean(1)
     loss = torch.where(targets[None, :] == 1, 1 - preds, preds).mean(1)
     return pd.DataFrame({"delta": deltas.tolist(), "accuracy": accuracy.tolist(), "loss": loss.tolist()})
-
-
-@app.function
-def source_block(*objs):
-    """The source code of functions or classes, shown as a Python block."""
-    code = "\n\n".join(inspect.getsource(o).rstrip() for o in objs)
-    return mo.md(f"```python\n{code}\n```")
-
-
-@app.function
-def code_view(title, *objs_or_text):
-    """A disclosure with code in it: functions and classes by their source, strings as they are."""
-    parts = [inspect.getsource(o).rstrip() if not isinstance(o, str) else o.strip() for o in objs_or_text]
-    body = "\n\n".join(parts)
-    return mo.accordion({title: mo.md(f"```python\n{body}\n```")})
 
 
 @app.function
@@ -150,16 +131,13 @@ def _():
     import pandas as pd
     import torch
 
-    from digitcore import chapter, live, plots, sweep
+    from digitcore import chapter, lesson_kit, live, plots, sweep
     from digitcore.data import DataError, load_sample
-    from digitcore.dataloader import DataLoader, DataLoaders
     from digitcore.exercises import check
-    from digitcore.learner import Learner
     from digitcore.models import linear_model
 
     torch.set_num_threads(1)  # tiny models: one thread is as fast, and on two cores it leaves one for the browser
-    return (DataError, DataLoader, DataLoaders, Learner, alt, chapter, check, linear_model, live, load_sample, pd,
-            plots, sweep, torch)
+    return DataError, alt, chapter, check, lesson_kit, linear_model, live, load_sample, pd, plots, sweep, torch
 
 
 @app.cell
@@ -241,7 +219,7 @@ def _(alt, nudge, nudge_acts, nudge_pixel, nudge_x, nudge_y, plots, torch):
                               "changes from −4 to 4: accuracy moves in steps, the loss smoothly"),
         mo.md(f"At this setting: accuracy **{_row.accuracy:.4f}**, loss **{_row.loss:.4f}**. "
               "Move the slider by one step: the loss changes at once; accuracy usually does not."),
-        code_view("the code behind these two charts", nudge_curves),
+        plots.code(nudge_curves, title="the code behind these two charts"),
     ])
     return
 
@@ -288,7 +266,7 @@ def _(alt, chapter, pd, plots, sig_at, torch):
         mo.vstack([
             mo.md(f"$\\sigma({sig_at.value:.1f}) = {_s:.4f}$  \nits slope there: "
                   f"$\\sigma(a)(1-\\sigma(a)) = {_s * (1 - _s):.5f}$"),
-            code_view("the code", chapter.sigmoid),
+            plots.code(chapter.sigmoid, title="the code"),
         ]),
     ], justify="start", align="center")
     return
@@ -308,25 +286,28 @@ def _():
     return
 
 
+@app.function
+def toy_distances(third: float = 0.2):
+    """The book's three made-up predictions (already between 0 and 1), and each one's distance from its target."""
+    import torch
+
+    targets = torch.tensor([1, 0, 1])
+    preds = torch.tensor([0.9, 0.4, third])
+    distance = torch.where(targets == 1, 1 - preds, preds)
+    return targets, preds, distance
+
+
 @app.cell
-def _(pd, torch):
-    toy_targets = torch.tensor([1, 0, 1])
-    toy_preds = torch.tensor([0.9, 0.4, 0.2])
-    _dist = torch.where(toy_targets == 1, 1 - toy_preds, toy_preds)
-    _better = torch.tensor([0.9, 0.4, 0.8])
-    _after = torch.where(toy_targets == 1, 1 - _better, _better).mean()
-    _table = pd.DataFrame({"target": toy_targets.tolist(), "prediction": [f"{v:.1f}" for v in toy_preds.tolist()],
+def _(pd, plots):
+    _targets, _preds, _dist = toy_distances()
+    _after = toy_distances(third=0.8)[2].mean()
+    _table = pd.DataFrame({"target": _targets.tolist(), "prediction": [f"{v:.1f}" for v in _preds.tolist()],
                            "distance from the right answer": [f"{v:.1f}" for v in _dist.tolist()]})
     mo.vstack([
         mo.Html(_table.to_html(index=False, border=0)),
         mo.md(f"Their mean: **{float(_dist.mean()):.4f}** (the book prints 0.4333). Make the third prediction "
               f"right, 0.8 instead of 0.2, and it falls to **{float(_after):.4f}** (the book: 0.2333)."),
-        code_view("the code", """
-targets = torch.tensor([1, 0, 1])
-preds = torch.tensor([0.9, 0.4, 0.2])
-distance = torch.where(targets == 1, 1 - preds, preds)   # tensor([0.1, 0.4, 0.8])
-distance.mean()                                            # 0.4333
-"""),
+        plots.code(toy_distances, title="the code"),
     ])
     return
 
@@ -378,15 +359,25 @@ def _():
     return
 
 
+@app.function
+def toy_batches():
+    """The book's two toy loaders, shuffled; seed 1 makes this page show the same batches every time."""
+    from digitcore.dataloader import DataLoader
+
+    numbers = list(DataLoader(range(15), batch_size=5, shuffle=True, seed=1))
+    letters = list(DataLoader(list(enumerate(string.ascii_lowercase)), batch_size=6, shuffle=True, seed=1))
+    return numbers, letters
+
+
 @app.cell
-def _(DataLoader):
-    _numbers = list(DataLoader(range(15), batch_size=5, shuffle=True, seed=1))
-    _letters = list(DataLoader(list(enumerate(string.ascii_lowercase)), batch_size=6, shuffle=True, seed=1))
+def _(plots):
+    _numbers, _letters = toy_batches()
     mo.vstack([
-        mo.md("`list(DataLoader(range(15), batch_size=5, shuffle=True))`"),
+        mo.md("`numbers`: 0 to 14 in batches of 5"),
         mo.plain_text("[" + ",\n ".join(repr(b) for b in _numbers) + "]"),
-        mo.md("`list(DataLoader(list(enumerate(string.ascii_lowercase)), batch_size=6, shuffle=True))`"),
+        mo.md("`letters`: each letter with its position, in batches of 6"),
         mo.plain_text("[" + ",\n ".join(repr(b) for b in _letters) + "]"),
+        plots.code(toy_batches, title="the code"),
     ])
     return
 
@@ -404,17 +395,30 @@ def _():
     return
 
 
-@app.cell
-def _(DataLoader, train_x, train_y, valid_x, valid_y):
+@app.function
+def book_loaders(data):
+    """The book's loaders for the digits: (image, label) pairs in batches of 256, in the stored order (3s, then 7s)."""
+    from digitcore.dataloader import DataLoader
+
+    train_x, train_y = data.train_xy()
+    valid_x, valid_y = data.valid_xy()
     dset = list(zip(train_x, train_y))
-    valid_dset = list(zip(valid_x, valid_y))
     dl = DataLoader(dset, batch_size=256)  # as the book: in order, 3s then 7s
-    valid_dl = DataLoader(valid_dset, batch_size=256)
-    xb, yb = next(iter(dl))
-    mo.md(f"`len(dset)` = {len(dset):,} pairs; `len(dl)` = {len(dl)} batches per epoch; "
-          f"first batch: `xb.shape` = {tuple(xb.shape)}, `yb.shape` = {tuple(yb.shape)}, "
-          f"its labels: {int(yb.sum())} threes and {int(len(yb) - yb.sum())} sevens")
-    return dl, valid_dl
+    valid_dl = DataLoader(list(zip(valid_x, valid_y)), batch_size=256)
+    return dset, dl, valid_dl
+
+
+@app.cell
+def _(data, plots):
+    _dset, _dl, valid_dl = book_loaders(data)
+    _xb, _yb = next(iter(_dl))
+    mo.vstack([
+        mo.md(f"`len(dset)` = {len(_dset):,} pairs; `len(dl)` = {len(_dl)} batches per epoch; "
+              f"first batch: `xb.shape` = {tuple(_xb.shape)}, `yb.shape` = {tuple(_yb.shape)}, "
+              f"its labels: {int(_yb.sum())} threes and {int(len(_yb) - _yb.sum())} sevens"),
+        plots.code(book_loaders, title="the code"),
+    ])
+    return (valid_dl,)
 
 
 @app.cell(hide_code=True)
@@ -447,33 +451,49 @@ def _():
     return (grad_calls,)
 
 
+@app.function
+def hand_made_model(seed: int = 42):
+    """The book's model by hand: 784 weights and a bias, each drawn from N(0, 1) by init_params, and linear1."""
+    import torch
+
+    from digitcore import chapter
+
+    gen = torch.Generator().manual_seed(seed)
+    weights = chapter.init_params((28 * 28, 1), generator=gen)
+    bias = chapter.init_params(1, generator=gen)
+
+    def model(xb):
+        return chapter.linear1(xb, weights, bias)
+
+    return model, [weights, bias]
+
+
+@app.function
+def grads_without_clearing(batch, targets, calls: int):
+    """calc_grad `calls` times on one batch, never clearing in between: the gradients after each call."""
+    from digitcore import chapter
+
+    model, (weights, bias) = hand_made_model()
+    rows = []
+    for call in range(1, calls + 1):
+        chapter.calc_grad(batch, targets, model)
+        rows.append({"calls": call, "weights.grad.mean()": f"{float(weights.grad.mean()):.6f}",
+                     "bias.grad": f"{float(bias.grad):.6f}"})
+    return model(batch), weights, bias, rows
+
+
 @app.cell
-def _(chapter, grad_calls, pd, torch, train_x, train_y):
-    _gen = torch.Generator().manual_seed(42)
-    _weights = chapter.init_params((28 * 28, 1), generator=_gen)
-    _bias = chapter.init_params(1, generator=_gen)
-    _batch, _targets = train_x[:4], train_y[:4]
-    _rows = []
-    for _call in range(1, grad_calls.value + 1):
-        chapter.calc_grad(_batch, _targets, lambda xb: chapter.linear1(xb, _weights, _bias))
-        _rows.append({"calls": _call, "weights.grad.mean()": f"{float(_weights.grad.mean()):.6f}",
-                      "bias.grad": f"{float(_bias.grad):.6f}"})
+def _(chapter, grad_calls, pd, plots, train_x, train_y):
+    _preds, _weights, _bias, _rows = grads_without_clearing(train_x[:4], train_y[:4], grad_calls.value)
     mo.vstack([
-        mo.md(f"`batch = train_x[:4]`: shape {tuple(_batch.shape)}; `preds = linear1(batch)`: shape "
-              f"{tuple(chapter.linear1(_batch, _weights, _bias).shape)}; `weights.grad.shape`: "
+        mo.md(f"`batch = train_x[:4]`: shape {tuple(train_x[:4].shape)}; `preds = model(batch)`: shape "
+              f"{tuple(_preds.shape)}; `weights.grad.shape`: "
               f"**{tuple(_weights.grad.shape)}**, `bias.grad.shape`: {tuple(_bias.grad.shape)}"),
         mo.Html(pd.DataFrame(_rows).to_html(index=False, border=0)),
         mo.md("Each call **adds** the same gradient again: two calls give twice the first gradient, three give "
               "three times. That is why step 5 clears it. (The book's run prints a mean of -0.0001 for one "
               "call and -0.0002 for two, from its own random weights.)"),
-        code_view("the code", chapter.calc_grad, """
-weights = init_params((28*28, 1)); bias = init_params(1)
-batch = train_x[:4]
-for _ in range(calls):            # without clearing in between
-    calc_grad(batch, train_y[:4], lambda xb: linear1(xb, weights, bias))
-weights.grad.shape, weights.grad.mean(), bias.grad
-weights.grad.zero_(); bias.grad.zero_()   # step 5: clear, in place
-"""),
+        plots.code(grads_without_clearing, hand_made_model, chapter.calc_grad, title="the code"),
     ])
     return
 
@@ -524,8 +544,8 @@ def _():
 
 
 @app.cell
-def _(chapter):
-    source_block(chapter.batch_accuracy, chapter.validate_epoch)
+def _(chapter, plots):
+    plots.code(chapter.batch_accuracy, chapter.validate_epoch)
     return
 
 
@@ -545,33 +565,45 @@ def _():
     return
 
 
+@app.function
+def two_starts(valid_x, valid_dl) -> list[dict]:
+    """The hand-made model's N(0, 1) start beside nn.Linear's: the spread of the weights, the size of the validation
+    activations, the share beyond ±10 (saturated), and the validation accuracy before any training."""
+    import torch
+
+    from digitcore import chapter
+    from digitcore.models import linear_model
+
+    hand, (weights, _bias) = hand_made_model()
+    linear = linear_model(seed=0)
+    rows = []
+    for name, model, w in (("`init_params`: N(0, 1)", hand, weights), ("`nn.Linear(784, 1)`", linear, linear.weight)):
+        with torch.no_grad():
+            acts = model(valid_x)
+        rows.append({"start": name, "std": float(w.detach().std()), "mean_abs": float(acts.abs().mean()),
+                     "saturated": float((acts.abs() > 10).float().mean()),
+                     "accuracy": chapter.validate_epoch(model, valid_dl)})
+    return rows
+
+
 @app.cell
-def _(chapter, linear_model, torch, valid_dl, valid_x):
-    _gen = torch.Generator().manual_seed(42)
-    hand_weights = chapter.init_params((28 * 28, 1), generator=_gen)
-    hand_bias = chapter.init_params(1, generator=_gen)
-
-    def hand_model(xb):
-        return chapter.linear1(xb, hand_weights, hand_bias)
-
-    _lin = linear_model(seed=0)
-    with torch.no_grad():
-        _hand_acts = hand_model(valid_x)
-        _lin_acts = _lin(valid_x)
-    hand_start = chapter.validate_epoch(hand_model, valid_dl)
-    _ratio = float(hand_weights.detach().std() / _lin.weight.detach().std())
-    _rows = [("`init_params`: N(0, 1)", hand_weights, _hand_acts), ("`nn.Linear(784, 1)`", _lin.weight, _lin_acts)]
-    _table = "\n    ".join(f"| {_name} | {float(_w.detach().std()):.4f} | {float(_a.abs().mean()):.2f} | "
-                            f"{float((_a.abs() > 10).float().mean()):.0%} |" for _name, _w, _a in _rows)
-    mo.md(f"""
+def _(plots, valid_dl, valid_x):
+    _hand, _lin = two_starts(valid_x, valid_dl)
+    _table = "\n    ".join(f"| {_r['start']} | {_r['std']:.4f} | {_r['mean_abs']:.2f} | {_r['saturated']:.0%} |"
+                            for _r in (_hand, _lin))
+    mo.vstack([
+        mo.md(f"""
     | starting weights | std of the weights | mean \\|activation\\| | activations beyond ±10 (saturated) |
     |---|---|---|---|
     {_table}
 
-    N(0, 1) weights are **{_ratio:.0f} times** larger. The hand-made model's validation accuracy before any
-    training: **{hand_start:.4f}** (the book prints 0.5219 from its own random weights), about a coin toss.
-    """)
-    return hand_bias, hand_model, hand_weights
+    N(0, 1) weights are **{_hand["std"] / _lin["std"]:.0f} times** larger. The hand-made model's validation
+    accuracy before any training: **{_hand["accuracy"]:.4f}** (the book prints 0.5219 from its own random
+    weights), about a coin toss.
+    """),
+        plots.code(two_starts, title="the code"),
+    ])
+    return
 
 
 @app.cell(hide_code=True)
@@ -586,19 +618,39 @@ def _():
     return
 
 
+@app.function
+def train_by_hand(data, epochs: int = 20) -> tuple[float, list[float]]:
+    """The book's run of its hand-made model: train_epoch at lr 1 on the unshuffled loader, one epoch, then
+    `epochs` more. The validation accuracy after the first, and after each of the others."""
+    from digitcore import chapter
+
+    model, params = hand_made_model()
+    _dset, dl, valid_dl = book_loaders(data)
+    chapter.train_epoch(model, 1.0, params, dl)
+    after_one = chapter.validate_epoch(model, valid_dl)
+    accs = []
+    for _ in range(epochs):
+        chapter.train_epoch(model, 1.0, params, dl)
+        accs.append(chapter.validate_epoch(model, valid_dl))
+    return after_one, accs
+
+
 @app.cell
-def _(chapter, data, dl, hand_bias, hand_model, hand_weights, pd, valid_dl):
-    first_epoch = first_epoch_runs(data)
-    _params = [hand_weights, hand_bias]
-    chapter.train_epoch(hand_model, 1.0, _params, dl)
-    _after_one = chapter.validate_epoch(hand_model, valid_dl)
-    _accs = []
-    for _epoch in range(20):
-        chapter.train_epoch(hand_model, 1.0, _params, dl)
-        _accs.append(chapter.validate_epoch(hand_model, valid_dl))
+def _(chapter, data, lesson_kit, plots):
+    hand_after_one, _accs = lesson_kit.once_per_process(train_by_hand, data)
     mo.vstack([
-        mo.md(f"after 1 epoch: **{_after_one:.4f}** (book 0.6883); after 20 more: **{_accs[-1]:.4f}** (book 0.9696)"),
+        mo.md(f"after 1 epoch: **{hand_after_one:.4f}** (book 0.6883); after 20 more: **{_accs[-1]:.4f}** "
+              "(book 0.9696)"),
         mo.plain_text("the 20 epochs: " + " ".join(f"{a:.4f}" for a in _accs)),
+        plots.code(train_by_hand, chapter.train_epoch, title="the code (ours, following the book's steps)"),
+    ])
+    return (hand_after_one,)
+
+
+@app.cell
+def _(data, hand_after_one, pd, plots):
+    first_epoch = first_epoch_runs(data)
+    mo.vstack([
         mo.md("Is the saturated start what holds the hand-made model back? One epoch at lr 1 from each start, "
               "with the batches in the book's order and shuffled, tells the two causes apart (every row starts "
               "from seed 0):"),
@@ -606,15 +658,8 @@ def _(chapter, data, dl, hand_bias, hand_model, hand_weights, pd, valid_dl):
                                "saturated at the start": f"{_r['saturated']:.0%}",
                                "accuracy after 1 epoch at lr 1": f"{_r['accuracy']:.4f}"}
                               for _r in first_epoch]).to_html(index=False, border=0)),
-        mo.md(first_epoch_story(first_epoch, _after_one)),
-        code_view("the code (ours, following the book's steps)", chapter.train_epoch, """
-params = [weights, bias]
-train_epoch(linear1, 1.0, params, dl)        # the book: train_epoch(linear1, lr, params), dl global
-validate_epoch(linear1, valid_dl)             # 0.6883 in the book
-for i in range(20):
-    train_epoch(linear1, 1.0, params, dl)
-    print(validate_epoch(linear1, valid_dl), end=' ')
-"""),
+        mo.md(first_epoch_story(first_epoch, hand_after_one)),
+        plots.code(first_epoch_runs, title="the code behind the table"),
     ])
     return
 
@@ -624,16 +669,97 @@ def _():
     mo.md(r"""
     The update and the clearing (steps 4 and 5) are the same for every model, so they move into an
     **optimizer** object: `step()` moves every parameter by $-\text{lr} \times \text{grad}$, and
-    `zero_grad()` forgets the gradients. The book writes its own first, `BasicOptim`, and then swaps in
-    fastai's **`SGD`**, which does the same thing (plus options such as momentum and weight decay that are
-    off by default): `BasicOptim` *is* plain SGD.
+    `zero_grad()` forgets the gradients. The book walks there in small steps, and so do we: each step below
+    runs here, its code beside its numbers. First the model: PyTorch's `nn.Linear(28*28, 1)` holds the same two
+    parameters as the hand-made model, and `parameters()` hands them to an optimizer:
     """)
     return
 
 
+@app.function
+def linear_parameters(seed: int = 0) -> list[dict]:
+    """nn.Linear(28*28, 1)'s parameters as an optimizer receives them: each one's shape and range at the start."""
+    from digitcore.models import linear_model
+
+    return [{"shape": tuple(p.shape), "low": float(p.detach().min()), "high": float(p.detach().max())}
+            for p in linear_model(seed=seed).parameters()]
+
+
 @app.cell
-def _(chapter):
-    source_block(chapter.BasicOptim)
+def _(linear_model, plots):
+    _weights, _bias = linear_parameters()
+    mo.vstack([
+        mo.md(f"weights: shape {_weights['shape']} (PyTorch keeps a layer's weights as outputs by inputs: one "
+              f"row of 784), from {_weights['low']:.4f} to {_weights['high']:.4f}; bias: shape {_bias['shape']}, "
+              f"{_bias['low']:.4f}"),
+        plots.code(linear_parameters, linear_model, title="the code"),
+    ])
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    Then the optimizer the book writes, `BasicOptim`; with it, `train_epoch` shrinks to three lines per batch,
+    and `train_model` runs it epoch after epoch, the validation accuracy after each. Last, fastai's **`SGD`**
+    takes `BasicOptim`'s place: it does the same thing (plus options such as momentum and weight decay that are
+    off by default), so it must give the same curve. Both runs start from the same seeded `nn.Linear`, at
+    learning rate 1 for 20 epochs on the book's unshuffled loader:
+    """)
+    return
+
+
+@app.function
+def train_epoch_with(model, opt, dl) -> None:
+    """The book's train_epoch once an optimizer does steps 4 and 5."""
+    from digitcore import chapter
+
+    for xb, yb in dl:
+        chapter.calc_grad(xb, yb, model)
+        opt.step()
+        opt.zero_grad()
+
+
+@app.function
+def train_model(model, epochs: int, opt, dl, valid_dl) -> list[float]:
+    """The book's train_model: `epochs` epochs of train_epoch_with, the validation accuracy after each."""
+    from digitcore import chapter
+
+    accs = []
+    for _ in range(epochs):
+        train_epoch_with(model, opt, dl)
+        accs.append(chapter.validate_epoch(model, valid_dl))
+    return accs
+
+
+@app.function
+def optimiser_chain(data, epochs: int = 20, seed: int = 0) -> dict[str, list[float]]:
+    """train_model on nn.Linear(28*28, 1) at lr 1, once with BasicOptim and once with SGD, from the same start."""
+    from digitcore import chapter
+    from digitcore.learner import SGD
+    from digitcore.models import linear_model
+
+    _dset, dl, valid_dl = book_loaders(data)
+    curves = {}
+    for name, opt_func in (("BasicOptim", chapter.BasicOptim), ("SGD", SGD)):
+        model = linear_model(seed=seed)
+        curves[name] = train_model(model, epochs, opt_func(model.parameters(), 1.0), dl, valid_dl)
+    return curves
+
+
+@app.cell
+def _(chapter, data, lesson_kit, plots):
+    _curves = lesson_kit.once_per_process(optimiser_chain, data)
+    _gap = max(abs(_a - _b) for _a, _b in zip(_curves["BasicOptim"], _curves["SGD"]))
+    _same = ("**`SGD` gives the same curve**, number for number: it is the same update." if _gap == 0 else
+             f"`SGD`'s curve differs from `BasicOptim`'s by at most {_gap:.4f}: float rounding of the same update.")
+    mo.vstack([
+        mo.plain_text("\n".join(f"{_name:>10}: " + " ".join(f"{_a:.4f}" for _a in _accs)
+                                for _name, _accs in _curves.items())),
+        mo.md(f"From `nn.Linear`'s small start, 20 epochs end at **{_curves['BasicOptim'][-1]:.4f}** (the book's "
+              f"run, from its own random start, climbs to about 0.97 too). {_same}"),
+        plots.code(optimiser_chain, train_model, train_epoch_with, chapter.BasicOptim, title="the code"),
+    ])
     return
 
 
@@ -649,22 +775,29 @@ def _():
     return
 
 
+@app.function
+def learner_fit(data, seed: int = 0) -> list[dict]:
+    """The book's Learner: its loaders, nn.Linear(28*28, 1), SGD, mnist_loss and batch_accuracy; fit(10, lr=1)."""
+    from digitcore import chapter
+    from digitcore.dataloader import DataLoaders
+    from digitcore.learner import SGD, Learner
+    from digitcore.models import linear_model
+
+    dls = DataLoaders.from_sample(data, batch_size=256)
+    learn = Learner(dls, linear_model(seed=seed), opt_func=SGD, loss_func=chapter.mnist_loss,
+                    metrics=chapter.batch_accuracy)
+    learn.fit(10, lr=1.0)
+    return learn.recorder.rows
+
+
 @app.cell
-def _(DataLoader, DataLoaders, Learner, chapter, linear_model, plots, train_x, train_y, valid_x, valid_y):
-    _dls = DataLoaders(DataLoader.from_tensors(train_x, train_y, batch_size=256),
-                       DataLoader.from_tensors(valid_x, valid_y, batch_size=1024))
-    _learn = Learner(_dls, linear_model(seed=0), opt_func=chapter.BasicOptim, loss_func=chapter.mnist_loss,
-                     metrics=chapter.batch_accuracy)
-    _learn.fit(10, lr=1.0)
+def _(data, lesson_kit, plots):
+    _rows = lesson_kit.once_per_process(learner_fit, data)
     mo.vstack([
-        plots.recorder_table(_learn.recorder.rows),
-        mo.md(f"Final accuracy **{_learn.recorder.rows[-1]['batch_accuracy']:.4f}**; the book's `learn.fit(10, "
-              "lr=1)` prints 0.9676 (its own random start: across seeds ours lands within a few tenths of a point)."),
-        code_view("the code", """
-dls = DataLoaders(dl, valid_dl)
-learn = Learner(dls, nn.Linear(28*28, 1), opt_func=SGD, loss_func=mnist_loss, metrics=batch_accuracy)
-learn.fit(10, lr=1)
-"""),
+        plots.recorder_table(_rows),
+        mo.md(f"Final accuracy **{_rows[-1]['batch_accuracy']:.4f}**; the book's `learn.fit(10, lr=1)` prints "
+              "0.9676 (its own random start: across seeds ours lands within a few tenths of a point)."),
+        plots.code(learner_fit, title="the code"),
     ])
     return
 
@@ -707,9 +840,9 @@ def _():
 
 
 @app.cell
-def _(data):
+def _(data, sweep):
     _n = len(data.train_xy()[0])
-    lr_slider = mo.ui.slider(steps=LRS, value=1, debounce=True, show_value=True, label="learning rate")
+    lr_slider = mo.ui.slider(steps=sweep.LAB_LRS, value=1, debounce=True, show_value=True, label="learning rate")
     bs_slider = mo.ui.slider(steps=BATCH_SIZES, value=256, debounce=True, show_value=True, label="batch size")
     epochs_slider = mo.ui.slider(1, 30, value=5, debounce=True, show_value=True, label="epochs")
     loss_choice = mo.ui.dropdown({"mnist_loss (with sigmoid)": "mnist_loss", "squared error, no sigmoid": "squared"},
@@ -742,7 +875,7 @@ def _(epoch_result, loss_result):
 def _(bs_slider, data, epochs_slider, init_choice, live, loss_choice, shuffle_switch, size_slider):
     _n = size_slider.value if size_slider.value < len(data.train_xy()[0]) else None
     lab_sweep = live.lab_sweep(data, bs_slider.value, epochs_slider.value, loss=loss_choice.value,
-                               shuffle=shuffle_switch.value, init=init_choice.value, n_train=_n, lrs=LRS)
+                               shuffle=shuffle_switch.value, init=init_choice.value, n_train=_n)
     return (lab_sweep,)
 
 
@@ -765,7 +898,7 @@ def _(data, lab_sweep, live, lr_slider, mine_ok, plots, use_mine):
 
 
 @app.cell(hide_code=True)
-def _(lab_run, lab_sweep, sweep):
+def _(lab_run, lab_sweep, plots, sweep):
     _s = lab_sweep.settings
     _yours = lab_run.settings["impl"] == "yours"
     mo.vstack([
@@ -776,21 +909,9 @@ def _(lab_run, lab_sweep, sweep):
         {_s["init"]}. For comparison, lesson 02's pixel similarity scores 0.9511, and the book's linear model
         0.9676. Axes stay fixed from run to run (loss 0 to 0.55, accuracy 0.4 to 1), so runs compare by eye.
         """),
-        code_view("the code: all learning rates in one run (digitcore/sweep.py, the heart of it)",
-                  sweep.column_losses, """
-W = w0[:, None].repeat(1, k).requires_grad_()    # (784, k): model j's weights are column j
-b = b0.repeat(k).requires_grad_()                 # (k,)
-lrs = torch.tensor(learning_rates)               # (k,)
-for epoch in range(epochs):
-    for xb, yb in dl:                             # the same batches a single run gets
-        losses = column_losses(xb @ W + b, yb, "mnist_loss")   # (k,): each model's own loss
-        losses.sum().backward()                   # column j of W.grad is model j's gradient
-        with torch.no_grad():
-            W -= W.grad * lrs                     # each column steps with its own learning rate
-            b -= b.grad * lrs
-        W.grad = b.grad = None
-    # end of epoch: a model whose loss or weights are no longer finite is marked diverged and frozen
-"""),
+        plots.code(sweep.side_by_side, sweep.step_every_model, sweep.column_losses,
+                   title="the code: all learning rates in one run (from digitcore/sweep.py, as it runs: every batch "
+                         "of every epoch is one step_every_model)"),
     ])
     return
 
@@ -809,46 +930,36 @@ def _():
     return
 
 
-@app.cell
+@app.cell(hide_code=True)
 def _():
-    get_pos, set_pos = mo.state(10_000)
+    get_pos, set_pos = mo.state(10_000)  # the snapshot on show, moved by play, one step, back and the slider
     return get_pos, set_pos
 
 
-@app.cell
-def _(lab_sweep, set_pos):
-    _n = len(lab_sweep.steps)
-    play = mo.ui.refresh(options=["0.3s", "1s"], label="play")
-    one_step = mo.ui.button(value=0, on_click=lambda v: v + 1, label="one step",
-                            on_change=lambda _: set_pos(lambda p: min(p, _n - 1) + 1 if p < _n - 1 else 0))
-    to_start = mo.ui.button(value=0, on_click=lambda v: v + 1, label="back to the start",
-                            on_change=lambda _: set_pos(0))
+@app.cell(hide_code=True)
+def _(lab_sweep, lesson_kit, set_pos):
+    play, one_step, to_start = lesson_kit.player_buttons(len(lab_sweep.steps), set_pos)
     return one_step, play, to_start
 
 
-@app.cell
-def _(lab_sweep, play, set_pos):
-    if play.value:  # each tick of the refresh button moves on by about a sixtieth of the run
-        _n = len(lab_sweep.steps)
-        _stride = max(1, _n // 60)
-        set_pos(lambda p: min(min(p, _n - 1) + _stride, _n - 1))
+@app.cell(hide_code=True)
+def _(lab_sweep, lesson_kit, play, set_pos):
+    lesson_kit.follow_play(play, len(lab_sweep.steps), set_pos)
     return
 
 
 @app.cell
-def _(get_pos, lab_sweep, one_step, play, set_pos, to_start):
-    _n = len(lab_sweep.steps)
-    watch_at = mo.ui.slider(0, _n - 1, value=min(get_pos(), _n - 1), on_change=set_pos, full_width=True,
-                            label="snapshot (0 = untrained)")
+def _(get_pos, lab_sweep, lesson_kit, one_step, play, set_pos, to_start):
+    watch_at = lesson_kit.snapshot_slider(len(lab_sweep.steps), get_pos(), set_pos)
     mo.vstack([mo.hstack([play, one_step, to_start], justify="start", gap=1), watch_at])
     return (watch_at,)
 
 
 @app.cell
-def _(data, lab_sweep, live, lr_slider, watch_at):
+def _(data, lab_sweep, live, lr_slider, plots, watch_at):
     mo.vstack([
         live.weights_view(data, lab_sweep, lr_slider.value, watch_at.value),
-        code_view("the code", live.confident_mistakes),
+        plots.code(live.confident_mistakes, title="the code"),
     ])
     return
 

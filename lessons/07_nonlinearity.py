@@ -20,7 +20,7 @@ with app.setup:
 
     from digitcore import chapter, plots
     from digitcore.data import load_sample
-    from digitcore.dataloader import DataLoader, DataLoaders
+    from digitcore.dataloader import DataLoaders
     from digitcore.learner import Callback, Learner
     from digitcore.models import linear_model, simple_net_model
 
@@ -318,10 +318,7 @@ def two_linear_model(seed: int = 0) -> nn.Module:
 @app.function
 def digit_loaders(data, batch_size: int = 128, seed: int = 0) -> DataLoaders:
     """Fresh train/valid loaders over a DigitSample (the train set shuffled with `seed`)."""
-    x, y = data.train_xy()
-    vx, vy = data.valid_xy()
-    return DataLoaders(DataLoader.from_tensors(x, y, batch_size=batch_size, shuffle=True, seed=seed),
-                       DataLoader.from_tensors(vx, vy, batch_size=1024))
+    return DataLoaders.from_sample(data, batch_size, shuffle=True, seed=seed)
 
 
 @app.class_definition

@@ -92,3 +92,18 @@ def test_dataloaders():
     dls = DataLoaders(train, valid)
     assert dls.train is train and dls.valid is valid and dls[1] is valid
     assert len(dls.train) == 7 and len(dls.valid) == 1
+
+
+def test_from_sample_gives_the_samples_tensors_in_the_asked_batches():
+    from test_sweep import fake_digits
+
+    data = fake_digits(n_train=100, n_valid=40, seed=2)
+    dls = DataLoaders.from_sample(data, batch_size=32, valid_batch_size=16, shuffle=True, seed=7)
+    by_hand = DataLoader.from_tensors(*data.train_xy(), batch_size=32, shuffle=True, seed=7)
+    for (x, y), (hx, hy) in zip(dls.train, by_hand, strict=True):
+        assert torch.equal(x, hx) and torch.equal(y, hy)  # the same order from the same seed
+    valid = list(dls.valid)
+    assert [len(xb) for xb, _ in valid] == [16] * 5  # 80 validation digits, in order
+    assert torch.equal(torch.cat([xb for xb, _ in valid]), data.valid_xy()[0])
+    in_order = DataLoaders.from_sample(data)
+    assert torch.equal(next(iter(in_order.train))[0], data.train_xy()[0][:256])  # unshuffled by default, as the book

@@ -64,7 +64,7 @@ def test_05_lab_at_lr_0_001_the_loss_barely_moves_but_the_accuracy_climbs(l05, s
               f"below 0.05), yet the accuracy climbs from {start['batch_accuracy']:.2f} to {end['batch_accuracy']:.2f}")
     assert quoted in text("05_sgd")
     assert good.rows[-1]["valid_loss"] < 0.05 and end["batch_accuracy"] - start["batch_accuracy"] > 0.4
-    assert 0.001 in l05.LRS and "the model barely moves" not in text("05_sgd")
+    assert 0.001 in sweep.LAB_LRS and "the model barely moves" not in text("05_sgd")
 
 
 def test_04_does_not_promise_lesson_05_random_batches():

@@ -158,12 +158,12 @@ def test_main_lesson_on_real_data(shared_data):
 
 def test_training_lab_ends_well_at_every_extreme(offline):
     """The lab's slider extremes end with a clear verdict, never a NaN chart or an exception."""
-    from digitcore import live
+    from digitcore import live, sweep
     from digitcore.data import load_sample
 
     data = load_sample()
     module = _lesson_module(LESSON_DIR / "05_sgd.py")
-    lrs, sizes = module.LRS, module.BATCH_SIZES
+    lrs, sizes = sweep.LAB_LRS, module.BATCH_SIZES
     for lr, bs in [(lrs[0], 256), (lrs[-1], 256), (1, sizes[0]), (1, sizes[-1])]:
         run = live.fit(data, lr, bs, 3)
         kind, text = live.verdict(run)
