@@ -7,12 +7,13 @@ shuffle unless asked, and the chapter does not ask), validation batches of 256, 
 import contextlib
 import os
 import sys
+import threading
 import time
 
 import torch
 from torch import nn
 
-from .chapter import batch_accuracy, mnist_loss, pixel_similarity, train_epoch, validate_epoch
+from .chapter import batch_accuracy, init_params, mnist_loss, pixel_similarity, simple_net, train_epoch, validate_epoch
 from .data import load_sample
 from .dataloader import DataLoader, DataLoaders
 from .learner import Callback, Learner, default_device, default_threads
@@ -60,8 +61,61 @@ def train_book_model(data, which: str, seed: int = 0, device=None, cbs=(), n_epo
     return {"accuracy": acc, **clock.figures(), "recorder": rec}
 
 
+def hand_params(seed: int = 0) -> list[torch.Tensor]:
+    """The hand-written simple_net's parameters as the chapter makes them: w1, b1, w2, b2 from init_params, N(0, 1)."""
+    g = torch.Generator().manual_seed(seed)
+    return [init_params((28 * 28, 30), generator=g), init_params(30, generator=g),
+            init_params((30, 1), generator=g), init_params(1, generator=g)]
+
+
+def simple_net_by_hand(data, seed: int = 0, n_epoch: int = 40, lr: float = 0.1) -> dict:
+    """The chapter's hand-written simple_net (hand_params, no nn.Module), trained by the chapter's own train_epoch
+    and validate_epoch over the book's loaders; the accuracy after every epoch."""
+    w1, b1, w2, b2 = hand_params(seed)
+
+    def model(xb):
+        return simple_net(xb, w1, b1, w2, b2)
+
+    dls = book_dls(data, "cpu")
+    accuracies = []
+    with _Clock() as clock:
+        for _ in range(n_epoch):
+            train_epoch(model, lr, [w1, b1, w2, b2], dls.train)
+            accuracies.append(validate_epoch(model, dls.valid))
+    return {"accuracy": accuracies[-1], "accuracies": accuracies, **clock.figures()}
+
+
+def simple_net_with_learner(data, seed: int = 0) -> dict:
+    """The book's simple_net run: nn.Sequential, Learner with SGD, mnist_loss and batch_accuracy, fit(40, 0.1), in
+    the book's unshuffled batches, on the CPU; the accuracy after every epoch (the book's recorder.values[i][2])."""
+    run = train_book_model(data, "simple_net", seed=seed, device="cpu")
+    return {**run, "accuracies": [row["batch_accuracy"] for row in run["recorder"].rows]}
+
+
+BOOK_PATH_RUNS = {"learner": simple_net_with_learner, "by hand": simple_net_by_hand}
+_BOOK_PATH_DONE: dict[tuple, dict] = {}  # book_path_run()'s results, per run and data source, for every lesson tab
+_BOOK_PATH_LOCK = threading.Lock()  # tabs are threads of one process: the second waits for the first's run
+
+
+def book_path_run(data, which: str) -> dict:
+    """The chapter's 40-epoch simple_net run `which` ("learner" or "by hand"), trained once per process and data
+    source: a lesson's every tab reads the same result instead of training again."""
+    key = (which, data.source)
+    with _BOOK_PATH_LOCK:
+        if key not in _BOOK_PATH_DONE:
+            _BOOK_PATH_DONE[key] = BOOK_PATH_RUNS[which](data)
+        return _BOOK_PATH_DONE[key]
+
+
 def train_resnet18(data, seed: int = 0, device=None, lr_max: float = 1e-2, epochs: int = 1) -> dict:
-    """resnet18 on the 3s and 7s as two classes (3 -> 0, 7 -> 1): Adam, one-cycle, cross-entropy, batch 256."""
+    """resnet18 on the 3s and 7s as two classes (3 -> 0, 7 -> 1): Adam, one-cycle, cross-entropy, batch 256.
+
+    The book's cnn_learner(dls, resnet18, pretrained=False, loss_func=F.cross_entropy, metrics=accuracy)
+    .fit_one_cycle(1, 0.1), with these differences (the full table: lesson 08 and docs/book.md): one input channel
+    (resnet18_digits' first convolution) instead of three equal ones; torchvision's head (average pool, one linear
+    layer) instead of fastai's; torch.optim.Adam without weight decay instead of fastai's Adam (weight decay 0.01);
+    torch's OneCycleLR peaking at lr_max = 0.01 instead of fastai's one-cycle peaking at 0.1; batches of 256 with
+    the last partial one kept (49 steps) instead of 64 with it dropped (193 steps)."""
     device = device or default_device()
     (tx, ty), (vx, vy) = data.train_xy(), data.valid_xy()
     to_images = lambda x: x.view(-1, 1, 28, 28)

@@ -155,6 +155,8 @@ def _():
     then as its numbers; learn the two words that describe any tensor, **rank** and **shape**, and the basic
     ways to index and compute with tensors; stack thousands of digits into one tensor; and flatten images into
     rows with `view`.
+
+    Reading along in the book? The project's `docs/book.md` puts each fastai name the chapter uses beside what these lessons use.
     """)
     return
 

@@ -186,7 +186,10 @@ def _(data, lr_pick):
         with mo.status.spinner(title="measuring", subtitle="seven batch sizes, a few seconds each"):
             MEASURED[_key] = measure(data, lr=float(lr_pick.value))
     results = MEASURED[_key]
-    results.drop(columns=["bs"]).style.format(precision=4).hide(axis="index")
+    mo.vstack([
+        results.drop(columns=["bs"]).style.format(precision=4).hide(axis="index"),
+        plots.code(measure, sgd_updates, accuracy, title="the code that measured this table: measure, sgd_updates, accuracy"),
+    ])
     return (results,)
 
 
@@ -217,21 +220,30 @@ def _():
     return
 
 
-@app.cell
-def _(results):
-    _base = alt.Chart(results).encode(x=bs_axis(results), tooltip=["batch size", "updates per epoch",
-                                                            alt.Tooltip("seconds per epoch:Q", format=".3f"),
-                                                            "timed"])
-    _updates = _base.mark_line(point=True).encode(
+@app.function
+def steps_and_time_chart(results):
+    """Updates per epoch and seconds per epoch against the batch size, side by side, on log scales."""
+    base = alt.Chart(results).encode(x=bs_axis(results), tooltip=["batch size", "updates per epoch",
+                                                           alt.Tooltip("seconds per epoch:Q", format=".3f"),
+                                                           "timed"])
+    updates = base.mark_line(point=True).encode(
         y=alt.Y("updates per epoch:Q", scale=alt.Scale(type="log"), title="updates per epoch (log)"))
-    _seconds = _base.mark_line(point=True, color="#e76f51").encode(
+    seconds = base.mark_line(point=True, color="#e76f51").encode(
         y=alt.Y("seconds per epoch:Q", scale=alt.Scale(type="log"), title="seconds per epoch (log)"),
         shape=alt.Shape("timed:N", title="timed over"))
-    plots.described_chart(
-        alt.hconcat(_updates.properties(width=280, height=220, title="updates per epoch"),
-                    _seconds.properties(width=280, height=220, title="seconds per epoch")),
+    return plots.described_chart(
+        alt.hconcat(updates.properties(width=280, height=220, title="updates per epoch"),
+                    seconds.properties(width=280, height=220, title="seconds per epoch")),
         f"updates per epoch and seconds per epoch against the batch size, {len(results)} batch sizes from "
         f"{results['bs'].min():,} to {results['bs'].max():,}, both on log scales")
+
+
+@app.cell
+def _(results):
+    mo.vstack([
+        steps_and_time_chart(results),
+        plots.code(steps_and_time_chart, bs_axis, title="the code: the chart, from measure's table (above)"),
+    ])
     return
 
 
@@ -253,20 +265,31 @@ def _():
     return
 
 
-@app.cell
-def _(results):
-    _noisy = results[results["gradient noise"] > 0].copy()
-    _first = _noisy.iloc[0]
-    _noisy["1/sqrt(b)"] = _first["gradient noise"] * (_first["bs"] / _noisy["bs"]) ** 0.5
-    _base = alt.Chart(_noisy).encode(x=bs_axis(_noisy))
-    plots.described_chart((
-        _base.mark_line(point=True).encode(
+@app.function
+def noise_chart(results):
+    """The measured gradient noise against the batch size (log scales), with 1/sqrt(b) from the smallest batch as a
+    dashed line; the full batch (no noise) is left off."""
+    noisy = results[results["gradient noise"] > 0].copy()
+    first = noisy.iloc[0]
+    noisy["1/sqrt(b)"] = first["gradient noise"] * (first["bs"] / noisy["bs"]) ** 0.5
+    base = alt.Chart(noisy).encode(x=bs_axis(noisy))
+    return plots.described_chart((
+        base.mark_line(point=True).encode(
             y=alt.Y("gradient noise:Q", scale=alt.Scale(type="log"), title="noise: rms |g_B - g| / |g| (log)"),
             tooltip=["batch size", alt.Tooltip("gradient noise:Q", format=".3f")])
-        + _base.mark_line(strokeDash=[4, 4], color="gray").encode(y="1/sqrt(b):Q")
+        + base.mark_line(strokeDash=[4, 4], color="gray").encode(y="1/sqrt(b):Q")
     ).properties(width=420, height=240, title="gradient noise vs batch size"),
         "the gradient noise of a batch against the batch size (log scales), measured, with 1/sqrt(b) as a dashed "
         "line for comparison")
+
+
+@app.cell
+def _(results):
+    mo.vstack([
+        noise_chart(results),
+        plots.code(gradient_noise, flat_grad, noise_chart,
+                   title="the code: gradient_noise and flat_grad (called by measure), and the chart"),
+    ])
     return
 
 
@@ -284,13 +307,14 @@ def _():
     return
 
 
-@app.cell
-def _(results):
-    _long = results.melt(id_vars=["bs", "batch size", "epoch"],
-                         value_vars=["accuracy after 1 epoch", f"accuracy after {FIXED_UPDATES} updates"],
-                         var_name="measured", value_name="validation accuracy")
-    plots.described_chart(
-        alt.Chart(_long).mark_line(point=True).encode(
+@app.function
+def accuracy_chart(results):
+    """Validation accuracy against the batch size, after one epoch and after FIXED_UPDATES updates."""
+    long = results.melt(id_vars=["bs", "batch size", "epoch"],
+                        value_vars=["accuracy after 1 epoch", f"accuracy after {FIXED_UPDATES} updates"],
+                        var_name="measured", value_name="validation accuracy")
+    return plots.described_chart(
+        alt.Chart(long).mark_line(point=True).encode(
             x=bs_axis(results), y=alt.Y("validation accuracy:Q", scale=alt.Scale(zero=False)),
             color=alt.Color("measured:N", title=None),
             tooltip=["batch size", "measured", alt.Tooltip("validation accuracy:Q", format=".4f"), "epoch"])
@@ -298,6 +322,15 @@ def _(results):
             "validation accuracy vs batch size",
             subtitle=partial_note(results))),
         f"validation accuracy against the batch size, after 1 epoch and after {FIXED_UPDATES} updates")
+
+
+@app.cell
+def _(results):
+    mo.vstack([
+        accuracy_chart(results),
+        plots.code(accuracy_chart, partial_note,
+                   title="the code: the chart, from measure's two accuracy columns (measure's code is under the table)"),
+    ])
     return
 
 

@@ -18,7 +18,7 @@ with app.setup:
     import torch.nn.functional as F
     from torch import nn
 
-    from digitcore import chapter, plots
+    from digitcore import chapter, plots, reproduce
     from digitcore.data import load_sample
     from digitcore.dataloader import DataLoaders
     from digitcore.learner import Callback, Learner
@@ -289,8 +289,9 @@ def _():
     10, `simple_net` reaches 0.9902 and 0.9931 while both linear runners stay near 0.985.
 
     The book trains `simple_net` for 40 epochs at learning rate 0.1, in unshuffled batches of 256, and
-    prints **0.9828**; `digitcore reproduce` replays exactly that and gets 0.9823. Set the sliders to 40 and
-    0.1 to see the race's version (shuffled batches of 128: 0.9853 on MNIST_SAMPLE).
+    prints **0.9828**; `digitcore reproduce` replays exactly that and gets 0.9823, and so does this lesson,
+    below the race ("The book's path, walked"). Set the sliders to 40 and 0.1 to see the race's version
+    (shuffled batches of 128: 0.9853 on MNIST_SAMPLE).
 
     Move a slider and training starts on release; the curves grow epoch by epoch. A setting you have
     already run comes back instantly.
@@ -521,6 +522,92 @@ def _(data, race):
         mo.md(f"**{int(_dead.sum())} of {len(_dead)}** hidden units are dead after this run "
               f"({_name}, {len(race[_name]['rows'])} epochs)."),
         plots.code(hidden_activations, stall_diagnosis, title="the code: dead units and saturation, measured"),
+    ])
+    return
+
+
+@app.cell(hide_code=True)
+def _():
+    mo.md(r"""
+    ### The book's path, walked: `simple_net` as the chapter trains it
+
+    The chapter writes its net twice. First by hand: four tensors from `init_params`
+    (`w1` of shape 784×30, `b1` of 30, `w2` of 30×1, `b2` of 1, every number drawn from N(0, 1)) and a
+    function in which the ReLU is `res.max(tensor(0.0))`. Then with PyTorch's modules,
+    `nn.Sequential(nn.Linear(28*28, 30), nn.ReLU(), nn.Linear(30, 1))`, handed to a `Learner` with `SGD`,
+    `mnist_loss` and `batch_accuracy` and trained with `fit(40, 0.1)`, in batches of 256 taken in the data's
+    order. The book then plots the accuracy its recorder kept after every epoch (`learn.recorder.values`, third
+    column) and ends at **0.9828**; it prints no result for the hand-written version.
+
+    Both are trained below, as the chapter sets them up: the Learner's run as the book does it, and the
+    hand-written net with the chapter's own `train_epoch` and `validate_epoch`, the loop lesson 05 built, at the
+    same learning rate, for the same 40 epochs, over the same batches. Each takes a few seconds, once per lesson
+    server: every later tab reads the same result. The code under each run is the source of the functions that
+    ran.
+    """)
+    return
+
+
+@app.function
+def book_path_chart(runs: dict) -> mo.Html:
+    """Valid accuracy after every epoch, one line per run ({run name: accuracies}), with the book's final 0.9828 as
+    a dashed grey line; with its text alternative."""
+    df = pd.DataFrame([{"run": name, "epoch": i + 1, "valid accuracy": a}
+                       for name, accs in runs.items() for i, a in enumerate(accs)])
+    lines = alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=20)).encode(
+        x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y("valid accuracy:Q", scale=alt.Scale(zero=False)),
+        color=alt.Color("run:N", title=None, scale=alt.Scale(range=["#e76f51", "#264653"])),
+        tooltip=["run:N", "epoch:Q", alt.Tooltip("valid accuracy:Q", format=".4f")])
+    book = alt.Chart(pd.DataFrame({"the book": [reproduce.BOOK["simple_net"]]})).mark_rule(
+        strokeDash=[4, 3], color="#767676").encode(y="the book:Q")
+    return plots.described_chart(
+        (lines + book).properties(width=460, height=240, title="simple_net, 40 epochs at lr 0.1, the book's batches"),
+        f"valid accuracy after each of the 40 epochs, one line per run: {', '.join(runs)}; the book's final "
+        f"{reproduce.BOOK['simple_net']} as a dashed grey line")
+
+
+@app.function
+def start_saturation(data, seed: int = 0) -> dict:
+    """Before training, the share of validation outputs where the sigmoid is flat (|activation| > 9.2), for the
+    Learner's start (nn.Linear's) and the hand-written one (init_params' N(0, 1))."""
+    vx = data.valid_xy()[0]
+    with torch.no_grad():
+        outputs = {"learner": simple_net_model(seed=seed)(vx), "by hand": chapter.simple_net(vx, *reproduce.hand_params(seed))}
+    return {which: (z.abs() > 9.2).float().mean().item() for which, z in outputs.items()}
+
+
+@app.cell
+def _(data):
+    _names = {"learner": "nn.Sequential + Learner", "by hand": "by hand: init_params, res.max(tensor(0.0))"}
+    with mo.status.spinner(title="the book's two runs", subtitle="simple_net, 40 epochs each; once per server"):
+        _runs = {which: reproduce.book_path_run(data, which) for which in _names}
+    _learner, _hand = _runs["learner"], _runs["by hand"]
+    _saturated = start_saturation(data)
+
+    def _ahead(epoch):
+        return "ahead" if _hand["accuracies"][epoch] > _learner["accuracies"][epoch] else "behind"
+
+    _book = reproduce.BOOK["simple_net"]
+    mo.vstack([
+        book_path_chart({_names[w]: r["accuracies"] for w, r in _runs.items()}),
+        mo.md(f"| run | the book | here | seconds |\n|---|---|---|---|\n"
+              f"| {_names['learner']} | {_book:.4f} | **{_learner['accuracy']:.4f}** | {_learner['seconds']:.1f} |\n"
+              f"| {_names['by hand']} | not printed | **{_hand['accuracy']:.4f}** | {_hand['seconds']:.1f} |"),
+        mo.md(f"Same layers, data, batch order, learning rate and number of epochs: what differs is the start. "
+              f"`nn.Linear` starts its weights small (uniform within ±1/√784 and ±1/√30), `init_params` draws every "
+              f"one from N(0, 1). Before any training, **{_saturated['by hand']:.0%}** of the hand-written net's "
+              f"outputs on the validation digits sit where the sigmoid is flat (|activation| > 9.2), against "
+              f"**{_saturated['learner']:.0%}** for `nn.Linear`'s start, and there `mnist_loss` passes back almost "
+              f"no gradient. The hand-written net is {_ahead(0)} after the first epoch "
+              f"(**{_hand['accuracies'][0]:.4f}** against **{_learner['accuracies'][0]:.4f}**) and {_ahead(-1)} "
+              f"after the 40th (**{_hand['accuracy']:.4f}** against **{_learner['accuracy']:.4f}**)."),
+        plots.code(reproduce.BOOK_PATH_RUNS["learner"], reproduce.train_book_model, reproduce.book_dls,
+                   simple_net_model, title=f"the code that ran: {_names['learner']}"),
+        plots.code(reproduce.BOOK_PATH_RUNS["by hand"], reproduce.hand_params, chapter.init_params, chapter.simple_net,
+                   chapter.train_epoch, chapter.calc_grad, chapter.validate_epoch,
+                   title=f"the code that ran: {_names['by hand']}"),
+        plots.code(book_path_chart, start_saturation, title="the code: the chart, and the flat sigmoid at the start"),
     ])
     return
 

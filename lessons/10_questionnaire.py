@@ -201,7 +201,8 @@ with app.setup:
              answer="Because `backward` adds into `.grad` instead of replacing it. Without clearing, each step "
                     "would use the sum of this batch's gradient and every earlier one."),
         dict(n=32, q="What do we have to give the `Learner`?",
-             where=[("05_sgd", "7 · Training by hand, then an optimizer, then a `Learner`")],
+             where=[("05_sgd", "7 · Training by hand, then an optimizer, then a `Learner`"),
+                    ("07_nonlinearity", "The book's path, walked: `simple_net` as the chapter trains it")],
              answer="The `DataLoaders` (training and validation), the model, the optimiser function (`opt_func`), "
                     "the loss function, and optionally the metrics to print."),
         dict(n=33, q="Show Python or pseudocode for the basic steps of a training loop.",
@@ -273,6 +274,9 @@ def _():
       saying what is wrong when it is.
     - To jump to a lesson: `digitcore lesson 05` opens lesson 05, and so on; the section names below are its
       headings.
+    - Reading the book alongside? The project's `docs/book.md` puts each fastai name the chapter uses beside what
+      the lessons use; lesson 07, "The book's path, walked", trains `simple_net` exactly as the chapter does, and
+      lesson 08, "The book's recipe and `digitcore reproduce --deep`", says how its resnet18 differs from the book's.
     """)
     return
 

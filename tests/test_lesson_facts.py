@@ -3,6 +3,7 @@ epoch from each start in lesson 05, the lab's smallest learning rate, the book's
 what backward() fills in lesson 10, and the book's path.ls() in lesson 01."""
 
 import inspect
+import re
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,51 @@ def test_07_says_the_kinks_move_by_adam():
 def test_01_quotes_the_books_notebook_listing():
     lesson_01 = text("01_pixels_and_tensors")
     assert "(#9) [Path('cleaned.csv'),...]" in lesson_01 and "(#3) [Path('valid')" not in lesson_01
+
+
+BOOK_NAMES = ("untar_data", "`L`", "show_image", "DataLoaders", "Learner", "SGD", "learn.recorder.values", "cnn_learner",
+              "fit_one_cycle")
+
+
+def book_page() -> str:
+    return (LESSONS.parent / "docs" / "book.md").read_text(encoding="utf-8")
+
+
+def test_book_page_puts_every_fastai_name_beside_sections_that_exist():
+    from test_questionnaire import headings
+
+    rows = [line for line in book_page().splitlines() if line.startswith("| `")]
+    first_columns = " ".join(row.split(" | ")[0] for row in rows)
+    assert [name for name in BOOK_NAMES if name not in first_columns] == []
+    named = re.findall(r'lesson (\d\d), "([^"]+)"', book_page())
+    stems = {p.stem[:2]: p.stem for p in LESSONS.glob("[0-9][0-9]_*.py")}
+    assert len(named) >= 6
+    assert [(n, h) for n, h in named if h not in headings(stems[n])] == []
+    for where in ("README.md", "lessons/01_pixels_and_tensors.py", "lessons/10_questionnaire.py"):
+        assert "docs/book.md" in (LESSONS.parent / where).read_text(encoding="utf-8"), where
+
+
+def test_08_and_the_book_page_state_the_resnet18_recipe_as_the_code_runs_it(sample):
+    from torch import nn
+
+    from digitcore import reproduce
+    from digitcore.models import resnet18_digits
+
+    lr_max = inspect.signature(reproduce.train_resnet18).parameters["lr_max"].default
+    one_cycle = inspect.signature(torch.optim.lr_scheduler.OneCycleLR).parameters
+    assert (lr_max, one_cycle["pct_start"].default, one_cycle["div_factor"].default,
+            one_cycle["final_div_factor"].default) == (0.01, 0.3, 25.0, 1e4)
+    assert "torch.optim.Adam" in inspect.getsource(reproduce.train_resnet18)
+    steps = -(-len(sample.train_xy()[0]) // reproduce.BATCH_SIZE)
+    net = resnet18_digits(2, seed=0)[1]
+    conv1 = net.conv1
+    assert (conv1.in_channels, conv1.out_channels, conv1.kernel_size, conv1.stride, conv1.padding) == (1, 64, (7, 7), (2, 2),
+                                                                                                     (3, 3))
+    assert isinstance(net.fc, nn.Linear) and (net.fc.in_features, net.fc.out_features) == (512, 2)
+    lesson_08, page = text("08_bias_and_going_deeper"), " ".join(book_page().split())
+    for said in ("`Conv2d(1, 64, 7, stride=2, padding=3)`", f"peak learning rate **{lr_max}**",
+                 f"{reproduce.BATCH_SIZE}, shuffled, the last partial batch kept: {steps} steps", "`Linear(512, 2)`"):
+        assert said in lesson_08, said
+    for said in ("`Conv2d(1, 64, 7, stride=2, padding=3)`", f"peaking at **{lr_max}**", "`torch.optim.Adam`",
+                 f"{reproduce.BATCH_SIZE} with it kept ({steps} steps)", "`Linear(512, 2)`"):
+        assert said in page, said

@@ -108,3 +108,53 @@ def test_09_time_budget_stops_between_epochs(offline_env, monkeypatch):
     monkeypatch.setattr(l09, "BUDGET_S", 0.0)
     run = l09.train_ten(load_mnist(), "linear (784 → 10)", 1000, 5, 0.3)
     assert len(run["rows"]) == 1 and run["stopped_after"] == 1 and not run["message"]
+
+
+def test_07_the_books_runs_train_once_per_data_source_even_from_two_tabs_at_once(monkeypatch):
+    """Lesson 07's two 40-epoch runs are shared by every tab of a server (tabs are threads of one process): each
+    (run, data source) trains once, and a second tab asking while the first trains waits for that run."""
+    import threading
+    from types import SimpleNamespace
+
+    from digitcore import reproduce
+
+    trained, entered, release = [], threading.Semaphore(0), threading.Event()
+
+    def slow_run(data):
+        trained.append(data.source)
+        entered.release()
+        release.wait(10)
+        return {"accuracy": 0.5, "accuracies": [0.5]}
+
+    monkeypatch.setattr(reproduce, "_BOOK_PATH_DONE", {})
+    monkeypatch.setitem(reproduce.BOOK_PATH_RUNS, "by hand", slow_run)
+    a, b = SimpleNamespace(source="a"), SimpleNamespace(source="b")
+    got = []
+    tabs = [threading.Thread(target=lambda: got.append(reproduce.book_path_run(a, "by hand"))) for _ in range(2)]
+    tabs[0].start()
+    assert entered.acquire(timeout=10)  # the first tab is training
+    tabs[1].start()
+    second_trains_too = entered.acquire(timeout=0.5)  # only an uncached, unlocked run gets here
+    release.set()
+    for tab in tabs:
+        tab.join(10)
+    assert not second_trains_too and trained == ["a"] and got[0] is got[1]
+    reproduce.book_path_run(b, "by hand")
+    assert trained == ["a", "b"]  # another data source is another run
+
+
+def test_07_the_hand_written_net_starts_saturated_and_nn_linear_does_not(l07, sample):
+    """The lesson's explanation of the gap between the two book runs: measured on the validation digits."""
+    saturated = l07.start_saturation(sample)
+    assert saturated["by hand"] > 0.5 and saturated["learner"] == 0.0
+
+
+def test_07_the_hand_written_run_is_the_chapters_loop_on_its_functions(sample, monkeypatch):
+    from digitcore import chapter, reproduce
+
+    calls = []
+    monkeypatch.setattr(reproduce, "simple_net", lambda *a: calls.append(len(a)) or chapter.simple_net(*a))
+    run = reproduce.simple_net_by_hand(sample, n_epoch=2)
+    n_batches = -(-len(sample.train_xy()[0]) // reproduce.BATCH_SIZE) + -(-len(sample.valid_xy()[0]) // reproduce.BATCH_SIZE)
+    assert len(run["accuracies"]) == 2 and calls == [5] * (2 * n_batches)
+    assert [p.shape for p in reproduce.hand_params()] == [(784, 30), (30,), (30, 1), (1,)]
