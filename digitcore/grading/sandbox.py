@@ -166,9 +166,19 @@ def python_binds(project: str) -> list[str]:
             paths.add(os.path.realpath(p))
     paths.add(os.path.realpath(sys.executable))
     project = os.path.realpath(project)
-    venv = os.path.realpath(sys.prefix)
-    safe = [p for p in paths if not under(project, [p]) and (not under(p, [project]) or under(p, [venv]))]
+    safe = [p for p in paths if not under(project, [p]) and (not under(p, [project]) or _inside_a_venv(p, project))]
     return sorted(p for p in safe if not any(q != p and under(p, [q]) for q in safe))
+
+
+def _inside_a_venv(path: str, project: str) -> bool:
+    """Is `path` inside a virtual environment (a folder with pyvenv.cfg) that lies inside `project`: the checkout's
+    own .venv, whichever Python runs the grader (its own venv, or another venv that borrows its packages)?"""
+    folder = path
+    while under(folder, [project]) and folder != project:
+        if os.path.isfile(os.path.join(folder, "pyvenv.cfg")):
+            return True
+        folder = os.path.dirname(folder)
+    return False
 
 
 def executable_links(path: str) -> list[tuple[str, str]]:
