@@ -72,7 +72,7 @@ def forged_records():
         ({"status": "error", "error": {**error, "type": "ReferenceUseError"}}, info),
         ({"status": "ok", "obs": None, "refused": ["writing /etc/x" + FORGED]}, info),
         ({"status": "ok", "obs": None, "reference": ["reading" + FORGED]}, info),
-        ({"status": "crashed", "how": "killed by SIGSEGV" + FORGED}, info),
+        ({"status": "crashed", "signal": "SIGSEGV" + FORGED}, info),
         ({"status": "garbled", "why": FORGED}, info),
         ({"status": "ok", "obs": {"steps": [{"out": {"__unplain__": "Weird" + FORGED}}]}}, info),
     ]
@@ -109,8 +109,7 @@ def verdict_for(rec, info=None, exercise="apply_step"):
     return judge_record(c, c.make_input(0), rec, info or {"status": "found"}, 5.0)
 
 
-@pytest.mark.parametrize("rec", [{"status": "crashed", "how": "killed by SIGSEGV"},
-                                 {"status": "crashed", "signal": 11}, {"status": "crashed", "signal": "SIGSEGV"}])
+@pytest.mark.parametrize("rec", [{"status": "crashed", "signal": 11}, {"status": "crashed", "signal": "SIGSEGV"}])
 def test_a_segfault_is_named_as_a_crash_in_native_code(rec):
     message = verdict_for(rec).message
     assert "SIGSEGV" in message and "native code" in message
@@ -118,10 +117,16 @@ def test_a_segfault_is_named_as_a_crash_in_native_code(rec):
 
 
 def test_other_endings_are_named_for_what_they_are():
-    assert "SIGKILL" in verdict_for({"status": "crashed", "how": "killed by SIGKILL (killed: out of memory?)"}).message
-    assert "exit status 3" in verdict_for({"status": "crashed", "how": "exit status 3"}).message
+    assert "SIGKILL" in verdict_for({"status": "crashed", "signal": 9}).message
+    assert "exit status 3" in verdict_for({"status": "crashed", "exit_code": 3}).message
     assert "SIGSYS" in verdict_for({"status": "crashed", "signal": 31}).message
-    assert "SIGSEGV" in fatal_message({"kind": "crashed", "how": "killed by SIGSEGV"}, 5.0)
+    assert "SIGSEGV" in fatal_message({"kind": "crashed", "signal": 11}, 5.0)
+
+
+def test_an_ending_is_read_from_data_never_from_text():
+    """The client reports {"signal": N} or {"exit_code": N}; words in a record (the worker can send any) name nothing."""
+    message = verdict_for({"status": "crashed", "how": "killed by SIGSEGV", "why": "exit status 3"}).message
+    assert message == "your function ended the grading process unexpectedly"
 
 
 def test_a_refused_look_is_not_called_using_the_reference():
@@ -442,7 +447,8 @@ def test_our_own_words_have_balanced_backticks():
     """A quoted student string is safe only if the text around it pairs its own backticks."""
     from digitcore.exercises import _MODULES
     from digitcore.exercises.common import ERROR_HINTS
-    from digitcore.grading.runner import NOT_STARTED, SIGNALS
+    from digitcore.grading.runner import NOT_STARTED
+    from digitcore.grading.wording import SIGNALS
 
     texts = [NOT_STARTED, *SIGNALS.values(), *(t for row in ERROR_HINTS for t in row[2:])]
     texts += [t for m in _MODULES.values() for pair in m.MISCONCEPTIONS.values() for t in pair]

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from . import sandbox
 from .frames import FrameEOF, FrameError, FrameTimeout, read_frame, send_frame_fds
+from .wording import exit_description
 
 CONTROL_CAP = 64 << 10           # grader <-> zygote frames: a handful of small fields
 SMALL_FRAME = 16 << 10           # ready, loaded, fatal, done from the child
@@ -346,12 +347,9 @@ class ZygoteClient:
         except (FrameEOF, FrameError) as e:
             # it ended (EOF, a frame cut short): wait a moment for its exit status; it broke the protocol: kill
             wait = 2.0 if isinstance(e, FrameEOF) or "cut short" in str(e) else 0.0
-            code = self._end(pid, wait)
-            how = exit_description(code)
-            ending = {"how": how, "exit_code": code if code is not None and code < 128 else None,
-                      "signal": code - 128 if code is not None and code >= 128 else None}
+            ending = child_ending(self._end(pid, wait))
             if phase == "start":
-                out["engine"] = f"the sandbox ended before it started ({how})"
+                out["engine"] = f"the sandbox ended before it started ({exit_description(ending)})"
                 return False
             if phase == "load":
                 out["fatal"] = {"kind": "crashed", **ending}
@@ -386,14 +384,9 @@ class BudgetSpent(Exception):
     """The student's (or the exercise's) wall budget ran out while a child was working."""
 
 
-def exit_description(code: int | None) -> str:
+def child_ending(code: int | None) -> dict:
+    """How a child ended, as data: {"signal": N} or {"exit_code": N} (the zygote reports 128 + the signal that
+    ended the worker, as its child A's own exit status), {} when it is not known."""
     if code is None:
-        return "it ended"
-    if code >= 128:
-        sig = code - 128
-        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-        extra = {signal.SIGKILL: " (killed: out of memory or CPU time?)", signal.SIGXCPU: " (out of CPU time)",
-                 signal.SIGSEGV: " (a segmentation fault: memory it must not touch)",
-                 signal.SIGABRT: " (it aborted)"}.get(sig, "")
-        return f"killed by {name}{extra}"
-    return f"exit status {code}"
+        return {}
+    return {"signal": code - 128} if code >= 128 else {"exit_code": code}

@@ -12,7 +12,6 @@ import math
 import os
 import re
 import secrets
-import signal
 import sys
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ from .plain import from_plain, to_plain
 from .registry import PROBES_FILE, checks_for, probe_files
 from .report import ExerciseReport, SubmissionReport, untrusted
 from .sources import SubmissionError, read_submission, student_name
+from .wording import ended
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
 
@@ -63,55 +63,6 @@ def _where(err: dict) -> str:
     line = err["line"] if type(err["line"]) is int else _s(err["line"], 10)
     code = f": {_s(err.get('code'), 120)}" if err.get("code") else ""
     return f" (line {line} of {_s(err.get('file'), 80)}{code})"
-
-
-# What a signal that ended the worker means, in words (the name comes from Python's own table, never
-# from the worker's text).
-SIGNALS = {
-    "SIGSEGV": "crashed in native code (SIGSEGV, a segmentation fault: memory was used where it must not "
-               "be, for example through ctypes or a C extension given bad data)",
-    "SIGBUS": "crashed in native code (SIGBUS: a bad memory access)",
-    "SIGILL": "crashed in native code (SIGILL: an illegal instruction)",
-    "SIGFPE": "crashed in native code (SIGFPE: an arithmetic fault)",
-    "SIGABRT": "crashed in native code (SIGABRT: a C library aborted the process)",
-    "SIGSYS": "was stopped by the sandbox (SIGSYS: a system call that grading does not allow, such as "
-              "starting a process)",
-    "SIGKILL": "ended the grading process (killed by SIGKILL): did it use more memory than grading allows, "
-               "or call exit() or os._exit()?",
-    "SIGXCPU": "used up the CPU time that grading allows (SIGXCPU)",
-    "SIGXFSZ": "wrote a file larger than grading allows (SIGXFSZ)",
-}
-
-
-def ended(rec) -> str:
-    """How the worker process ended, for "your function ..." / "your file ...": the real signal, named."""
-    rec = rec if isinstance(rec, dict) else {}
-    sig, code = rec.get("signal"), rec.get("exit_code")
-    how = rec.get("how") if type(rec.get("how")) is str else ""
-    match = re.search(r"\bkilled by (SIG[A-Z0-9]+)|\bsignal (\d+)", how)
-    if sig is None and match:
-        sig = match.group(1) or int(match.group(2))
-    name = _signal_name(sig)
-    if name:
-        return SIGNALS.get(name, f"was stopped by {name}: did it send a signal to itself?")
-    match = re.search(r"\bexit status (-?\d+)", how)
-    if type(code) is not int and match:
-        code = int(match.group(1))
-    if type(code) is int:
-        return (f"ended the grading process (exit status {code}): did it call exit(), sys.exit() or "
-                "os._exit()?")
-    return "ended the grading process unexpectedly"
-
-
-def _signal_name(sig) -> str | None:
-    try:
-        if type(sig) is int:
-            return signal.Signals(sig).name
-        if type(sig) is str and sig in signal.Signals.__members__:
-            return sig
-    except ValueError:
-        pass
-    return None
 
 
 def fatal_message(fatal: dict, time_limit: float) -> str:
