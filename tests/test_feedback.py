@@ -4,6 +4,7 @@ Most tests feed the trusted side the records a worker could send (any string at 
 depend on how the sandbox is built; one small class goes through the real sandboxed grader.
 """
 
+import dataclasses
 import importlib.util
 import json
 import re
@@ -447,8 +448,7 @@ def test_our_own_words_have_balanced_backticks():
     """A quoted student string is safe only if the text around it pairs its own backticks."""
     from digitcore.exercises import _MODULES
     from digitcore.exercises.common import ERROR_HINTS
-    from digitcore.grading.runner import NOT_STARTED
-    from digitcore.grading.wording import SIGNALS
+    from digitcore.grading.wording import NOT_STARTED, SIGNALS
 
     texts = [NOT_STARTED, *SIGNALS.values(), *(t for row in ERROR_HINTS for t in row[2:])]
     texts += [t for m in _MODULES.values() for pair in m.MISCONCEPTIONS.values() for t in pair]
@@ -464,3 +464,12 @@ def test_one_cause_that_fails_every_check_is_said_once():
     assert md.count("`ValueError: boom`") == 1 and "Every check failed the same way" in md
     assert all(c.title in md for c in checks)
     assert len(gradescope_results(report)["tests"]) == len(checks)
+
+
+def test_the_not_started_rule_is_the_exercises_own():
+    """A first check that returned None is "not started" by its exercise's rule, wherever its judge was written."""
+    from digitcore.grading.runner import not_started
+
+    check = dataclasses.replace(CHECKS["mnist_loss"][0], judge=lambda inp, obs: None)
+    assert not_started(check, check.make_input(0), {"status": "ok", "obs": {"out": None}})
+    assert not not_started(check, check.make_input(0), {"status": "ok", "obs": {"out": [0.5]}})

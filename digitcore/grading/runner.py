@@ -22,7 +22,7 @@ from .plain import from_plain, to_plain
 from .registry import PROBES_FILE, checks_for, probe_files
 from .report import ExerciseReport, SubmissionReport, untrusted
 from .sources import SubmissionError, read_submission, student_name
-from .wording import ended
+from .wording import NOT_STARTED, ended
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
 
@@ -219,23 +219,18 @@ def _explained(check, message: str):
     return error_diagnosis(check.exercise, message)
 
 
-NOT_STARTED = ("not started yet: replace `raise NotImplementedError` with your code "
-               "(and `return` the result where the exercise asks for one)")
-
-
 def not_started(check, inp, rec) -> bool:
-    """The same rule as the lessons' check(): NotImplementedError, or the exercise module's own
-    `not_started(input, observation)` on the first check (e.g. it returned None and did nothing)."""
+    """The same rule as the lessons' check(): NotImplementedError, or the exercise's own not-started rule
+    (exercises.not_started) on the observation of its first check (e.g. it returned None and did nothing)."""
     if not isinstance(rec, dict):
         return False
     if rec.get("status") == "error":
         return isinstance(rec.get("error"), dict) and rec["error"].get("type") == "NotImplementedError"
-    fn = getattr(check.judge, "func", check.judge)
-    rule = getattr(sys.modules.get(getattr(fn, "__module__", None) or ""), "not_started", None)
-    if rec.get("status") != "ok" or not callable(rule):
+    if rec.get("status") != "ok":
         return False
+    from digitcore.exercises import not_started as exercise_not_started
     try:
-        return bool(rule(inp, from_plain(rec.get("obs"))))
+        return exercise_not_started(check.exercise, inp, from_plain(rec.get("obs")))
     except Exception:  # noqa: BLE001 - garbage is simply "started"
         return False
 

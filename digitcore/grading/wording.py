@@ -6,6 +6,9 @@ came from the student's process is quoted through report.untrusted before it ent
 
 import signal
 
+NOT_STARTED = ("not started yet: replace `raise NotImplementedError` with your code "
+               "(and `return` the result where the exercise asks for one)")
+
 # What a signal that ended the worker means, in words (the name comes from Python's own table, never
 # from the worker's text).
 SIGNALS = {
