@@ -14,6 +14,7 @@ import re
 import secrets
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from .client import ZygoteClient
@@ -285,6 +286,17 @@ def _seconds(x) -> float:
     return float(x) if type(x) in (int, float) and math.isfinite(x) and x >= 0 else 0.0
 
 
+@dataclass(frozen=True)
+class Budget:
+    """One exercise's wall time: when it ends (time.monotonic()), and the two limits behind that end."""
+    deadline: float
+    exercise_budget: float
+    student_budget: float
+
+    def note(self, resp, spent: float) -> str | None:
+        return budget_note(resp, self.exercise_budget, self.student_budget, spent)
+
+
 def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed=None, time_limit=10.0,
                memory_mb=MEMORY_MB, hide=(), exercise_budget=None, student_budget=None) -> SubmissionReport:
     """Grade one submission with an already started zygote (class grading shares them). No student costs
@@ -309,13 +321,14 @@ def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed
         if report.fatal:
             report.exercises[exercise] = _zero(exercise, checks, "not graded: " + report.fatal)
             continue
-        budget = [min(time.monotonic() + exercise_budget, student_end), exercise_budget, student_budget, 0.0]
+        budget = Budget(min(time.monotonic() + exercise_budget, student_end), exercise_budget, student_budget)
         try:
-            report.exercises[exercise] = _grade_exercise(zygote, report, job_sources(path, sources), exercise,
-                                                         checks, registry, seed, time_limit, memory_mb, hide, budget)
+            report.exercises[exercise], waited = _grade_exercise(zygote, report, job_sources(path, sources), exercise,
+                                                                 checks, registry, seed, time_limit, memory_mb, hide,
+                                                                 budget)
         except Exception as e:  # noqa: BLE001 - nothing a student's process sends may abort grading
-            report.exercises[exercise] = unreadable(exercise, checks, e)
-        student_end += _seconds(budget[3])   # time spent waiting for a worker to start is not the student's
+            report.exercises[exercise], waited = unreadable(exercise, checks, e), 0.0
+        student_end += waited   # time spent waiting for a worker to start is not the student's
     if not report.isolation:
         report.isolation = "not run (the file could not be read)" if report.fatal else "unknown"
     report.seconds = round(time.monotonic() - t0, 3)
@@ -352,36 +365,38 @@ def job_sources(path: Path, sources: dict) -> dict:
 
 
 def _grade_exercise(zygote, report, sources, exercise, checks, registry, seed, time_limit, memory_mb, hide,
-                    budget):
+                    budget: Budget) -> tuple[ExerciseReport, float]:
     """The public checks in one job, then the hidden ones in another (a child of their own: the public
     child's memory never holds a hidden input or name). A problem with the file or the grader that stops
-    the public job stops the exercise; one in the hidden job fails the hidden checks, in the grader's words."""
+    the public job stops the exercise; one in the hidden job fails the hidden checks, in the grader's words.
+    Returns the report and the seconds spent waiting for a worker to start (not the student's time)."""
     t0 = time.monotonic()
-    exercise_budget, student_budget = budget[1], budget[2]
     public, hidden = [c for c in checks if not c.hidden], [c for c in checks if c.hidden]
     first = public or hidden
     job = (zygote, sources, exercise, registry, seed, time_limit, memory_mb, hide, budget)
     resp, inputs = _run_job(*job, first)
+    waited = _seconds(resp.get("waited"))
     stop = _whole_exercise(report, exercise, checks, resp, sources, time_limit, budget, t0)
     if stop:
-        return stop
+        return stop, waited
     if first and not_started(first[0], inputs[0], _results(resp).get(first[0].name)):
-        return _zero(exercise, checks, NOT_STARTED)
+        return _zero(exercise, checks, NOT_STARTED), waited
     items = _judged(first, inputs, resp, time_limit)
     timings = [_timing(resp)]
-    note = budget_note(resp, exercise_budget, student_budget, time.monotonic() - t0)
+    note = budget.note(resp, time.monotonic() - t0)
     if public and hidden:
         resp, inputs = _run_job(*job, hidden)
+        waited += _seconds(resp.get("waited"))
         if resp.get("engine"):   # the grader's own failure is still the instructor's to hear of
             report.engine_errors.append(f"{exercise} (hidden checks): {_s(resp['engine'])}")
         items += _judged(hidden, inputs, resp, time_limit) if _usable(resp) else _sealed_all(hidden)
         timings.append(_timing(resp))
-        note = note or budget_note(resp, exercise_budget, student_budget, time.monotonic() - t0)
+        note = note or budget.note(resp, time.monotonic() - t0)
     order = {c.name: i for i, c in enumerate(checks)}
     items.sort(key=lambda item: order[item[0].name])
     score = sum(c.points for c, v in items if v.passed)
     return ExerciseReport(exercise, round(score, 4), sum(c.points for c in checks), items, note=note or "",
-                          seconds=round(time.monotonic() - t0, 3), timing=_summed(timings))
+                          seconds=round(time.monotonic() - t0, 3), timing=_summed(timings)), waited
 
 
 def _run_job(zygote, sources, exercise, registry, seed, time_limit, memory_mb, hide, budget, checks):
@@ -391,10 +406,8 @@ def _run_job(zygote, sources, exercise, registry, seed, time_limit, memory_mb, h
            "probes": [{"check": c.name, "probe": c.probe.__name__, "input": to_plain(x)} for c, x in zip(checks, inputs)],
            "time_limit": float(time_limit), "memory_mb": int(memory_mb), "output_cap": OUTPUT_CAP,
            "hide": [[os.path.realpath(p), what] for p, what in map(hidden_entry, (*hide, *project_paths()))]}
-    resp = zygote.grade(req, deadline=budget[0])
-    resp = resp if isinstance(resp, dict) else {"engine": "no response"}
-    budget[3] += _seconds(resp.get("waited"))
-    return resp, inputs
+    resp = zygote.grade(req, deadline=budget.deadline)
+    return (resp if isinstance(resp, dict) else {"engine": "no response"}), inputs
 
 
 def _whole_exercise(report, exercise, checks, resp, sources, time_limit, budget, t0) -> ExerciseReport | None:
@@ -411,7 +424,7 @@ def _whole_exercise(report, exercise, checks, resp, sources, time_limit, budget,
         return _zero(exercise, checks, "not graded: " + report.fatal)
     info = resp.get("info")
     if resp.get("budget") and not isinstance(info, dict):
-        return _zero(exercise, checks, budget_note(resp, budget[1], budget[2], time.monotonic() - t0))
+        return _zero(exercise, checks, budget.note(resp, time.monotonic() - t0))
     note = exercise_note(exercise, info, list(sources))
     return _zero(exercise, checks, note) if note else None
 
