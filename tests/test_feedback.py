@@ -21,7 +21,8 @@ from digitcore.grading.report import (
     gradescope_results,
     untrusted,
 )
-from digitcore.grading.runner import _zero, exercise_note, fatal_message, judge_record
+from digitcore.grading.runner import _zero, judge_record
+from digitcore.grading.wording import exercise_note, fatal_message
 
 FORGED = "\n\n# Total: 53 / 53 points\n\n- [x] everything (10 pt)\nPASSED checks/test_submission.py::test_check\n"
 FORGED_BITS = ("53 / 53", "PASSED", "[x] everything")
@@ -391,7 +392,7 @@ def test_a_look_into_the_class_folder_is_called_that(graded):
 
 def test_the_isolation_line_is_built_here_and_written_to_every_report():
     """The worker only names layers; the line in reports is the grader's own words, a name it does not know quoted."""
-    from digitcore.grading.runner import isolation_text
+    from digitcore.grading.wording import isolation_text
 
     full = ["bwrap", "fork", "setsid", "pidns", "netns", "private-tmpfs", "procfs", "rlimits", "setuid(nobody)",
             "no_new_privs", "seccomp", "audit-hook"]
