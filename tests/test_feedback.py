@@ -419,7 +419,7 @@ def test_the_isolation_line_reaches_the_files(graded):
 
 
 def test_the_guard_names_what_a_hidden_path_is(tmp_path):
-    from digitcore.grading.guards import Guard, SandboxRefusal
+    from digitcore.grading.sandboxed.guards import Guard, SandboxRefusal
 
     cls, project = tmp_path / "class", tmp_path / "project"
     guard = Guard([[str(cls), "another student's work in the class folder"], str(project)], str(tmp_path / "w"), [])

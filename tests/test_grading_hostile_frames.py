@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from digitcore.grading import runner
 from digitcore.grading.classroom import grade_class
-from digitcore.grading.plain import GarbledError, from_plain
 from digitcore.grading.registry import checks_for
 from digitcore.grading.report import SubmissionReport, feedback_markdown, gradescope_results
+from digitcore.grading.sandboxed.plain import GarbledError, from_plain
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = (ROOT / "solutions" / "exercises.py").read_text()

@@ -146,14 +146,14 @@ def _student_line(e: BaseException, obj) -> int | None:
 def _roundtrip(value):
     """What crosses the process boundary in the grader: plain data, rebuilt. The lessons get the same here."""
     try:
-        from digitcore.grading.plain import from_plain, to_plain
+        from digitcore.grading.sandboxed.plain import from_plain, to_plain
     except ImportError:
         return _copy_plain(value)
     return from_plain(to_plain(value))
 
 
 def _copy_plain(x):
-    """A stand-in for grading.plain (only used while it is missing): the same plain subset, copied."""
+    """A stand-in for grading.sandboxed.plain (only used while it is missing): the same plain subset, copied."""
     import torch
 
     if type(x) is torch.Tensor:

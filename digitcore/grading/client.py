@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import sandbox
-from .frames import FrameEOF, FrameError, FrameTimeout, read_frame, send_frame_fds
+from .sandboxed import sandbox
+from .sandboxed.frames import FrameEOF, FrameError, FrameTimeout, read_frame, send_frame_fds
 from .wording import exit_description
 
 CONTROL_CAP = 64 << 10           # grader <-> zygote frames: a handful of small fields
@@ -32,7 +32,6 @@ STARTUP_SECONDS = 20.0           # fork + lock down, before any student code run
 CONTROL_SECONDS = 60.0
 PACKAGE = Path(__file__).resolve().parent.parent
 PROJECT = str(PACKAGE.parent)
-GRADER_FILES = ("frames.py", "guards.py", "plain.py", "sandbox.py", "worker.py", "zygote.py")
 
 _mode_cache: dict = {}
 
@@ -75,16 +74,15 @@ def clean_env(pythonpath: str) -> dict:
 
 
 def private_copy(probe_files: list[str], bpf: bytes | None) -> tuple[str, list[str]]:
-    """A folder holding only what the zygote runs: a stub digitcore package with the grading files the
-    worker needs (not chapter.py, not the exercises' judges), the probe files, the seccomp program."""
+    """A folder holding only what the zygote runs: stub digitcore and digitcore.grading packages around a whole
+    copy of digitcore.grading.sandboxed (nothing else of the project: not chapter.py, not the exercises' judges),
+    the probe files, the seccomp program."""
     folder = tempfile.mkdtemp(prefix="digitcore-sandbox-")
     os.chmod(folder, 0o755)
     pkg = Path(folder, "digitcore", "grading")
-    pkg.mkdir(parents=True)
+    shutil.copytree(PACKAGE / "grading" / "sandboxed", pkg / "sandboxed", ignore=shutil.ignore_patterns("__pycache__"))
     for init in (pkg.parent / "__init__.py", pkg / "__init__.py"):
-        init.write_text('"""A private copy of the grader\'s worker files (see digitcore/grading/client.py)."""\n')
-    for name in GRADER_FILES:
-        shutil.copyfile(PACKAGE / "grading" / name, pkg / name)
+        init.write_text('"""A private copy of the sandboxed grading package (see digitcore/grading/client.py)."""\n')
     probes = Path(folder, "probes")
     probes.mkdir()
     names = []
@@ -119,7 +117,7 @@ class ZygoteClient:
         mode = isolation_mode()
         self.private, probes = private_copy(self.probe_files, mode["seccomp"])
         inside = sandbox.GRADER_DIR if mode["bwrap"] else self.private
-        argv = [sys.executable, "-m", "digitcore.grading.zygote",
+        argv = [sys.executable, "-m", "digitcore.grading.sandboxed.zygote",
                 "--probes", *(os.path.join(inside, p) for p in probes)]
         if mode["seccomp"]:
             argv += ["--seccomp", os.path.join(inside, "seccomp.bpf")]
@@ -162,7 +160,7 @@ class ZygoteClient:
             pid = todo.pop()
             try:
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    if b"digitcore.grading.zygote" in f.read() and not os.readlink(f"/proc/{pid}/exe").endswith("bwrap"):
+                    if b"digitcore.grading.sandboxed.zygote" in f.read() and not os.readlink(f"/proc/{pid}/exe").endswith("bwrap"):
                         return pid
             except OSError:
                 pass
@@ -376,7 +374,7 @@ def job_file() -> int:
 
 
 def _children(ppid: int) -> list[int]:
-    from .zygote import children_of
+    from .sandboxed.zygote import children_of
     return children_of(ppid)
 
 

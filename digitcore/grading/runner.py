@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .client import ZygoteClient
-from .guards import hidden_entry
-from .plain import from_plain, to_plain
 from .registry import PROBES_FILE, checks_for, probe_files
 from .report import ExerciseReport, SubmissionReport, untrusted
+from .sandboxed.guards import hidden_entry
+from .sandboxed.plain import from_plain, to_plain
 from .sources import SubmissionError, read_submission, student_name
 from .wording import (
     HIDDEN_FAILED,
