@@ -233,9 +233,13 @@ class ZygoteClient:
             raise FrameError("the zygote did not spawn")
         return resp["pid"], r
 
-    def _end(self, pid: int, wait: float | None) -> int | None:
+    def _end(self, pid: int, wait: float | None) -> dict:
+        """End child A; how it ended, as data: {"signal": N} or {"exit_code": N} (the zygote reports 128 + the
+        signal that ended the worker, as A's own exit status), {} when that is not known."""
         code = self._call({"cmd": "end", "pid": pid, "wait": wait}).get("code")
-        return code if isinstance(code, int) else None
+        if type(code) is not int:
+            return {}
+        return {"signal": code - 128} if code >= 128 else {"exit_code": code}
 
     # -- one exercise of one student ------------------------------------------------------------
     def grade(self, req: dict, deadline: float | None = None) -> dict:
@@ -345,7 +349,7 @@ class ZygoteClient:
         except (FrameEOF, FrameError) as e:
             # it ended (EOF, a frame cut short): wait a moment for its exit status; it broke the protocol: kill
             wait = 2.0 if isinstance(e, FrameEOF) or "cut short" in str(e) else 0.0
-            ending = child_ending(self._end(pid, wait))
+            ending = self._end(pid, wait)
             if phase == "start":
                 out["engine"] = f"the sandbox ended before it started ({exit_description(ending)})"
                 return False
@@ -380,11 +384,3 @@ def _children(ppid: int) -> list[int]:
 
 class BudgetSpent(Exception):
     """The student's (or the exercise's) wall budget ran out while a child was working."""
-
-
-def child_ending(code: int | None) -> dict:
-    """How a child ended, as data: {"signal": N} or {"exit_code": N} (the zygote reports 128 + the signal that
-    ended the worker, as its child A's own exit status), {} when it is not known."""
-    if code is None:
-        return {}
-    return {"signal": code - 128} if code >= 128 else {"exit_code": code}

@@ -16,26 +16,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import wording
 from .client import ZygoteClient
-from .registry import PROBES_FILE, checks_for, probe_files
+from .registry import PROBES_FILE, PROJECT, checks_for, probe_files
 from .report import ExerciseReport, SubmissionReport, untrusted
 from .sandboxed.guards import hidden_entry
 from .sandboxed.plain import from_plain, to_plain
 from .sources import SubmissionError, read_submission, student_name
-from .wording import (
-    HIDDEN_FAILED,
-    HIDDEN_HOW,
-    NOT_STARTED,
-    budget_note,
-    error_message,
-    exercise_note,
-    fatal_message,
-    isolation_text,
-    refusal_message,
-    status_message,
-)
-
-PROJECT = Path(__file__).resolve().parent.parent.parent
 
 
 @functools.lru_cache(maxsize=1)
@@ -58,11 +45,6 @@ EXERCISE_BUDGET = 30.0      # wall seconds per exercise of one student, loading 
 STUDENT_BUDGET = 90.0       # wall seconds for all of one student's exercises
 
 
-def _verdict_class():
-    from digitcore.exercises import Verdict
-    return Verdict
-
-
 def judge_record(check, inp, rec, info, time_limit: float, load_guard=None):
     """One check's Verdict from the worker's record for it (anything malformed fails the check).
     `load_guard`: {"refused": [...], "reference": [...]}, what the guards noticed while the file loaded (the
@@ -78,30 +60,30 @@ def sealed(verdict, rec, load_guard):
     a question and hint of the grader's own table."""
     if verdict.passed:
         return verdict
-    Verdict = _verdict_class()
+    from digitcore.exercises import Verdict
     rec = rec if isinstance(rec, dict) else {}
-    status = rec.get("status") if type(rec.get("status")) is str and rec.get("status") in HIDDEN_HOW else None
+    status = rec.get("status") if type(rec.get("status")) is str and rec.get("status") in wording.HIDDEN_HOW else None
     guard = load_guard if isinstance(load_guard, dict) else {}
-    if (refusal_message(guard.get("reference"), guard.get("refused"), "")
-            or refusal_message(rec.get("reference"), rec.get("refused") if status == "ok" else [], "")):
+    if (wording.refusal_message(guard.get("reference"), guard.get("refused"), "")
+            or wording.refusal_message(rec.get("reference"), rec.get("refused") if status == "ok" else [], "")):
         status = "refused"
     elif status == "ok" and rec.get("overflow"):
         status = "overflow"
     if status != "ok":
-        return Verdict(False, HIDDEN_FAILED.format(how=HIDDEN_HOW[status]))
-    return Verdict(False, HIDDEN_FAILED.format(how=HIDDEN_HOW["ok"]), misconception=verdict.misconception,
+        return Verdict(False, wording.HIDDEN_FAILED.format(how=wording.HIDDEN_HOW[status]))
+    return Verdict(False, wording.HIDDEN_FAILED.format(how=wording.HIDDEN_HOW["ok"]), misconception=verdict.misconception,
                    hint=verdict.hint, tag=verdict.tag)
 
 
 def _judge_open(check, inp, rec, info, time_limit: float, load_guard=None):
-    Verdict = _verdict_class()
+    from digitcore.exercises import Verdict, error_diagnosis
     if not isinstance(rec, dict):
         return Verdict(False, "no result came back from your code for this check")
     status = rec.get("status")
     info = info if isinstance(info, dict) else {}
     load_guard = load_guard if isinstance(load_guard, dict) else {}
-    refusal = (refusal_message(load_guard.get("reference"), load_guard.get("refused"), "while your file loaded")
-               or refusal_message(rec.get("reference"), rec.get("refused") if status == "ok" else [],
+    refusal = (wording.refusal_message(load_guard.get("reference"), load_guard.get("refused"), "while your file loaded")
+               or wording.refusal_message(rec.get("reference"), rec.get("refused") if status == "ok" else [],
                                   "while being checked"))
     if refusal:
         return Verdict(False, refusal)
@@ -120,14 +102,8 @@ def _judge_open(check, inp, rec, info, time_limit: float, load_guard=None):
                                   "not the kind of value this exercise asks for")
         return verdict if isinstance(verdict, Verdict) else Verdict(False, "the check gave no verdict")
     if status == "error":
-        return _explained(check, error_message(rec.get("error"), info))
-    return Verdict(False, status_message(rec, time_limit))
-
-
-def _explained(check, message: str):
-    """A failed check for an error in student code, with the exercise's own diagnosis when it has one."""
-    from digitcore.exercises import error_diagnosis
-    return error_diagnosis(check.exercise, message)
+        return error_diagnosis(check.exercise, wording.error_message(rec.get("error"), info))   # and the exercise's diagnosis
+    return Verdict(False, wording.status_message(rec, time_limit))
 
 
 def not_started(check, inp, rec) -> bool:
@@ -147,7 +123,7 @@ def not_started(check, inp, rec) -> bool:
 
 
 def _zero(exercise, checks, message) -> ExerciseReport:
-    Verdict = _verdict_class()
+    from digitcore.exercises import Verdict
     return ExerciseReport(exercise, 0.0, sum(c.points for c in checks),
                           [(c, Verdict(False, message)) for c in checks], note=message)
 
@@ -185,9 +161,6 @@ class Budget:
     deadline: float
     exercise_budget: float
     student_budget: float
-
-    def note(self, resp, spent: float) -> str | None:
-        return budget_note(resp, self.exercise_budget, self.student_budget, spent)
 
 
 def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed=None, time_limit=10.0,
@@ -273,10 +246,10 @@ def _grade_exercise(zygote, report, sources, exercise, checks, registry, seed, t
     if stop:
         return stop, waited
     if first and not_started(first[0], inputs[0], _results(resp).get(first[0].name)):
-        return _zero(exercise, checks, NOT_STARTED), waited
+        return _zero(exercise, checks, wording.NOT_STARTED), waited
     items = _judged(first, inputs, resp, time_limit)
     timings = [_timing(resp)]
-    note = budget.note(resp, time.monotonic() - t0)
+    note = wording.budget_note(resp, budget, time.monotonic() - t0)
     if public and hidden:
         resp, inputs = _run_job(*job, hidden)
         waited += _seconds(resp.get("waited"))
@@ -284,7 +257,7 @@ def _grade_exercise(zygote, report, sources, exercise, checks, registry, seed, t
             report.engine_errors.append(f"{exercise} (hidden checks): {untrusted(resp['engine'], 300)}")
         items += _judged(hidden, inputs, resp, time_limit) if _usable(resp) else _sealed_all(hidden)
         timings.append(_timing(resp))
-        note = note or budget.note(resp, time.monotonic() - t0)
+        note = note or wording.budget_note(resp, budget, time.monotonic() - t0)
     order = {c.name: i for i, c in enumerate(checks)}
     items.sort(key=lambda item: order[item[0].name])
     score = sum(c.points for c, v in items if v.passed)
@@ -307,18 +280,18 @@ def _whole_exercise(report, exercise, checks, resp, sources, time_limit, budget,
     """The exercise's report when the public job says no check could run (the grader failed, the file did
     not load, the function is missing, the budget ran out while loading), else None."""
     if resp.get("layers") and not report.isolation:
-        report.isolation = isolation_text(resp["layers"])
+        report.isolation = wording.isolation_text(resp["layers"])
     if resp.get("engine"):
         report.engine_errors.append(f"{exercise}: {untrusted(resp['engine'], 300)}")
         return _zero(exercise, checks, "not graded: the grader itself failed on this exercise "
                                        f"({untrusted(resp['engine'], 120)}); please tell your instructor")
     if resp.get("fatal"):
-        report.fatal = fatal_message(resp["fatal"], time_limit)
+        report.fatal = wording.fatal_message(resp["fatal"], time_limit)
         return _zero(exercise, checks, "not graded: " + report.fatal)
     info = resp.get("info")
     if resp.get("budget") and not isinstance(info, dict):
-        return _zero(exercise, checks, budget.note(resp, time.monotonic() - t0))
-    note = exercise_note(exercise, info, list(sources))
+        return _zero(exercise, checks, wording.budget_note(resp, budget, time.monotonic() - t0))
+    note = wording.exercise_note(exercise, info, list(sources))
     return _zero(exercise, checks, note) if note else None
 
 
@@ -339,8 +312,8 @@ def _judged(checks, inputs, resp, time_limit) -> list:
 
 
 def _sealed_all(checks) -> list:
-    Verdict = _verdict_class()
-    return [(c, Verdict(False, HIDDEN_FAILED.format(how=HIDDEN_HOW[None]))) for c in checks]
+    from digitcore.exercises import Verdict
+    return [(c, Verdict(False, wording.HIDDEN_FAILED.format(how=wording.HIDDEN_HOW[None]))) for c in checks]
 
 
 def _timing(resp) -> dict:

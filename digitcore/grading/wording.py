@@ -58,25 +58,17 @@ def ended(rec) -> str:
 
 
 def exit_description(ending: dict) -> str:
-    """How a child ended ({"signal": N} or {"exit_code": N}, client.child_ending), in a few words for the instructor."""
-    name = signal_name(ending.get("signal"))
-    if name:
-        return f"killed by {name}"
-    code = ending.get("exit_code")
-    return f"exit status {code}" if type(code) is int else "it ended"
-
-
-def _s(x, n: int = 300) -> str:
-    """A string from the worker, flattened and quoted for a report (report.untrusted)."""
-    return untrusted(x, n)
+    """How a child ended ({"signal": N} or {"exit_code": N}, client's ZygoteClient._end), in a few words for the instructor."""
+    name, code = signal_name(ending.get("signal")), ending.get("exit_code")
+    return f"killed by {name}" if name else f"exit status {code}" if type(code) is int else "it ended"
 
 
 def _where(err: dict) -> str:
     if not isinstance(err, dict) or not err.get("line"):
         return ""
-    line = err["line"] if type(err["line"]) is int else _s(err["line"], 10)
-    code = f": {_s(err.get('code'), 120)}" if err.get("code") else ""
-    return f" (line {line} of {_s(err.get('file'), 80)}{code})"
+    line = err["line"] if type(err["line"]) is int else untrusted(err["line"], 10)
+    code = f": {untrusted(err.get('code'), 120)}" if err.get("code") else ""
+    return f" (line {line} of {untrusted(err.get('file'), 80)}{code})"
 
 
 def fatal_message(fatal: dict, time_limit: float) -> str:
@@ -94,10 +86,10 @@ def fatal_message(fatal: dict, time_limit: float) -> str:
     err = err if isinstance(err, dict) else {}
     kind, message = err.get("type"), err.get("message")
     if kind in ("SyntaxError", "IndentationError", "TabError"):
-        return f"Python could not read your file: {kind} {_s(message)}{_where(err)}."
+        return f"Python could not read your file: {kind} {untrusted(message, 300)}{_where(err)}."
     if kind == "SystemExit":
         return f"your file called sys.exit() while loading{_where(err)}: remove it, or move it into a function."
-    return f"your file raised {_s(_error_text(kind, message))} while loading{_where(err)}."
+    return f"your file raised {untrusted(_error_text(kind, message), 300)} while loading{_where(err)}."
 
 
 def _error_text(kind, message) -> str:
@@ -110,19 +102,19 @@ def error_message(err: dict, info: dict) -> str:
     kind, message = err.get("type"), err.get("message")
     where = _where(err)
     if kind == "ReferenceUseError":
-        return f"your code called the project's own implementation ({_s(message)}): this check scores zero"
+        return f"your code called the project's own implementation ({untrusted(message, 300)}): this check scores zero"
     if kind == "SandboxRefusal":
-        return f"your code tried something grading does not allow: {_s(message)}{where}"
+        return f"your code tried something grading does not allow: {untrusted(message, 300)}{where}"
     if kind == "NotImplementedError":
         return "not started yet: replace `raise NotImplementedError` with your code"
     if kind == "SystemExit":
         return f"your function called sys.exit(){where}: a function should return its result instead"
     if kind in ("KeyboardInterrupt", "GeneratorExit", "Skipped", "Exit", "Failed", "XFailed"):
         return f"your function raised {kind}{where}: a check cannot be interrupted or skipped, so it fails"
-    text = f"your function raised {_s(_error_text(kind, message))}{where}"
+    text = f"your function raised {untrusted(_error_text(kind, message), 300)}{where}"
     if (kind == "TypeError" and isinstance(info, dict) and info.get("signature") and type(message) is str
             and "argument" in message):
-        text += f". Your function is {_s(info['signature'], 120)}: check its parameters against the exercise"
+        text += f". Your function is {untrusted(info['signature'], 120)}: check its parameters against the exercise"
     return text
 
 
@@ -135,12 +127,12 @@ def refusal_message(reference, refused, when: str) -> str | None:
     refused = [x for x in refused if type(x) is str] if isinstance(refused, list) else []
     called = [x for x in reference if re.fullmatch(r"[\w.()]+", x)]
     if called:
-        return (f"{when}, your code called the project's own implementation ({_s(called[0], 120)}), not "
+        return (f"{when}, your code called the project's own implementation ({untrusted(called[0], 120)}), not "
                 "your own: this check scores zero")
     tried = [x for x in reference if x not in called] + refused
     if tried:
         more = f" (and {len(tried) - 1} more)" if len(tried) > 1 else ""
-        return (f"{when}, your code tried something grading does not allow: {_s(tried[0], 160)}{more}; "
+        return (f"{when}, your code tried something grading does not allow: {untrusted(tried[0], 160)}{more}; "
                 "so this check scores zero")
     return None
 
@@ -160,23 +152,23 @@ def exercise_note(exercise: str, info, files: list[str]) -> str | None:
     if status == "found":
         return None
     if status == "missing":
-        names = ", ".join(_s(Path(f).name, 80) for f in files)
+        names = ", ".join(untrusted(Path(f).name, 80) for f in files)
         return (f"No function named `{exercise}` in {names}: define `def {exercise}(...):` at the top level "
                 "(not inside another function or an ordinary notebook cell).")
     if status == "reference":
-        return (f"`{exercise}` is the project's own implementation ({_s(info.get('what'), 120)}), not yours: "
+        return (f"`{exercise}` is the project's own implementation ({untrusted(info.get('what'), 120)}), not yours: "
                 "this exercise scores zero. Write the function yourself.")
     if status == "not_callable":
-        return f"`{exercise}` is a {_s(info.get('type'), 60)}, not a function: define `def {exercise}(...):`."
+        return f"`{exercise}` is a {untrusted(info.get('type'), 60)}, not a function: define `def {exercise}(...):`."
     return f"`{exercise}` could not be looked up in your file."
 
 
-def budget_note(resp, exercise_budget: float, student_budget: float, spent: float) -> str | None:
-    """Feedback when the wall budget stopped this exercise: how much time, and what it cost."""
+def budget_note(resp, budget, spent: float) -> str | None:
+    """Feedback when the wall budget (runner.Budget) stopped this exercise: how much time, and what it cost."""
     if not resp.get("budget"):
         return None
-    return (f"Time budget used up after {spent:.0f} s: each exercise may take at most {exercise_budget:g} s and "
-            f"the whole submission {student_budget:g} s of grading, so the checks still to come were not run. "
+    return (f"Time budget used up after {spent:.0f} s: each exercise may take at most {budget.exercise_budget:g} s and "
+            f"the whole submission {budget.student_budget:g} s of grading, so the checks still to come were not run. "
             "Look for slow loops, sleeps or training at a larger size than the exercise asks for.")
 
 
@@ -189,7 +181,7 @@ LAYERS = ("bwrap", "fork", "setsid", "pidns", "netns", "private-tmpfs", "procfs"
 def isolation_text(layers) -> str:
     """The isolation line of every report: the layers that were in force, and what is weaker, if anything."""
     layers = list(layers) if isinstance(layers, (list, tuple)) else []
-    text = "+".join(x if type(x) is str and x in LAYERS else _s(x, 40) for x in layers)
+    text = "+".join(x if type(x) is str and x in LAYERS else untrusted(x, 40) for x in layers)
     missing = [what for needs, what in (
         (("bwrap",), "no allow-list root (bubblewrap)"),
         (("seccomp",), "no seccomp filter (python3-seccomp): processes, ptrace and SysV shared memory allowed"),
@@ -212,7 +204,7 @@ def status_message(rec: dict, time_limit: float) -> str:
     if status == "crashed":
         return f"your function {ended(rec)}"
     if status == "garbled":
-        return f"the result your code gave could not be read back ({_s(rec.get('why'), 120)})"
+        return f"the result your code gave could not be read back ({untrusted(rec.get('why'), 120)})"
     if status == "budget":
         return "not run: your submission used up its time budget (see the note on this exercise)"
     if status == "not_run":
