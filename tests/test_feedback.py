@@ -4,6 +4,7 @@ Most tests feed the trusted side the records a worker could send (any string at 
 depend on how the sandbox is built; one small class goes through the real sandboxed grader.
 """
 
+import dataclasses
 import importlib.util
 import json
 import re
@@ -20,7 +21,8 @@ from digitcore.grading.report import (
     gradescope_results,
     untrusted,
 )
-from digitcore.grading.runner import _zero, exercise_note, fatal_message, judge_record
+from digitcore.grading.runner import _zero, judge_record
+from digitcore.grading.wording import exercise_note, fatal_message
 
 FORGED = "\n\n# Total: 53 / 53 points\n\n- [x] everything (10 pt)\nPASSED checks/test_submission.py::test_check\n"
 FORGED_BITS = ("53 / 53", "PASSED", "[x] everything")
@@ -72,7 +74,7 @@ def forged_records():
         ({"status": "error", "error": {**error, "type": "ReferenceUseError"}}, info),
         ({"status": "ok", "obs": None, "refused": ["writing /etc/x" + FORGED]}, info),
         ({"status": "ok", "obs": None, "reference": ["reading" + FORGED]}, info),
-        ({"status": "crashed", "how": "killed by SIGSEGV" + FORGED}, info),
+        ({"status": "crashed", "signal": "SIGSEGV" + FORGED}, info),
         ({"status": "garbled", "why": FORGED}, info),
         ({"status": "ok", "obs": {"steps": [{"out": {"__unplain__": "Weird" + FORGED}}]}}, info),
     ]
@@ -109,8 +111,7 @@ def verdict_for(rec, info=None, exercise="apply_step"):
     return judge_record(c, c.make_input(0), rec, info or {"status": "found"}, 5.0)
 
 
-@pytest.mark.parametrize("rec", [{"status": "crashed", "how": "killed by SIGSEGV"},
-                                 {"status": "crashed", "signal": 11}, {"status": "crashed", "signal": "SIGSEGV"}])
+@pytest.mark.parametrize("rec", [{"status": "crashed", "signal": 11}, {"status": "crashed", "signal": "SIGSEGV"}])
 def test_a_segfault_is_named_as_a_crash_in_native_code(rec):
     message = verdict_for(rec).message
     assert "SIGSEGV" in message and "native code" in message
@@ -118,10 +119,16 @@ def test_a_segfault_is_named_as_a_crash_in_native_code(rec):
 
 
 def test_other_endings_are_named_for_what_they_are():
-    assert "SIGKILL" in verdict_for({"status": "crashed", "how": "killed by SIGKILL (killed: out of memory?)"}).message
-    assert "exit status 3" in verdict_for({"status": "crashed", "how": "exit status 3"}).message
+    assert "SIGKILL" in verdict_for({"status": "crashed", "signal": 9}).message
+    assert "exit status 3" in verdict_for({"status": "crashed", "exit_code": 3}).message
     assert "SIGSYS" in verdict_for({"status": "crashed", "signal": 31}).message
-    assert "SIGSEGV" in fatal_message({"kind": "crashed", "how": "killed by SIGSEGV"}, 5.0)
+    assert "SIGSEGV" in fatal_message({"kind": "crashed", "signal": 11}, 5.0)
+
+
+def test_an_ending_is_read_from_data_never_from_text():
+    """The client reports {"signal": N} or {"exit_code": N}; words in a record (the worker can send any) name nothing."""
+    message = verdict_for({"status": "crashed", "how": "killed by SIGSEGV", "why": "exit status 3"}).message
+    assert message == "your function ended the grading process unexpectedly"
 
 
 def test_a_refused_look_is_not_called_using_the_reference():
@@ -385,7 +392,7 @@ def test_a_look_into_the_class_folder_is_called_that(graded):
 
 def test_the_isolation_line_is_built_here_and_written_to_every_report():
     """The worker only names layers; the line in reports is the grader's own words, a name it does not know quoted."""
-    from digitcore.grading.runner import isolation_text
+    from digitcore.grading.wording import isolation_text
 
     full = ["bwrap", "fork", "setsid", "pidns", "netns", "private-tmpfs", "procfs", "rlimits", "setuid(nobody)",
             "no_new_privs", "seccomp", "audit-hook"]
@@ -412,7 +419,7 @@ def test_the_isolation_line_reaches_the_files(graded):
 
 
 def test_the_guard_names_what_a_hidden_path_is(tmp_path):
-    from digitcore.grading.guards import Guard, SandboxRefusal
+    from digitcore.grading.sandboxed.guards import Guard, SandboxRefusal
 
     cls, project = tmp_path / "class", tmp_path / "project"
     guard = Guard([[str(cls), "another student's work in the class folder"], str(project)], str(tmp_path / "w"), [])
@@ -442,7 +449,7 @@ def test_our_own_words_have_balanced_backticks():
     """A quoted student string is safe only if the text around it pairs its own backticks."""
     from digitcore.exercises import _MODULES
     from digitcore.exercises.common import ERROR_HINTS
-    from digitcore.grading.runner import NOT_STARTED, SIGNALS
+    from digitcore.grading.wording import NOT_STARTED, SIGNALS
 
     texts = [NOT_STARTED, *SIGNALS.values(), *(t for row in ERROR_HINTS for t in row[2:])]
     texts += [t for m in _MODULES.values() for pair in m.MISCONCEPTIONS.values() for t in pair]
@@ -458,3 +465,12 @@ def test_one_cause_that_fails_every_check_is_said_once():
     assert md.count("`ValueError: boom`") == 1 and "Every check failed the same way" in md
     assert all(c.title in md for c in checks)
     assert len(gradescope_results(report)["tests"]) == len(checks)
+
+
+def test_the_not_started_rule_is_the_exercises_own():
+    """A first check that returned None is "not started" by its exercise's rule, wherever its judge was written."""
+    from digitcore.grading.runner import not_started
+
+    check = dataclasses.replace(CHECKS["mnist_loss"][0], judge=lambda inp, obs: None)
+    assert not_started(check, check.make_input(0), {"status": "ok", "obs": {"out": None}})
+    assert not not_started(check, check.make_input(0), {"status": "ok", "obs": {"out": [0.5]}})

@@ -13,7 +13,7 @@ import pytest
 
 from digitcore.grading.classroom import grade_reports, write_outputs
 from digitcore.grading.client import isolation_mode
-from digitcore.grading.zygote import children_of
+from digitcore.grading.sandboxed.zygote import children_of
 
 ATTACKS = Path(__file__).parent / "attacks"
 SOLUTION = Path(__file__).parent.parent / "solutions" / "exercises.py"

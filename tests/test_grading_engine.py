@@ -13,8 +13,8 @@ from digitcore.grading.client import ZygoteClient
 from digitcore.grading.registry import checks_for, probe_files
 from digitcore.grading.report import feedback_markdown, gradescope_results
 from digitcore.grading.runner import grade_with
+from digitcore.grading.sandboxed.zygote import children_of
 from digitcore.grading.sources import SubmissionError, find_students
-from digitcore.grading.zygote import children_of
 
 SOLUTION = Path(__file__).parent.parent / "solutions" / "exercises.py"
 

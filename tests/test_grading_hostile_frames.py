@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from digitcore.grading import runner
 from digitcore.grading.classroom import grade_class
-from digitcore.grading.plain import GarbledError, from_plain
 from digitcore.grading.registry import checks_for
 from digitcore.grading.report import SubmissionReport, feedback_markdown, gradescope_results
+from digitcore.grading.sandboxed.plain import GarbledError, from_plain
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = (ROOT / "solutions" / "exercises.py").read_text()
@@ -179,3 +179,25 @@ def test_an_oversized_submission_is_the_students_failure(hostile_class):
     assert grades["students"]["oversized"]["total"] == 0
     feedback = (out / "oversized" / "feedback.md").read_text()
     assert "too large to grade" in feedback and "tell your instructor" not in feedback
+
+
+class DeadlineZygote(FakeZygote):
+    """Answers every job with the same response and keeps the deadline each job was given."""
+
+    def __init__(self, response):
+        super().__init__(response)
+        self.deadlines = []
+
+    def grade(self, req, deadline=None):
+        self.deadlines.append(deadline)
+        return self.response
+
+
+def test_time_spent_waiting_for_a_worker_is_given_back_to_the_student(tmp_path):
+    """Each job says how long it waited for a worker to start ("waited"); the next exercise's deadline moves by it."""
+    path = tmp_path / "alice.py"
+    path.write_text(SOLUTION)
+    zygote = DeadlineZygote({"waited": 50.0, "info": {"status": "missing"}})
+    runner.grade_with(zygote, path, REGISTRY, seed=3, exercise_budget=1000.0, student_budget=100.0)
+    steps = [b - a for a, b in zip(zygote.deadlines, zygote.deadlines[1:])]
+    assert len(steps) == len(REGISTRY) - 1 and all(49.0 < step < 60.0 for step in steps), steps

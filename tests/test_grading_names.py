@@ -131,7 +131,7 @@ def test_a_dot_in_a_file_name_does_not_cost_points(graded):
 
 LOADER = '''
 import sys
-from digitcore.grading.worker import load_submission
+from digitcore.grading.sandboxed.worker import load_submission
 sources = {"/class/jane.doe.py": "X = 1", "/class/my answers v1.2.py": "X = 2", "/class/1st-try.py": "X = 3",
            "/class/class.py": "X = 4", "/class/_submission_0.py": "X = 5", "/class/helper.py": "X = 6",
            "/class/main.py": "import helper\\nX = helper.X + 1"}

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from digitcore.grading.plain import GarbledError, from_plain, to_plain
+from digitcore.grading.sandboxed.plain import GarbledError, from_plain, to_plain
 
 
 def roundtrip(x):

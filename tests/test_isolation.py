@@ -27,7 +27,7 @@ import pytest
 from digitcore.grading import runner
 from digitcore.grading.classroom import grade_reports, write_outputs
 from digitcore.grading.client import isolation_mode
-from digitcore.grading.zygote import children_of
+from digitcore.grading.sandboxed.zygote import children_of
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = (ROOT / "solutions" / "exercises.py").read_text()
@@ -82,7 +82,7 @@ def mnist_loss(predictions, targets):
 SCANNER_STUDENT = '''
 import os, re, sys
 import numpy as np
-sys.modules["digitcore.grading.guards"].Guard.refuse = lambda *a, **k: None   # the audit hook, off
+sys.modules["digitcore.grading.sandboxed.guards"].Guard.refuse = lambda *a, **k: None   # the audit hook, off
 
 _PATTERN = re.compile(rb"SECR" + rb"ET-[0-9a-f]{{16}}")
 _verdict = []
@@ -153,7 +153,7 @@ def _scan():
 
 REFERENCE_STUDENT = '''
 import os, sys
-sys.modules["digitcore.grading.guards"].Guard.refuse = lambda *a, **k: None   # the audit hook, off
+sys.modules["digitcore.grading.sandboxed.guards"].Guard.refuse = lambda *a, **k: None   # the audit hook, off
 
 _found = []
 
@@ -210,7 +210,7 @@ def mnist_loss(predictions, targets):
 
 GUARD_OFF_STUDENT = '''
 import os, socket, sys
-sys.modules["digitcore.grading.guards"].Guard.refuse = lambda *a, **k: None   # the audit hook, off
+sys.modules["digitcore.grading.sandboxed.guards"].Guard.refuse = lambda *a, **k: None   # the audit hook, off
 
 
 def _escapes():
@@ -463,7 +463,7 @@ def test_item4_frame_size_is_checked_before_the_body_is_read():
     grader does not wait for (or hold) the body; a frame under the cap still comes through."""
     import struct
 
-    from digitcore.grading.frames import FrameError, FrameTooBig, read_frame, write_frame
+    from digitcore.grading.sandboxed.frames import FrameError, FrameTooBig, read_frame, write_frame
 
     r, w = os.pipe()
     try:

@@ -36,7 +36,7 @@ ATTACKS = {"classmate", "shadow", "hidden", "grades", "shmget", "memfd", "tmp", 
 
 PROBE = '''
 import ctypes, json, os, sys
-sys.modules["digitcore.grading.guards"].Guard.refuse = lambda *a, **k: None   # the audit hook, off: the kernel decides
+sys.modules["digitcore.grading.sandboxed.guards"].Guard.refuse = lambda *a, **k: None   # the audit hook, off: the kernel decides
 
 
 def _probe():

@@ -1,6 +1,6 @@
 """Sandboxed grading of the exercises: one submission (grade_submission) or a whole class (grade_class).
 
-The names are loaded on first use, so that the worker process (python -m digitcore.grading.zygote)
+The names are loaded on first use, so that the worker process (python -m digitcore.grading.sandboxed.zygote)
 imports only what it needs and never the reference implementation.
 """
 

@@ -20,8 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import sandbox
-from .frames import FrameEOF, FrameError, FrameTimeout, read_frame, send_frame_fds
+from .sandboxed import sandbox
+from .sandboxed.frames import FrameEOF, FrameError, FrameTimeout, read_frame, send_frame_fds
+from .wording import exit_description
 
 CONTROL_CAP = 64 << 10           # grader <-> zygote frames: a handful of small fields
 SMALL_FRAME = 16 << 10           # ready, loaded, fatal, done from the child
@@ -31,7 +32,6 @@ STARTUP_SECONDS = 20.0           # fork + lock down, before any student code run
 CONTROL_SECONDS = 60.0
 PACKAGE = Path(__file__).resolve().parent.parent
 PROJECT = str(PACKAGE.parent)
-GRADER_FILES = ("frames.py", "guards.py", "plain.py", "sandbox.py", "worker.py", "zygote.py")
 
 _mode_cache: dict = {}
 
@@ -74,16 +74,15 @@ def clean_env(pythonpath: str) -> dict:
 
 
 def private_copy(probe_files: list[str], bpf: bytes | None) -> tuple[str, list[str]]:
-    """A folder holding only what the zygote runs: a stub digitcore package with the grading files the
-    worker needs (not chapter.py, not the exercises' judges), the probe files, the seccomp program."""
+    """A folder holding only what the zygote runs: stub digitcore and digitcore.grading packages around a whole
+    copy of digitcore.grading.sandboxed (nothing else of the project: not chapter.py, not the exercises' judges),
+    the probe files, the seccomp program."""
     folder = tempfile.mkdtemp(prefix="digitcore-sandbox-")
     os.chmod(folder, 0o755)
     pkg = Path(folder, "digitcore", "grading")
-    pkg.mkdir(parents=True)
+    shutil.copytree(PACKAGE / "grading" / "sandboxed", pkg / "sandboxed", ignore=shutil.ignore_patterns("__pycache__"))
     for init in (pkg.parent / "__init__.py", pkg / "__init__.py"):
-        init.write_text('"""A private copy of the grader\'s worker files (see digitcore/grading/client.py)."""\n')
-    for name in GRADER_FILES:
-        shutil.copyfile(PACKAGE / "grading" / name, pkg / name)
+        init.write_text('"""A private copy of the sandboxed grading package (see digitcore/grading/client.py)."""\n')
     probes = Path(folder, "probes")
     probes.mkdir()
     names = []
@@ -118,7 +117,7 @@ class ZygoteClient:
         mode = isolation_mode()
         self.private, probes = private_copy(self.probe_files, mode["seccomp"])
         inside = sandbox.GRADER_DIR if mode["bwrap"] else self.private
-        argv = [sys.executable, "-m", "digitcore.grading.zygote",
+        argv = [sys.executable, "-m", "digitcore.grading.sandboxed.zygote",
                 "--probes", *(os.path.join(inside, p) for p in probes)]
         if mode["seccomp"]:
             argv += ["--seccomp", os.path.join(inside, "seccomp.bpf")]
@@ -161,7 +160,7 @@ class ZygoteClient:
             pid = todo.pop()
             try:
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    if b"digitcore.grading.zygote" in f.read() and not os.readlink(f"/proc/{pid}/exe").endswith("bwrap"):
+                    if b"digitcore.grading.sandboxed.zygote" in f.read() and not os.readlink(f"/proc/{pid}/exe").endswith("bwrap"):
                         return pid
             except OSError:
                 pass
@@ -234,9 +233,13 @@ class ZygoteClient:
             raise FrameError("the zygote did not spawn")
         return resp["pid"], r
 
-    def _end(self, pid: int, wait: float | None) -> int | None:
+    def _end(self, pid: int, wait: float | None) -> dict:
+        """End child A; how it ended, as data: {"signal": N} or {"exit_code": N} (the zygote reports 128 + the
+        signal that ended the worker, as A's own exit status), {} when that is not known."""
         code = self._call({"cmd": "end", "pid": pid, "wait": wait}).get("code")
-        return code if isinstance(code, int) else None
+        if type(code) is not int:
+            return {}
+        return {"signal": code - 128} if code >= 128 else {"exit_code": code}
 
     # -- one exercise of one student ------------------------------------------------------------
     def grade(self, req: dict, deadline: float | None = None) -> dict:
@@ -346,12 +349,9 @@ class ZygoteClient:
         except (FrameEOF, FrameError) as e:
             # it ended (EOF, a frame cut short): wait a moment for its exit status; it broke the protocol: kill
             wait = 2.0 if isinstance(e, FrameEOF) or "cut short" in str(e) else 0.0
-            code = self._end(pid, wait)
-            how = exit_description(code)
-            ending = {"how": how, "exit_code": code if code is not None and code < 128 else None,
-                      "signal": code - 128 if code is not None and code >= 128 else None}
+            ending = self._end(pid, wait)
             if phase == "start":
-                out["engine"] = f"the sandbox ended before it started ({how})"
+                out["engine"] = f"the sandbox ended before it started ({exit_description(ending)})"
                 return False
             if phase == "load":
                 out["fatal"] = {"kind": "crashed", **ending}
@@ -378,22 +378,9 @@ def job_file() -> int:
 
 
 def _children(ppid: int) -> list[int]:
-    from .zygote import children_of
+    from .sandboxed.zygote import children_of
     return children_of(ppid)
 
 
 class BudgetSpent(Exception):
     """The student's (or the exercise's) wall budget ran out while a child was working."""
-
-
-def exit_description(code: int | None) -> str:
-    if code is None:
-        return "it ended"
-    if code >= 128:
-        sig = code - 128
-        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-        extra = {signal.SIGKILL: " (killed: out of memory or CPU time?)", signal.SIGXCPU: " (out of CPU time)",
-                 signal.SIGSEGV: " (a segmentation fault: memory it must not touch)",
-                 signal.SIGABRT: " (it aborted)"}.get(sig, "")
-        return f"killed by {name}{extra}"
-    return f"exit status {code}"

@@ -44,7 +44,7 @@ class SubmissionReport:
     student: str
     exercises: dict = field(default_factory=dict)  # exercise -> ExerciseReport (every registered exercise)
     fatal: str | None = None                       # what broke the whole file, else None
-    isolation: str = ""                            # the grader's own line (runner.isolation_text)
+    isolation: str = ""                            # the grader's own line (wording.isolation_text)
     path: str = ""
     seconds: float = 0.0
     engine_errors: list = field(default_factory=list)   # failures of the grader itself (not the student's)

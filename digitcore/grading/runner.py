@@ -10,21 +10,19 @@ import functools
 import json
 import math
 import os
-import re
 import secrets
-import signal
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from . import wording
 from .client import ZygoteClient
-from .guards import hidden_entry
-from .plain import from_plain, to_plain
-from .registry import PROBES_FILE, checks_for, probe_files
+from .registry import PROBES_FILE, PROJECT, checks_for, probe_files
 from .report import ExerciseReport, SubmissionReport, untrusted
+from .sandboxed.guards import hidden_entry
+from .sandboxed.plain import from_plain, to_plain
 from .sources import SubmissionError, read_submission, student_name
-
-PROJECT = Path(__file__).resolve().parent.parent.parent
 
 
 @functools.lru_cache(maxsize=1)
@@ -47,139 +45,6 @@ EXERCISE_BUDGET = 30.0      # wall seconds per exercise of one student, loading 
 STUDENT_BUDGET = 90.0       # wall seconds for all of one student's exercises
 
 
-def _verdict_class():
-    from digitcore.exercises import Verdict
-    return Verdict
-
-
-def _s(x, n: int = 300) -> str:
-    """A string from the worker, flattened and quoted for a report (report.untrusted)."""
-    return untrusted(x, n)
-
-
-def _where(err: dict) -> str:
-    if not isinstance(err, dict) or not err.get("line"):
-        return ""
-    line = err["line"] if type(err["line"]) is int else _s(err["line"], 10)
-    code = f": {_s(err.get('code'), 120)}" if err.get("code") else ""
-    return f" (line {line} of {_s(err.get('file'), 80)}{code})"
-
-
-# What a signal that ended the worker means, in words (the name comes from Python's own table, never
-# from the worker's text).
-SIGNALS = {
-    "SIGSEGV": "crashed in native code (SIGSEGV, a segmentation fault: memory was used where it must not "
-               "be, for example through ctypes or a C extension given bad data)",
-    "SIGBUS": "crashed in native code (SIGBUS: a bad memory access)",
-    "SIGILL": "crashed in native code (SIGILL: an illegal instruction)",
-    "SIGFPE": "crashed in native code (SIGFPE: an arithmetic fault)",
-    "SIGABRT": "crashed in native code (SIGABRT: a C library aborted the process)",
-    "SIGSYS": "was stopped by the sandbox (SIGSYS: a system call that grading does not allow, such as "
-              "starting a process)",
-    "SIGKILL": "ended the grading process (killed by SIGKILL): did it use more memory than grading allows, "
-               "or call exit() or os._exit()?",
-    "SIGXCPU": "used up the CPU time that grading allows (SIGXCPU)",
-    "SIGXFSZ": "wrote a file larger than grading allows (SIGXFSZ)",
-}
-
-
-def ended(rec) -> str:
-    """How the worker process ended, for "your function ..." / "your file ...": the real signal, named."""
-    rec = rec if isinstance(rec, dict) else {}
-    sig, code = rec.get("signal"), rec.get("exit_code")
-    how = rec.get("how") if type(rec.get("how")) is str else ""
-    match = re.search(r"\bkilled by (SIG[A-Z0-9]+)|\bsignal (\d+)", how)
-    if sig is None and match:
-        sig = match.group(1) or int(match.group(2))
-    name = _signal_name(sig)
-    if name:
-        return SIGNALS.get(name, f"was stopped by {name}: did it send a signal to itself?")
-    match = re.search(r"\bexit status (-?\d+)", how)
-    if type(code) is not int and match:
-        code = int(match.group(1))
-    if type(code) is int:
-        return (f"ended the grading process (exit status {code}): did it call exit(), sys.exit() or "
-                "os._exit()?")
-    return "ended the grading process unexpectedly"
-
-
-def _signal_name(sig) -> str | None:
-    try:
-        if type(sig) is int:
-            return signal.Signals(sig).name
-        if type(sig) is str and sig in signal.Signals.__members__:
-            return sig
-    except ValueError:
-        pass
-    return None
-
-
-def fatal_message(fatal: dict, time_limit: float) -> str:
-    kind = fatal.get("kind") if isinstance(fatal, dict) else None
-    if kind == "timeout":
-        return (f"your file did not finish loading within {time_limit:g} s: is there an endless loop, or "
-                "training, at the top level? Put it inside a function or under `if __name__ == \"__main__\":`.")
-    if kind == "budget":
-        return ("your file used up its time budget while loading, so it was stopped: is there training, or a "
-                "long loop, at the top level? Put it inside a function or under `if __name__ == \"__main__\":`.")
-    if kind == "crashed":
-        how = ended(fatal)
-        return f"while loading, your file {how}" + ("" if how.endswith("?") else ".")
-    err = fatal.get("error") if isinstance(fatal, dict) else None
-    err = err if isinstance(err, dict) else {}
-    kind, message = err.get("type"), err.get("message")
-    if kind in ("SyntaxError", "IndentationError", "TabError"):
-        return f"Python could not read your file: {kind} {_s(message)}{_where(err)}."
-    if kind == "SystemExit":
-        return f"your file called sys.exit() while loading{_where(err)}: remove it, or move it into a function."
-    return f"your file raised {_s(_error_text(kind, message))} while loading{_where(err)}."
-
-
-def _error_text(kind, message) -> str:
-    kind = kind if type(kind) is str else "an exception"
-    return f"{kind}: {message}" if type(message) is str and message.strip() else kind
-
-
-def error_message(err: dict, info: dict) -> str:
-    err = err if isinstance(err, dict) else {}
-    kind, message = err.get("type"), err.get("message")
-    where = _where(err)
-    if kind == "ReferenceUseError":
-        return f"your code called the project's own implementation ({_s(message)}): this check scores zero"
-    if kind == "SandboxRefusal":
-        return f"your code tried something grading does not allow: {_s(message)}{where}"
-    if kind == "NotImplementedError":
-        return "not started yet: replace `raise NotImplementedError` with your code"
-    if kind == "SystemExit":
-        return f"your function called sys.exit(){where}: a function should return its result instead"
-    if kind in ("KeyboardInterrupt", "GeneratorExit", "Skipped", "Exit", "Failed", "XFailed"):
-        return f"your function raised {kind}{where}: a check cannot be interrupted or skipped, so it fails"
-    text = f"your function raised {_s(_error_text(kind, message))}{where}"
-    if (kind == "TypeError" and isinstance(info, dict) and info.get("signature") and type(message) is str
-            and "argument" in message):
-        text += f". Your function is {_s(info['signature'], 120)}: check its parameters against the exercise"
-    return text
-
-
-def refusal_message(reference, refused, when: str) -> str | None:
-    """Why a check scores zero because of something the guards stopped or saw `when` ("while being
-    checked", "while your file loaded"), or None. Calling the project's own code (a dotted name) is named
-    as such; any other refusal (reading a hidden folder, writing outside, starting a process) is named
-    for what it was."""
-    reference = [x for x in reference if type(x) is str] if isinstance(reference, list) else []
-    refused = [x for x in refused if type(x) is str] if isinstance(refused, list) else []
-    called = [x for x in reference if re.fullmatch(r"[\w.()]+", x)]
-    if called:
-        return (f"{when}, your code called the project's own implementation ({_s(called[0], 120)}), not "
-                "your own: this check scores zero")
-    tried = [x for x in reference if x not in called] + refused
-    if tried:
-        more = f" (and {len(tried) - 1} more)" if len(tried) > 1 else ""
-        return (f"{when}, your code tried something grading does not allow: {_s(tried[0], 160)}{more}; "
-                "so this check scores zero")
-    return None
-
-
 def judge_record(check, inp, rec, info, time_limit: float, load_guard=None):
     """One check's Verdict from the worker's record for it (anything malformed fails the check).
     `load_guard`: {"refused": [...], "reference": [...]}, what the guards noticed while the file loaded (the
@@ -189,45 +54,36 @@ def judge_record(check, inp, rec, info, time_limit: float, load_guard=None):
     return sealed(verdict, rec, load_guard) if getattr(check, "hidden", False) else verdict
 
 
-HIDDEN_FAILED = "failed (hidden check: {how})"
-HIDDEN_HOW = {"ok": "gave a wrong value", "error": "your function raised an exception",
-              "timeout": "your function did not finish in time", "crashed": "your function ended the grading process",
-              "garbled": "its result could not be read back", "budget": "not run: the time budget was used up",
-              "not_run": "not run: an earlier check had to stop your code",
-              "overflow": "your code printed more than the grader keeps", "refused": "your code tried something "
-              "grading does not allow", None: "no usable result came back"}
-
-
 def sealed(verdict, rec, load_guard):
     """A hidden check's failed verdict in the grader's own words: how it failed, never a message, value or
     shape from the student's code (which saw the hidden input). A wrong value keeps the judge's diagnosis,
     a question and hint of the grader's own table."""
     if verdict.passed:
         return verdict
-    Verdict = _verdict_class()
+    from digitcore.exercises import Verdict
     rec = rec if isinstance(rec, dict) else {}
-    status = rec.get("status") if type(rec.get("status")) is str and rec.get("status") in HIDDEN_HOW else None
+    status = rec.get("status") if type(rec.get("status")) is str and rec.get("status") in wording.HIDDEN_HOW else None
     guard = load_guard if isinstance(load_guard, dict) else {}
-    if (refusal_message(guard.get("reference"), guard.get("refused"), "")
-            or refusal_message(rec.get("reference"), rec.get("refused") if status == "ok" else [], "")):
+    if (wording.refusal_message(guard.get("reference"), guard.get("refused"), "")
+            or wording.refusal_message(rec.get("reference"), rec.get("refused") if status == "ok" else [], "")):
         status = "refused"
     elif status == "ok" and rec.get("overflow"):
         status = "overflow"
     if status != "ok":
-        return Verdict(False, HIDDEN_FAILED.format(how=HIDDEN_HOW[status]))
-    return Verdict(False, HIDDEN_FAILED.format(how=HIDDEN_HOW["ok"]), misconception=verdict.misconception,
+        return Verdict(False, wording.HIDDEN_FAILED.format(how=wording.HIDDEN_HOW[status]))
+    return Verdict(False, wording.HIDDEN_FAILED.format(how=wording.HIDDEN_HOW["ok"]), misconception=verdict.misconception,
                    hint=verdict.hint, tag=verdict.tag)
 
 
 def _judge_open(check, inp, rec, info, time_limit: float, load_guard=None):
-    Verdict = _verdict_class()
+    from digitcore.exercises import Verdict, error_diagnosis
     if not isinstance(rec, dict):
         return Verdict(False, "no result came back from your code for this check")
     status = rec.get("status")
     info = info if isinstance(info, dict) else {}
     load_guard = load_guard if isinstance(load_guard, dict) else {}
-    refusal = (refusal_message(load_guard.get("reference"), load_guard.get("refused"), "while your file loaded")
-               or refusal_message(rec.get("reference"), rec.get("refused") if status == "ok" else [],
+    refusal = (wording.refusal_message(load_guard.get("reference"), load_guard.get("refused"), "while your file loaded")
+               or wording.refusal_message(rec.get("reference"), rec.get("refused") if status == "ok" else [],
                                   "while being checked"))
     if refusal:
         return Verdict(False, refusal)
@@ -246,68 +102,28 @@ def _judge_open(check, inp, rec, info, time_limit: float, load_guard=None):
                                   "not the kind of value this exercise asks for")
         return verdict if isinstance(verdict, Verdict) else Verdict(False, "the check gave no verdict")
     if status == "error":
-        return _explained(check, error_message(rec.get("error"), info))
-    if status == "timeout":
-        return Verdict(False, f"your function did not finish within {time_limit:g} s and was stopped: "
-                              "is there an endless loop (or a loop that never reaches its end)?")
-    if status == "crashed":
-        return Verdict(False, f"your function {ended(rec)}")
-    if status == "garbled":
-        return Verdict(False, f"the result your code gave could not be read back ({_s(rec.get('why'), 120)})")
-    if status == "budget":
-        return Verdict(False, "not run: your submission used up its time budget (see the note on this exercise)")
-    if status == "not_run":
-        return Verdict(False, "not run: an earlier check of this exercise had to stop your code "
-                              "(see the check that timed out)")
-    return Verdict(False, "no usable result came back from your code for this check")
-
-
-def _explained(check, message: str):
-    """A failed check for an error in student code, with the exercise's own diagnosis when it has one."""
-    from digitcore.exercises import error_diagnosis
-    return error_diagnosis(check.exercise, message)
-
-
-NOT_STARTED = ("not started yet: replace `raise NotImplementedError` with your code "
-               "(and `return` the result where the exercise asks for one)")
+        return error_diagnosis(check.exercise, wording.error_message(rec.get("error"), info))   # and the exercise's diagnosis
+    return Verdict(False, wording.status_message(rec, time_limit))
 
 
 def not_started(check, inp, rec) -> bool:
-    """The same rule as the lessons' check(): NotImplementedError, or the exercise module's own
-    `not_started(input, observation)` on the first check (e.g. it returned None and did nothing)."""
+    """The same rule as the lessons' check(): NotImplementedError, or the exercise's own not-started rule
+    (exercises.not_started) on the observation of its first check (e.g. it returned None and did nothing)."""
     if not isinstance(rec, dict):
         return False
     if rec.get("status") == "error":
         return isinstance(rec.get("error"), dict) and rec["error"].get("type") == "NotImplementedError"
-    fn = getattr(check.judge, "func", check.judge)
-    rule = getattr(sys.modules.get(getattr(fn, "__module__", None) or ""), "not_started", None)
-    if rec.get("status") != "ok" or not callable(rule):
+    if rec.get("status") != "ok":
         return False
+    from digitcore.exercises import not_started as exercise_not_started
     try:
-        return bool(rule(inp, from_plain(rec.get("obs"))))
+        return exercise_not_started(check.exercise, inp, from_plain(rec.get("obs")))
     except Exception:  # noqa: BLE001 - garbage is simply "started"
         return False
 
 
-def exercise_note(exercise: str, info, files: list[str]) -> str | None:
-    """Why no check of this exercise could run (missing, not a function, the project's code), or None."""
-    status = info.get("status") if isinstance(info, dict) else None
-    if status == "found":
-        return None
-    if status == "missing":
-        names = ", ".join(_s(Path(f).name, 80) for f in files)
-        return (f"No function named `{exercise}` in {names}: define `def {exercise}(...):` at the top level "
-                "(not inside another function or an ordinary notebook cell).")
-    if status == "reference":
-        return (f"`{exercise}` is the project's own implementation ({_s(info.get('what'), 120)}), not yours: "
-                "this exercise scores zero. Write the function yourself.")
-    if status == "not_callable":
-        return f"`{exercise}` is a {_s(info.get('type'), 60)}, not a function: define `def {exercise}(...):`."
-    return f"`{exercise}` could not be looked up in your file."
-
-
 def _zero(exercise, checks, message) -> ExerciseReport:
-    Verdict = _verdict_class()
+    from digitcore.exercises import Verdict
     return ExerciseReport(exercise, 0.0, sum(c.points for c in checks),
                           [(c, Verdict(False, message)) for c in checks], note=message)
 
@@ -339,6 +155,14 @@ def _seconds(x) -> float:
     return float(x) if type(x) in (int, float) and math.isfinite(x) and x >= 0 else 0.0
 
 
+@dataclass(frozen=True)
+class Budget:
+    """One exercise's wall time: when it ends (time.monotonic()), and the two limits behind that end."""
+    deadline: float
+    exercise_budget: float
+    student_budget: float
+
+
 def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed=None, time_limit=10.0,
                memory_mb=MEMORY_MB, hide=(), exercise_budget=None, student_budget=None) -> SubmissionReport:
     """Grade one submission with an already started zygote (class grading shares them). No student costs
@@ -363,13 +187,14 @@ def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed
         if report.fatal:
             report.exercises[exercise] = _zero(exercise, checks, "not graded: " + report.fatal)
             continue
-        budget = [min(time.monotonic() + exercise_budget, student_end), exercise_budget, student_budget, 0.0]
+        budget = Budget(min(time.monotonic() + exercise_budget, student_end), exercise_budget, student_budget)
         try:
-            report.exercises[exercise] = _grade_exercise(zygote, report, job_sources(path, sources), exercise,
-                                                         checks, registry, seed, time_limit, memory_mb, hide, budget)
+            report.exercises[exercise], waited = _grade_exercise(zygote, report, job_sources(path, sources), exercise,
+                                                                 checks, registry, seed, time_limit, memory_mb, hide,
+                                                                 budget)
         except Exception as e:  # noqa: BLE001 - nothing a student's process sends may abort grading
-            report.exercises[exercise] = unreadable(exercise, checks, e)
-        student_end += _seconds(budget[3])   # time spent waiting for a worker to start is not the student's
+            report.exercises[exercise], waited = unreadable(exercise, checks, e), 0.0
+        student_end += waited   # time spent waiting for a worker to start is not the student's
     if not report.isolation:
         report.isolation = "not run (the file could not be read)" if report.fatal else "unknown"
     report.seconds = round(time.monotonic() - t0, 3)
@@ -406,36 +231,38 @@ def job_sources(path: Path, sources: dict) -> dict:
 
 
 def _grade_exercise(zygote, report, sources, exercise, checks, registry, seed, time_limit, memory_mb, hide,
-                    budget):
+                    budget: Budget) -> tuple[ExerciseReport, float]:
     """The public checks in one job, then the hidden ones in another (a child of their own: the public
     child's memory never holds a hidden input or name). A problem with the file or the grader that stops
-    the public job stops the exercise; one in the hidden job fails the hidden checks, in the grader's words."""
+    the public job stops the exercise; one in the hidden job fails the hidden checks, in the grader's words.
+    Returns the report and the seconds spent waiting for a worker to start (not the student's time)."""
     t0 = time.monotonic()
-    exercise_budget, student_budget = budget[1], budget[2]
     public, hidden = [c for c in checks if not c.hidden], [c for c in checks if c.hidden]
     first = public or hidden
     job = (zygote, sources, exercise, registry, seed, time_limit, memory_mb, hide, budget)
     resp, inputs = _run_job(*job, first)
+    waited = _seconds(resp.get("waited"))
     stop = _whole_exercise(report, exercise, checks, resp, sources, time_limit, budget, t0)
     if stop:
-        return stop
+        return stop, waited
     if first and not_started(first[0], inputs[0], _results(resp).get(first[0].name)):
-        return _zero(exercise, checks, NOT_STARTED)
+        return _zero(exercise, checks, wording.NOT_STARTED), waited
     items = _judged(first, inputs, resp, time_limit)
     timings = [_timing(resp)]
-    note = budget_note(resp, exercise_budget, student_budget, time.monotonic() - t0)
+    note = wording.budget_note(resp, budget, time.monotonic() - t0)
     if public and hidden:
         resp, inputs = _run_job(*job, hidden)
+        waited += _seconds(resp.get("waited"))
         if resp.get("engine"):   # the grader's own failure is still the instructor's to hear of
-            report.engine_errors.append(f"{exercise} (hidden checks): {_s(resp['engine'])}")
+            report.engine_errors.append(f"{exercise} (hidden checks): {untrusted(resp['engine'], 300)}")
         items += _judged(hidden, inputs, resp, time_limit) if _usable(resp) else _sealed_all(hidden)
         timings.append(_timing(resp))
-        note = note or budget_note(resp, exercise_budget, student_budget, time.monotonic() - t0)
+        note = note or wording.budget_note(resp, budget, time.monotonic() - t0)
     order = {c.name: i for i, c in enumerate(checks)}
     items.sort(key=lambda item: order[item[0].name])
     score = sum(c.points for c, v in items if v.passed)
     return ExerciseReport(exercise, round(score, 4), sum(c.points for c in checks), items, note=note or "",
-                          seconds=round(time.monotonic() - t0, 3), timing=_summed(timings))
+                          seconds=round(time.monotonic() - t0, 3), timing=_summed(timings)), waited
 
 
 def _run_job(zygote, sources, exercise, registry, seed, time_limit, memory_mb, hide, budget, checks):
@@ -445,28 +272,26 @@ def _run_job(zygote, sources, exercise, registry, seed, time_limit, memory_mb, h
            "probes": [{"check": c.name, "probe": c.probe.__name__, "input": to_plain(x)} for c, x in zip(checks, inputs)],
            "time_limit": float(time_limit), "memory_mb": int(memory_mb), "output_cap": OUTPUT_CAP,
            "hide": [[os.path.realpath(p), what] for p, what in map(hidden_entry, (*hide, *project_paths()))]}
-    resp = zygote.grade(req, deadline=budget[0])
-    resp = resp if isinstance(resp, dict) else {"engine": "no response"}
-    budget[3] += _seconds(resp.get("waited"))
-    return resp, inputs
+    resp = zygote.grade(req, deadline=budget.deadline)
+    return (resp if isinstance(resp, dict) else {"engine": "no response"}), inputs
 
 
 def _whole_exercise(report, exercise, checks, resp, sources, time_limit, budget, t0) -> ExerciseReport | None:
     """The exercise's report when the public job says no check could run (the grader failed, the file did
     not load, the function is missing, the budget ran out while loading), else None."""
     if resp.get("layers") and not report.isolation:
-        report.isolation = isolation_text(resp["layers"])
+        report.isolation = wording.isolation_text(resp["layers"])
     if resp.get("engine"):
-        report.engine_errors.append(f"{exercise}: {_s(resp['engine'])}")
+        report.engine_errors.append(f"{exercise}: {untrusted(resp['engine'], 300)}")
         return _zero(exercise, checks, "not graded: the grader itself failed on this exercise "
-                                       f"({_s(resp['engine'], 120)}); please tell your instructor")
+                                       f"({untrusted(resp['engine'], 120)}); please tell your instructor")
     if resp.get("fatal"):
-        report.fatal = fatal_message(resp["fatal"], time_limit)
+        report.fatal = wording.fatal_message(resp["fatal"], time_limit)
         return _zero(exercise, checks, "not graded: " + report.fatal)
     info = resp.get("info")
     if resp.get("budget") and not isinstance(info, dict):
-        return _zero(exercise, checks, budget_note(resp, budget[1], budget[2], time.monotonic() - t0))
-    note = exercise_note(exercise, info, list(sources))
+        return _zero(exercise, checks, wording.budget_note(resp, budget, time.monotonic() - t0))
+    note = wording.exercise_note(exercise, info, list(sources))
     return _zero(exercise, checks, note) if note else None
 
 
@@ -487,17 +312,8 @@ def _judged(checks, inputs, resp, time_limit) -> list:
 
 
 def _sealed_all(checks) -> list:
-    Verdict = _verdict_class()
-    return [(c, Verdict(False, HIDDEN_FAILED.format(how=HIDDEN_HOW[None]))) for c in checks]
-
-
-def budget_note(resp, exercise_budget: float, student_budget: float, spent: float) -> str | None:
-    """Feedback when the wall budget stopped this exercise: how much time, and what it cost."""
-    if not resp.get("budget"):
-        return None
-    return (f"Time budget used up after {spent:.0f} s: each exercise may take at most {exercise_budget:g} s and "
-            f"the whole submission {student_budget:g} s of grading, so the checks still to come were not run. "
-            "Look for slow loops, sleeps or training at a larger size than the exercise asks for.")
+    from digitcore.exercises import Verdict
+    return [(c, Verdict(False, wording.HIDDEN_FAILED.format(how=wording.HIDDEN_HOW[None]))) for c in checks]
 
 
 def _timing(resp) -> dict:
@@ -511,29 +327,6 @@ def _timing(resp) -> dict:
 def _summed(timings: list[dict]) -> dict:
     """The worker-side timing of the exercise's jobs, added up."""
     return {k: round(sum(t[k] for t in timings), 4) for k in timings[0]}
-
-
-# The isolation layers a worker can report (sandbox.lock_down, worker.run): the report's line is built from
-# these words of the grader's own; a name it does not know is quoted as the worker's.
-LAYERS = ("bwrap", "fork", "setsid", "pidns", "netns", "private-tmpfs", "procfs", "rlimits", "some-rlimits",
-          "setuid(nobody)", "setuid(own-uid)", "userns", "no_new_privs", "landlock", "seccomp", "audit-hook")
-
-
-def isolation_text(layers) -> str:
-    """The isolation line of every report: the layers that were in force, and what is weaker, if anything."""
-    layers = list(layers) if isinstance(layers, (list, tuple)) else []
-    text = "+".join(x if type(x) is str and x in LAYERS else _s(x, 40) for x in layers)
-    missing = [what for needs, what in (
-        (("bwrap",), "no allow-list root (bubblewrap)"),
-        (("seccomp",), "no seccomp filter (python3-seccomp): processes, ptrace and SysV shared memory allowed"),
-        (("setuid(nobody)", "setuid(own-uid)"), "no separate user: student code runs as the grading user"),
-        (("private-tmpfs", "landlock"), "NO SEPARATION: student code can read and write whatever the grading "
-                                        "user can" + (" in the sandbox (other students' work folders)" if "bwrap"
-                                                      in layers else " (classmates, the checkout, the grades)")))
-               if not any(layer in layers for layer in needs)]
-    if missing:
-        text += f" (weaker isolation: {'; '.join(missing)}; see docs/isolation.md)"
-    return text
 
 
 def start_zygotes(n: int, checks=None) -> list[ZygoteClient]:

@@ -462,7 +462,7 @@ def landlock(workdir: str) -> bool:
         return False
     try:
         file_rights = FS_READ_FILE | FS_WRITE_FILE | (handled & (FS_TRUNCATE | FS_IOCTL_DEV))
-        grader_copy = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        grader_copy = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))   # <copy>/digitcore/grading/sandboxed
         ok = all(_landlock_allow(ruleset, path, FS_READ_FILE | FS_READ_DIR)
                  for path in (*LANDLOCK_READABLE, *python_binds("/nonexistent"), grader_copy) if os.path.exists(path))
         ok = ok and _landlock_allow(ruleset, "/dev/null", file_rights)

@@ -1,6 +1,6 @@
 """The zygote: a warm process that has imported torch once and forks a sandboxed child per exercise.
 
-    python -m digitcore.grading.zygote [--probes FILE ...] [--seccomp FILE]
+    python -m digitcore.grading.sandboxed.zygote [--probes FILE ...] [--seccomp FILE]
 
 It runs inside the bwrap sandbox (sandbox.bwrap_command), from a private copy of the grading files,
 and speaks length-prefixed JSON frames with the trusted grader (client.py) over a unix socket on fd 0.
