@@ -217,6 +217,17 @@ def callout(page: LessonPage, cell_id: str) -> tuple[str, str]:
         cell_id)
 
 
+def callout_after(page: LessonPage, cell_id: str, before: str, timeout: float = 120.0) -> tuple[str, str]:
+    """The cell's callout once its text is no longer `before`: the check re-ran on the new code. (A count of
+    completed runs can be met by another cell's run that ends meanwhile, before the check's own.)"""
+    deadline = time.monotonic() + timeout
+    kind, text = callout(page, cell_id)
+    while text == before and time.monotonic() < deadline:
+        time.sleep(0.2)
+        kind, text = callout(page, cell_id)
+    return kind, text
+
+
 def type_into_cell(page: LessonPage, cell_id: str, code: str) -> None:
     """Replace a cell's code as a student does (click, select all, paste) and run it with Shift+Enter."""
     runs = page.runs()
@@ -244,13 +255,13 @@ def test_exercise_feedback_for_typed_code(browser, tmp_path):
             assert kind is not None and "not started" in text.lower(), f"before any code: {kind} {text!r}"
 
             type_into_cell(page, stub, WRONG_LOSS)
-            kind, text = callout(page, feedback)
+            kind, text = callout_after(page, feedback, text)
             assert kind in ("warn", "danger") and "not started" not in text.lower(), f"wrong code: {kind} {text!r}"
             assert "sigmoid" in text.lower(), f"the diagnosis does not point at the missing sigmoid: {text!r}"
             assert "Traceback" not in text
 
             type_into_cell(page, stub, RIGHT_LOSS)
-            kind, text = callout(page, feedback)
+            kind, text = callout_after(page, feedback, text)
             assert kind == "success", f"right code: {kind} {text!r}"
             assert page.errors() == {}, page.describe_errors()
             page.screenshot(SCREENSHOTS / "05_sgd-exercise.png")
