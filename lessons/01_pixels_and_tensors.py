@@ -34,6 +34,20 @@ with app.setup:
         ("(t * 1.5).dtype", ""),
         ("t.shape", ""),
     ]
+    EXAMPLES = {  # the rank-and-shape picker: the label, then the code that makes the tensor (run as written)
+        "a scalar: one pixel": "train_threes[1][14, 14]",
+        "a vector: one row of pixels": "train_threes[1][14]",
+        "a greyscale image: one digit": "train_threes[1]",
+        "a colour image: the digit in red ink": "colour_version(train_threes[1])",
+        "the stacked set: every training 3": "train_threes",
+    }
+    VIEWS = {  # the view picker: the label, then the shape passed to view (run as written)
+        "one row per image": "(-1, 28*28)",
+        "everything in one long row": "(-1,)",
+        "wider images": "(-1, 14, 56)",
+        "back to images": "(-1, 28, 28)",
+        "rows of 500 (does it divide?)": "(-1, 500)",
+    }
     # the self-checks of the two small exercises: (arguments, expected result)
     DOUBLE_AND_CORNER_CASES = [((), torch.tensor([[10, 12], [16, 18]]))]
     ODD_DOUBLED_CASES = [(([1, 2, 3, 4, 5],), [2, 6, 10]), (([],), []), (([7, 8, 9, -3],), [14, 18, -6]), (([2, 4],), [])]
@@ -53,19 +67,20 @@ def tensor_facts(t) -> dict:
 
 
 @app.function
-def to_unit_float(imgs):
-    """uint8 pixels 0..255 -> float32 in 0..1 (the `.float()/255` step)."""
-    return imgs.float() / 255
-
-
-@app.function
-def try_view(t, shape):
-    """`t.view(*shape)`, or the error message torch gives: returns (tensor or None, message)."""
+def try_view(t, shape: str):
+    """`t.view` with `shape` as written, e.g. "(-1, 28*28)" (one of VIEWS), or the error message torch gives:
+    returns (tensor or None, message)."""
     try:
-        out = t.view(*shape)
+        out = eval(f"t.view{shape}", {"t": t})  # a fixed shape from VIEWS, never the page's text
     except RuntimeError as e:
         return None, str(e).split("\n")[0]
     return out, ""
+
+
+@app.function
+def make_example(code: str, train_threes):
+    """The tensor that `code` (one of EXAMPLES) makes, run as written."""
+    return eval(code, {"train_threes": train_threes, "colour_version": colour_version})  # fixed code, never typed
 
 
 @app.function
@@ -75,6 +90,26 @@ def value_histogram(img, bins: int = 16) -> pd.DataFrame:
     top = 255.0 if not img.is_floating_point() else 1.0
     counts, edges = np.histogram(a, bins=bins, range=(0.0, top))
     return pd.DataFrame({"from": edges[:-1], "to": edges[1:], "pixels": counts})
+
+
+@app.function
+def value_chart(img):
+    """A bar chart of value_histogram(img): how many pixels fall in each band of values, each bar labelled."""
+    base = alt.Chart(value_histogram(img)).encode(
+        x=alt.X("from:Q", bin="binned", title="pixel value (bands of 16)"),
+        x2="to:Q",
+        y=alt.Y("pixels:Q", title="number of pixels"),
+        tooltip=["from:Q", "to:Q", "pixels:Q"],
+    )
+    return (base.mark_bar() + base.mark_text(dy=-6, fontSize=10).encode(text="pixels:Q")).properties(
+        width=380, height=170, title="most pixels are blank paper")
+
+
+@app.function
+def stack_images(imgs):
+    """The book's stacking step: a list of (28, 28) uint8 images, stacked into one tensor, as floats in 0..1."""
+    image_list = [img for img in imgs]  # a plain Python list of (28, 28) tensors
+    return torch.stack(image_list).float() / 255
 
 
 @app.function
@@ -308,20 +343,13 @@ def _(cols, rows, three):
 
 @app.cell(hide_code=True)
 def _(three):
-    _hist = value_histogram(three)
-    _base = alt.Chart(_hist).encode(
-        x=alt.X("from:Q", bin="binned", title="pixel value (bands of 16)"),
-        x2="to:Q",
-        y=alt.Y("pixels:Q", title="number of pixels"),
-        tooltip=["from:Q", "to:Q", "pixels:Q"],
-    )
-    _chart = (
-        _base.mark_bar() + _base.mark_text(dy=-6, fontSize=10).encode(text="pixels:Q")
-    ).properties(width=380, height=170, title="most pixels are blank paper")
     mo.hstack(
         [
-            plots.described_chart(_chart, "How many of the 784 pixels have each value, in bands of 16: "
-                                          "most pixels are blank paper (0)."),
+            mo.vstack([
+                plots.described_chart(value_chart(three), "How many of the 784 pixels have each value, in bands "
+                                                          "of 16: most pixels are blank paper (0)."),
+                plots.code(value_histogram, value_chart, title="the code of this chart: value_histogram, value_chart"),
+            ]),
             mo.md(
                 f"Of the {three.numel()} pixels, **{int((three == 0).sum())}** are exactly 0 and "
                 f"**{int((three > 200).sum())}** are above 200: a digit is a few strokes of ink on a lot "
@@ -352,30 +380,16 @@ def _():
 
 
 @app.cell
-def _(data):
-    examples = {  # the label, then the code that makes the tensor
-        "a scalar: one pixel": "train_threes[1][14, 14]",
-        "a vector: one row of pixels": "train_threes[1][14]",
-        "a greyscale image: one digit": "train_threes[1]",
-        "a colour image: the digit in red ink": "colour_version(train_threes[1])",
-        "the stacked set: every training 3": "train_threes",
-    }
-    which = mo.ui.dropdown(options=list(examples), value="a greyscale image: one digit", label="tensor")
+def _():
+    which = mo.ui.dropdown(options=list(EXAMPLES), value="a greyscale image: one digit", label="tensor")
     which
-    return examples, which
+    return (which,)
 
 
 @app.cell
-def _(data, examples, which):
-    _made = {
-        "train_threes[1][14, 14]": lambda: data.train_threes[1][14, 14],
-        "train_threes[1][14]": lambda: data.train_threes[1][14],
-        "train_threes[1]": lambda: data.train_threes[1],
-        "colour_version(train_threes[1])": lambda: colour_version(data.train_threes[1]),
-        "train_threes": lambda: data.train_threes,
-    }
-    chosen_code = examples[which.value]
-    chosen = _made[chosen_code]()
+def _(data, which):
+    chosen_code = EXAMPLES[which.value]
+    chosen = make_example(chosen_code, data.train_threes)
     facts = tensor_facts(chosen)
     return chosen, chosen_code, facts
 
@@ -425,7 +439,8 @@ def _(chosen, chosen_code, facts):
                 gap=2,
                 align="center",
             ),
-            plots.code(f"t = {chosen_code}\nt.ndim, t.shape, t.dtype, t.numel()"),
+            plots.code(f"t = {chosen_code}\ntensor_facts(t)", tensor_facts,
+                       *([colour_version] if "colour" in chosen_code else [])),
             mo.md(
                 "PyTorch puts a colour image's channels first, `(3, 28, 28)`; PIL and NumPy put them last, "
                 "`(28, 28, 3)`. Either way: rank 3."
@@ -604,19 +619,18 @@ def _():
 
 @app.cell
 def _(data):
-    three_list = [img for img in data.train_threes]  # a plain Python list of (28, 28) tensors
-    stacked_threes = to_unit_float(torch.stack(three_list))
+    stacked_threes = stack_images(data.train_threes)
     mo.vstack(
         [
             plots.code(
+                stack_images,
                 f"""
-                three_list = [img for img in train_threes]        # len(three_list) == {len(three_list)}
-                stacked_threes = torch.stack(three_list).float() / 255
+                stacked_threes = stack_images(train_threes)
                 stacked_threes.shape, stacked_threes.dtype
                 # ({tuple(stacked_threes.shape)}, {stacked_threes.dtype})
                 stacked_threes.min(), stacked_threes.max()
                 # ({stacked_threes.min().item():g}, {stacked_threes.max().item():g})
-                """
+                """,
             ),
             mo.md("The book, on the full MNIST_SAMPLE, prints `torch.Size([6131, 28, 28])` and a rank of 3."),
         ]
@@ -655,23 +669,17 @@ def _():
 
 @app.cell
 def _():
-    shapes = {
-        "(-1, 28*28): one row per image": (-1, 28 * 28),
-        "(-1,): everything in one long row": (-1,),
-        "(-1, 14, 56): wider images": (-1, 14, 56),
-        "(-1, 28, 28): back to images": (-1, 28, 28),
-        "(-1, 500): rows of 500 (does it divide?)": (-1, 500),
-    }
-    view_to = mo.ui.dropdown(options=list(shapes), value="(-1, 28*28): one row per image", label="view as")
+    view_to = mo.ui.dropdown(options={f"{shape}: {label}": shape for label, shape in VIEWS.items()},
+                             value="(-1, 28*28): one row per image", label="view as")
     view_to
-    return shapes, view_to
+    return (view_to,)
 
 
 @app.cell
-def _(shapes, stacked_threes, view_to):
-    viewed, view_error = try_view(stacked_threes, shapes[view_to.value])
+def _(stacked_threes, view_to):
+    viewed, view_error = try_view(stacked_threes, view_to.value)
     plots.code(
-        f"stacked_threes.view{view_to.value.split(':')[0]}.shape\n# "
+        f"stacked_threes.view{view_to.value}.shape\n# "
         + (f"{tuple(viewed.shape)}" if viewed is not None else "RuntimeError (below)")
     )
     return view_error, viewed

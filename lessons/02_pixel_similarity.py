@@ -34,6 +34,47 @@ def l2_distance(a, b):
 
 
 @app.function
+def distances_to_ideals(a, mean3, mean7) -> tuple:
+    """One image's L1 (mean absolute difference) and L2 (RMSE) distances to the two ideals: two dicts."""
+    l1 = {"to mean 3": (a - mean3).abs().mean().item(), "to mean 7": (a - mean7).abs().mean().item()}
+    l2 = {"to mean 3": ((a - mean3) ** 2).mean().sqrt().item(), "to mean 7": ((a - mean7) ** 2).mean().sqrt().item()}
+    return l1, l2
+
+
+@app.function
+def penalty_curves() -> pd.DataFrame:
+    """The penalty for one pixel's difference d, from -1 to 1, under L1 (|d|) and L2 (d squared)."""
+    d = np.linspace(-1, 1, 81)
+    return pd.concat([pd.DataFrame({"difference": d, "penalty": np.abs(d), "distance": "L1: |d|"}),
+                      pd.DataFrame({"difference": d, "penalty": d**2, "distance": "L2: d²"})])
+
+
+@app.function
+def relative_costs() -> pd.DataFrame:
+    """What a difference d of 0.1, 0.2, 0.4 and 0.8 costs under L1 and L2, as a multiple of the cost of 0.1."""
+    return pd.DataFrame([
+        {"difference": f"{d:g}", "distance": name, "relative cost": round(cost(d) / cost(0.1), 2)}
+        for d in (0.1, 0.2, 0.4, 0.8)
+        for name, cost in (("L1: |d|", abs), ("L2: d²", lambda v: v * v))
+    ])
+
+
+@app.function
+def distance_table(dist, valid3, valid7, mean3, mean7) -> pd.DataFrame:
+    """Every validation digit's distance to each ideal under `dist`, what the baseline calls it, and whether
+    that is right: one row per digit, the 3s first."""
+    table = pd.DataFrame({
+        "to mean 3": torch.cat([dist(valid3, mean3), dist(valid7, mean3)]).numpy(),
+        "to mean 7": torch.cat([dist(valid3, mean7), dist(valid7, mean7)]).numpy(),
+        "digit": ["3"] * len(valid3) + ["7"] * len(valid7),
+        "index": list(range(len(valid3))) + list(range(len(valid7))),
+    })
+    table["called"] = np.where(table["to mean 3"] < table["to mean 7"], "3", "7")
+    table["right"] = table["called"] == table["digit"]
+    return table
+
+
+@app.function
 def is_3(x, mean3, mean7, dist):
     """True where x is closer to the ideal 3 than to the ideal 7 under `dist`: one bool per image."""
     return dist(x, mean3) < dist(x, mean7)
@@ -159,23 +200,11 @@ def _():
 
 @app.cell(hide_code=True)
 def _():
-    _d = np.linspace(-1, 1, 81)
-    _df = pd.concat(
-        [
-            pd.DataFrame({"difference": _d, "penalty": np.abs(_d), "distance": "L1: |d|"}),
-            pd.DataFrame({"difference": _d, "penalty": _d**2, "distance": "L2: d²"}),
-        ]
-    )
     _curves = plots.line_chart(
-        _df, "difference", "penalty", color="distance", title="penalty per pixel: d² ≤ |d| on [−1, 1]", height=180
+        penalty_curves(), "difference", "penalty", color="distance", title="penalty per pixel: d² ≤ |d| on [−1, 1]",
+        height=180
     )
-    _rel = pd.DataFrame(
-        [
-            {"difference": f"{d:g}", "distance": name, "relative cost": round(cost(d) / cost(0.1), 2)}
-            for d in (0.1, 0.2, 0.4, 0.8)
-            for name, cost in (("L1: |d|", abs), ("L2: d²", lambda v: v * v))
-        ]
-    )
+    _rel = relative_costs()
     _bars = (
         alt.Chart(_rel)
         .mark_bar()
@@ -194,7 +223,8 @@ def _():
          plots.described_chart((_bars + _labels).properties(width=300, height=180,
                                                             title="relative weight: cost of d ÷ cost of 0.1"),
                                "bars: what a difference d of 0.1, 0.2, 0.4 and 0.8 costs, as a multiple of the cost "
-                               "of 0.1, under L1 and under L2")],
+                               "of 0.1, under L1 and under L2"),
+         plots.code(penalty_curves, relative_costs, title="the code of these numbers: penalty_curves, relative_costs")],
         justify="start",
         gap=2,
     )
@@ -231,20 +261,16 @@ def _(data, digit_set):
 @app.cell
 def _(digit_index, digit_set, mean3, mean7, pool):
     a = pool[digit_index.value].float() / 255
-    l1 = {"to mean 3": (a - mean3).abs().mean().item(), "to mean 7": (a - mean7).abs().mean().item()}
-    l2 = {
-        "to mean 3": ((a - mean3) ** 2).mean().sqrt().item(),
-        "to mean 7": ((a - mean7) ** 2).mean().sqrt().item(),
-    }
+    l1, l2 = distances_to_ideals(a, mean3, mean7)
     mo.vstack(
         [
             pd.DataFrame({"L1 (mean abs)": l1, "L2 (RMSE)": l2}).style.format("{:.4f}"),
             plots.code(
                 f"""
                 a = valid_{"threes" if digit_set.value == "valid 3s" else "sevens"}[{digit_index.value}].float() / 255
-                (a - mean3).abs().mean(), ((a - mean3) ** 2).mean().sqrt()     # L1, L2 to the ideal 3
-                (a - mean7).abs().mean(), ((a - mean7) ** 2).mean().sqrt()     # L1, L2 to the ideal 7
-                """
+                l1, l2 = distances_to_ideals(a, mean3, mean7)
+                """,
+                distances_to_ideals,
             ),
         ]
     )
@@ -302,16 +328,12 @@ def _():
 
 @app.cell(hide_code=True)
 def _(mean3, mean7, stacked_threes):
-    _a3 = stacked_threes[1]
-    _ours = {
-        "L1 to mean 3": (_a3 - mean3).abs().mean().item(),
-        "L2 to mean 3": ((_a3 - mean3) ** 2).mean().sqrt().item(),
-        "L1 to mean 7": (_a3 - mean7).abs().mean().item(),
-        "L2 to mean 7": ((_a3 - mean7) ** 2).mean().sqrt().item(),
-    }
+    _l1, _l2 = distances_to_ideals(stacked_threes[1], mean3, mean7)
+    _ours = {f"{name} {where}": d[where] for where in ("to mean 3", "to mean 7") for name, d in (("L1", _l1), ("L2", _l2))}
     mo.vstack(
         [
             pd.DataFrame({"this data": _ours, "the book": BOOK_A3}).T.style.format("{:.4f}"),
+            plots.code("a_3 = stacked_threes[1]\ndistances_to_ideals(a_3, mean3, mean7)   # the row 'this data'"),
             mo.md(
                 "Both distances say `a_3` is closer to the ideal 3. "
                 "On MNIST_SAMPLE ours match the book's to the last digit."
@@ -382,21 +404,16 @@ def _():
 def _(data, distance, mean3, mean7):
     valid3 = data.valid_threes.float() / 255
     valid7 = data.valid_sevens.float() / 255
-    scatter = pd.DataFrame(
-        {
-            "to mean 3": torch.cat([distance(valid3, mean3), distance(valid7, mean3)]).numpy(),
-            "to mean 7": torch.cat([distance(valid3, mean7), distance(valid7, mean7)]).numpy(),
-            "digit": ["3"] * len(valid3) + ["7"] * len(valid7),
-            "index": list(range(len(valid3))) + list(range(len(valid7))),
-        }
-    )
-    scatter["called"] = np.where(scatter["to mean 3"] < scatter["to mean 7"], "3", "7")
-    scatter["right"] = scatter["called"] == scatter["digit"]
-    plots.code(
-        f"""
-        valid_3_dist = mnist_distance(valid_threes.float() / 255, mean3)   # shape {tuple(distance(valid3, mean3).shape)}
-        """
-    )
+    scatter = distance_table(distance, valid3, valid7, mean3, mean7)
+    mo.vstack([
+        plots.code(
+            f"""
+            valid_3_dist = mnist_distance(valid_threes.float() / 255, mean3)   # shape {tuple(distance(valid3, mean3).shape)}
+            """
+        ),
+        plots.code(distance_table, "scatter = distance_table(mnist_distance, valid3, valid7, mean3, mean7)",
+                   title="the code of the chart's points: distance_table"),
+    ])
     return scatter, valid3, valid7
 
 
@@ -491,11 +508,10 @@ def _(distance, mean3, mean7, scatter, valid7):
                 ).T.to_html(border=0)
             ),
             plots.code(
-                """
-                accuracy_3s = is_3(valid3, mean3, mean7, mnist_distance).float().mean()
-                accuracy_7s = (1 - is_3(valid7, mean3, mean7, mnist_distance).float()).mean()
-                accuracy_3s, accuracy_7s, (accuracy_3s + accuracy_7s) / 2
-                # the table below; the book prints (tensor(0.9168), tensor(0.9854), tensor(0.9511))
+                f"""
+                x = valid7[{_picks}]
+                says = is_3(x, mean3, mean7, mnist_distance)
+                says, says.float(), 1 - says.float()      # the table's three rows
                 """
             ),
         ]
@@ -515,11 +531,20 @@ def _(accuracy_l1, accuracy_l2):
     _table = pd.DataFrame(
         {"L1 (this data)": accuracy_l1, "L2 (this data)": accuracy_l2, "book, L1 (full MNIST_SAMPLE)": BOOK}
     ).T.rename(columns={"threes": "valid 3s", "sevens": "valid 7s", "mean": "mean"})
-    _note = "On the real MNIST_SAMPLE the L1 row reproduces the book's numbers."
+    _note = ("On the real MNIST_SAMPLE the L1 row reproduces the book's numbers, which it prints as "
+             "`(tensor(0.9168), tensor(0.9854), tensor(0.9511))`.")
     mo.vstack(
         [
             mo.md("### Validation accuracy of the baseline"),
             _table.style.format("{:.4f}"),
+            plots.code(
+                baseline_accuracy,
+                """
+                baseline_accuracy(mnist_distance, valid3, valid7, mean3, mean7)   # the row "L1"
+                baseline_accuracy(l2_distance, valid3, valid7, mean3, mean7)      # the row "L2"
+                """,
+                l2_distance,
+            ),
             mo.md(f"{_note} Around 95% with no training at all: any model we train later has to beat this."),
         ]
     )
@@ -545,6 +570,7 @@ def _(scatter, valid3, valid7):
                                what="a digit the baseline gets wrong, true digit and index")
             if _imgs
             else mo.md("None!"),
+            plots.code(wrong_mix, "wrong_mix(scatter)", title="the code that picks these digits: wrong_mix"),
         ]
     )
     return

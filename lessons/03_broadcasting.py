@@ -179,6 +179,42 @@ def build_training_set(stacked_threes, stacked_sevens):
 
 
 @app.function
+def stretch_without_copy():
+    """One random image stretched to 1010 images with `expand`: the stretched tensor and the one it reads."""
+    one_image = torch.rand(28, 28)
+    stretched = one_image.expand(1010, 28, 28)
+    return one_image, stretched
+
+
+@app.function
+def first_predictions(train_x, seed: int = 0) -> dict:
+    """Random weights and bias (as training starts), the first image's prediction by hand, and every image's
+    prediction with linear1: (weights, bias, by_hand, preds)."""
+    g = torch.Generator().manual_seed(seed)
+    weights = chapter.init_params((28 * 28, 1), generator=g)
+    bias = chapter.init_params(1, generator=g)
+    by_hand = (train_x[0] * weights.T).sum() + bias
+    preds = chapter.linear1(train_x, weights, bias)
+    return weights, bias, by_hand, preds
+
+
+@app.function
+def loop_vs_matmul(train_x, weights, bias, n: int = 200, reps: int = 5) -> dict:
+    """Seconds per image: linear_by_loop on the first n images, and train_x @ weights + bias on all of them
+    (reps times); and whether the two agree on those n images."""
+    start = time.perf_counter()
+    loop = linear_by_loop(train_x[:n], weights, bias)
+    per_image_loop = (time.perf_counter() - start) / n
+    start = time.perf_counter()
+    with torch.no_grad():
+        for _ in range(reps):
+            fast = train_x @ weights + bias
+    per_image_matmul = (time.perf_counter() - start) / (reps * len(train_x))
+    same = torch.allclose(torch.tensor(loop), fast[:n].view(-1), atol=1e-3)
+    return {"n": n, "loop": per_image_loop, "matmul": per_image_matmul, "same": same}
+
+
+@app.function
 def linear_by_loop(xb, weights, bias) -> list:
     """linear1 with Python loops: for each image, the sum of pixel times weight, plus the bias (slow on purpose)."""
     w = weights.view(-1).tolist()
@@ -312,7 +348,9 @@ def _(a_shape, b_shape, parse_error, result_shape, torch_error):
             else mo.callout(mo.md(f"torch raises `RuntimeError: {torch_error}`"), kind="danger")
         )
         _out = mo.vstack([plots.described_chart(_chart, f"how a {a_shape} and b {b_shape} line up, axis by axis from "
-                                                        "the right, and what happens to each axis"), _verdict])
+                                                        "the right, and what happens to each axis"), _verdict,
+                          plots.code(align_shapes, broadcast,
+                                     title="the code of this picture and verdict: align_shapes, broadcast")])
     _out
     return
 
@@ -385,12 +423,15 @@ def _():
 
 @app.cell
 def _():
-    one_image = torch.rand(28, 28)
-    stretched = one_image.expand(1010, 28, 28)
-    mo.md(
-        f"`stretched.shape` = `{tuple(stretched.shape)}`, `stretched.stride()` = `{stretched.stride()}`, "
-        f"same memory as `one_image`: **{stretched.data_ptr() == one_image.data_ptr()}**"
-    )
+    one_image, stretched = stretch_without_copy()
+    mo.vstack([
+        plots.code(stretch_without_copy),
+        mo.md(
+            f"`stretched.shape` = `{tuple(stretched.shape)}`, `stretched.stride()` = `{stretched.stride()}`, "
+            f"same memory as `one_image` (`stretched.data_ptr() == one_image.data_ptr()`): "
+            f"**{stretched.data_ptr() == one_image.data_ptr()}**"
+        ),
+    ])
     return
 
 
@@ -664,6 +705,8 @@ def _(mm_a, mm_b, mm_i, mm_j):
             mo.md(f"`(a @ b)[{_i}, {_j}]` = {_terms} = **{(mm_a @ mm_b)[_i, _j].item()}**"),
             plots.code(
                 f"""
+                a = torch.tensor({mm_a.tolist()})
+                b = torch.tensor({mm_b.tolist()})
                 (a @ b)[{_i}, {_j}]                   # {(mm_a @ mm_b)[_i, _j].item()}
                 (a[{_i}] * b[:, {_j}]).sum()          # the same: row times column, added up
                 """
@@ -689,22 +732,19 @@ def _():
 
 @app.cell
 def _(built):
-    g = torch.Generator().manual_seed(0)
-    weights = chapter.init_params((28 * 28, 1), generator=g)
-    bias = chapter.init_params(1, generator=g)
     train_x = built["train_x"]
-    by_hand = (train_x[0] * weights.T).sum() + bias
-    preds = chapter.linear1(train_x, weights, bias)
+    weights, bias, by_hand, preds = first_predictions(train_x)
     plots.code(
         chapter.init_params,
         chapter.linear1,
+        first_predictions,
         f"""
-        weights = init_params((28*28, 1))          # {tuple(weights.shape)}
-        bias = init_params(1)                      # {tuple(bias.shape)}
-        (train_x[0] * weights.T).sum() + bias      # {by_hand.detach()!r}
-        preds = linear1(train_x, weights, bias)    # shape {tuple(preds.shape)}
-        preds[0]                                   # {preds[0].detach()!r}
-        torch.allclose(by_hand, preds[0])          # {torch.allclose(by_hand, preds[0])}
+        weights, bias, by_hand, preds = first_predictions(train_x)
+        weights.shape, bias.shape             # {tuple(weights.shape)}, {tuple(bias.shape)}
+        by_hand                               # {by_hand.detach()!r}
+        preds.shape                           # {tuple(preds.shape)}
+        preds[0]                              # {preds[0].detach()!r}
+        torch.allclose(by_hand, preds[0])     # {torch.allclose(by_hand, preds[0])}
         """,
     )
     return bias, train_x, weights
@@ -724,20 +764,11 @@ def _():
 
 @app.cell(hide_code=True)
 def _(bias, train_x, weights):
-    _n = 200
-    _t0 = time.perf_counter()
-    _loop = linear_by_loop(train_x[:_n], weights, bias)
-    _t_loop = (time.perf_counter() - _t0) / _n
-    _reps = 5
-    _t0 = time.perf_counter()
-    with torch.no_grad():
-        for _ in range(_reps):
-            _fast = train_x @ weights + bias
-    _t_mm = (time.perf_counter() - _t0) / (_reps * len(train_x))
-    _same = torch.allclose(torch.tensor(_loop), _fast[:_n].view(-1), atol=1e-3)
+    _timed = loop_vs_matmul(train_x, weights, bias)
+    _n, _t_loop, _t_mm, _same = _timed["n"], _timed["loop"], _timed["matmul"], _timed["same"]
     mo.vstack(
         [
-            plots.code(linear_by_loop),
+            plots.code(linear_by_loop, loop_vs_matmul, "loop_vs_matmul(train_x, weights, bias)"),
             mo.md(
                 f"""
     | | time per image | |

@@ -92,6 +92,23 @@ def train_speed(step, time, speed, lr: float, n_steps: int, init_seed: int = 0, 
 
 
 @app.function
+def steps_by_hand(time, speed, lr: float = 1e-5, seed: int = 0) -> dict:
+    """Steps 1 to 5 of the loop once, as the chapter writes them: the start, the loss, the gradient, the loss
+    after one step."""
+    params = torch.randn(3, generator=torch.Generator().manual_seed(seed)).requires_grad_()  # 1 init
+    start = params.detach().clone()
+    preds = chapter.f(time, params)  # 2 predict
+    loss = chapter.mse(preds, speed)  # 3 loss
+    loss.backward()  # 4 gradient
+    grad = params.grad.clone()
+    with torch.no_grad():
+        params -= lr * params.grad  # 5 step (the book writes params.data -= lr * params.grad.data)
+    params.grad = None  # forget it: the next backward() would add to it
+    loss_after = chapter.mse(chapter.f(time, params), speed)
+    return {"start": start, "loss": loss.item(), "grad": grad, "loss after": loss_after.item()}
+
+
+@app.function
 def best_quadratic(time, speed):
     """The least-squares a, b, c: the best any quadratic can do, for comparison with what SGD reaches."""
     design = torch.stack([time**2, time, torch.ones_like(time)], dim=1)
@@ -403,6 +420,8 @@ def _(my_a, my_b, my_c, speed, speed_df, time):
                 params.grad                          # tensor([{_grad[0]:.1f}, {_grad[1]:.1f}, {_grad[2]:.1f}])
                 """
             ),
+            plots.code(loss_and_grad, best_quadratic, curve_frame,
+                       title="the code of the table and chart: loss_and_grad, best_quadratic, curve_frame"),
         ]
     )
     return (my_params,)
@@ -466,46 +485,28 @@ def _():
 
 @app.cell
 def _(speed, speed_df, time):
-    f, mse = chapter.f, chapter.mse
-    params = torch.randn(3, generator=torch.Generator().manual_seed(0)).requires_grad_()  # step 1: init
-    _start = params.detach().clone()
-    preds = f(time, params)  # step 2: predict
-    loss = mse(preds, speed)  # step 3: loss
-    loss.backward()  # step 4: gradient
-    _grad = params.grad.clone()
-    lr = 1e-5
-    with torch.no_grad():
-        params -= lr * params.grad  # step 5: step (the book writes params.data -= lr * params.grad.data)
-    params.grad = None
-    loss_after = mse(f(time, params), speed)
+    _done = steps_by_hand(time, speed, lr=1e-5)
+    _start = _done["start"]
     _y = alt.Y("speed:Q", scale=alt.Scale(domain=[-150, 350]))
-    _ours_grad = ", ".join(f"{v:,.1f}" for v in _grad.tolist())
+    _ours_grad = ", ".join(f"{v:,.1f}" for v in _done["grad"].tolist())
     _start_txt = ", ".join(f"{v:.4f}" for v in _start.tolist())
-    _grad_txt = ", ".join(f"{v:.4f}" for v in _grad.tolist())
     _book_grad = ", ".join(f"{v:,.1f}" for v in BOOK_SPEED["grad"])
     mo.vstack(
         [
             plots.code(
+                steps_by_hand,
                 f"""
-                params = torch.randn(3).requires_grad_()      # 1 init: tensor([{_start_txt}])
-                preds = f(time, params)                        # 2 predict
-                loss = mse(preds, speed)                       # 3 loss: {loss.item():,.4f}
-                loss.backward()                                # 4 gradient
-                params.grad                                    # tensor([{_grad_txt}])
-                lr = 1e-5
-                with torch.no_grad():
-                    params -= lr * params.grad                 # 5 step
-                params.grad = None                             # forget it: the next backward() would add to it
-                mse(f(time, params), speed)                    # {loss_after.item():,.4f}
-                """
+                done = steps_by_hand(time, speed, lr=1e-5)
+                done["start"]     # tensor([{_start_txt}]): a, b, c
+                """,
             ),
             mo.md(
                 f"""
     | | ours | the book |
     |---|---:|---:|
-    | loss at the start | {loss.item():,.4f} | {BOOK_SPEED["start loss"]:,.4f} |
+    | loss at the start | {_done["loss"]:,.4f} | {BOOK_SPEED["start loss"]:,.4f} |
     | gradient (a, b, c) | {_ours_grad} | {_book_grad} |
-    | loss after one step | {loss_after.item():,.4f} | {BOOK_SPEED["ten steps"][0]:,.4f} |
+    | loss after one step | {_done["loss after"]:,.4f} | {BOOK_SPEED["ten steps"][0]:,.4f} |
     """
             ),
             plots.described_chart((
@@ -520,7 +521,7 @@ def _(speed, speed_df, time):
 
 @app.cell(hide_code=True)
 def _(speed, time):
-    _ten = train_speed(chapter.apply_step, time, speed, 1e-5, 10)["losses"][1:]
+    _ten = train_speed(chapter.apply_step, time, speed, 1e-5, 10)["losses"][1:]  # init_seed 0: steps_by_hand's start
     _rows = "\n".join(
         f"| {i + 1} | {o:,.2f} | {b:,.2f} |" for i, (o, b) in enumerate(zip(_ten, BOOK_SPEED["ten steps"]))
     )
@@ -535,6 +536,8 @@ def _(speed, time):
     """
             ),
             mo.md("| step | ours | the book |\n|---:|---:|---:|\n" + _rows),
+            plots.code(chapter.apply_step, 'train_speed(apply_step, time, speed, 1e-5, 10)["losses"][1:]   # "ours"',
+                       train_speed, title="the code of the column \"ours\": apply_step, train_speed"),
             mo.md(
                 "Both fall fast, then level off well above the best quadratic's loss: the last section shows "
                 "why. Step 7, stop, comes when the loss stops improving or time runs out."
@@ -724,6 +727,7 @@ def _(run, scrub, speed, speed_df, time):
                     mo.md(
                         "Pale lines: earlier steps. The dashed line is the least-squares fit, for comparison."
                     ),
+                    plots.code(curve_frame, best_quadratic, title="the code: curve_frame, best_quadratic"),
                 ]
             ),
         ],
@@ -850,7 +854,7 @@ def _(lr_slider, my_params, run, speed, time):
     about {math.log(2) / (1e-5 * _curv["smallest"]):,.0f} steps to halve it.
     """
             ),
-            plots.code(curvature, loss_surface, title="the code: curvature and loss_surface"),
+            plots.code(curvature, loss_surface, best_ab, title="the code: curvature, loss_surface and best_ab"),
         ]
     )
     return
