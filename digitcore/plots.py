@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from digitcore import answers
+
 
 def _array(img) -> np.ndarray:
     """Any image-like (tensor, array, list) as a numpy array, detached and on the CPU."""
@@ -312,18 +314,21 @@ def answer_feedback(answer, correct, why: str = "", hint: str = "") -> mo.Html:
 
 def quiz(items) -> mo.ui.array:
     """Self-check questions. items: [(question, options, right, why[, hint]), ...]: radio buttons where `right` is
-    the right option (or its index); a text box where `options` is None and `right` a function answer -> bool."""
-    return mo.ui.array([mo.ui.text(label=f"**{i + 1}.** {q}") if options is None
-                        else mo.ui.radio(options, label=f"**{i + 1}.** {q}")
+    the right option (or its index); a text box where `options` is None and `right` a function answer -> bool.
+    Each answer is kept in the student's browser (digitcore/answers.py) under the question's own text, with no
+    lesson in the key: two lessons asking the very same question would share its answer, which is harmless (the
+    same right answer), and a saved pick that is not one of a question's options is ignored."""
+    return mo.ui.array([answers.kept_text(answers.QUIZ, q, f"{i + 1}. {q}", hint="") if options is None
+                        else answers.kept_choice(answers.QUIZ, q, f"{i + 1}. {q}", options)
                         for i, (q, options, *_) in enumerate(items)])
 
 
-def quiz_view(answers, items) -> mo.Html:
-    """Each question of `quiz(items)` followed by immediate feedback on the answer picked."""
-    parts = []  # the answers come from the array's value: its children are copies that do not track the page
-    for radio, answer, (_, options, right, why, *hint) in zip(answers, answers.value, items):
+def quiz_view(answers_, items) -> mo.Html:
+    """Where the answers live, then each question of `quiz(items)` followed by immediate feedback on the answer."""
+    parts = [mo.md(answers.WHERE_QUIZ_ANSWERS_LIVE)]  # the answers: the array's value; its children are copies
+    for question, answer, (_, options, right, why, *hint) in zip(answers_, answers_.value, items):
         right = options[right] if isinstance(right, int) else right
-        parts += [radio, answer_feedback(answer, right, why, hint[0] if hint else why)]
+        parts += [question, answer_feedback(answer, right, why, hint[0] if hint else why)]
     return mo.vstack(parts)
 
 

@@ -22,6 +22,7 @@ with app.setup:
     from PIL import Image
 
     from digitcore import plots
+    from digitcore.answers import kept_text
     from digitcore.data import load_sample
 
     TOUR = [  # the tensor API tour: each line is run as written, on t = torch.tensor(data)
@@ -468,7 +469,7 @@ def _():
 
 @app.cell
 def _():
-    data_text = mo.ui.text(value="[[1, 2, 3], [4, 5, 6]]", label="data =", full_width=True)
+    data_text = kept_text("01_pixels_and_tensors", "data", "data =", value="[[1, 2, 3], [4, 5, 6]]")
     data_text
     return (data_text,)
 
@@ -543,7 +544,7 @@ def _():
 
 @app.cell
 def _():
-    nums_text = mo.ui.text(value="[1, 2, 3, 4, 5, 6, 7]", label="nums =")
+    nums_text = kept_text("01_pixels_and_tensors", "nums", "nums =", value="[1, 2, 3, 4, 5, 6, 7]")
     comp_rule = mo.ui.dropdown(
         options={
             "[x * 2 for x in nums]": lambda nums: [x * 2 for x in nums],

@@ -18,6 +18,7 @@ with app.setup:
     import torch
 
     from digitcore import chapter, plots
+    from digitcore.answers import kept_text
     from digitcore.exercises import check
     from digitcore.live import exercise_feedback
 
@@ -288,7 +289,7 @@ def _():
 
 @app.cell
 def _():
-    vector_text = mo.ui.text(value="3, 4, 10", label="x =")
+    vector_text = kept_text("04_gradients_and_steps", "x", "x =", value="3, 4, 10")
     vector_text
     return (vector_text,)
 

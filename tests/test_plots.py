@@ -125,15 +125,23 @@ def test_recorder_table_one_row_per_epoch_with_rounded_numbers():
     assert "0.123456" not in html and "0.0432" not in html
 
 
-def test_quiz_radio_and_text_questions_numbered_with_a_prompt_until_answered():
+def test_quiz_kept_radio_and_text_questions_numbered_with_a_prompt_until_answered():
     items = [("Rank of (6131, 28, 28)?", ["2", "3"], "3", "Three axes."),
              ("Pixels per image?", None, lambda s: s.strip() == "784", "28 x 28.", "Rows times columns.")]
     answers = plots.quiz(items)
-    assert [type(e).__name__ for e in answers.elements] == ["radio", "text"]
-    for number, element, question in zip("12", answers.elements, ("Rank of (6131, 28, 28)?", "Pixels per image?")):
-        assert f"{number}." in element.text and question in element.text
+    widgets = [e.widget for e in answers.elements]
+    assert [w.kind for w in widgets] == ["choice", "line"] and widgets[0].options == ["2", "3"]
+    assert [w.label for w in widgets] == ["1. Rank of (6131, 28, 28)?", "2. Pixels per image?"]
+    assert [w.key for w in widgets] == ["digitcore-answers:quiz:Rank of (6131, 28, 28)?",
+                                        "digitcore-answers:quiz:Pixels per image?"]
+    assert answers.value == [None, ""]
     html = plots.quiz_view(answers, items).text
-    assert html.index("Rank of") < html.index("Pixels per image") and html.count("pick or type an answer") == 2
+    assert "in this browser, on this computer" in html and html.count("pick or type an answer") == 2
+    answers._update({"0": {"value": "3"}, "1": {"value": "78"}})  # what the page sends when a student answers
+    assert answers.value == ["3", "78"]
+    html = plots.quiz_view(answers, items).text
+    assert "pick or type an answer" not in html  # the first right, the second not (callouts escape their text)
+    assert html.count("data-kind='&quot;success&quot;'") == 1 and html.count("data-kind='&quot;warn&quot;'") == 1
 
 
 def test_self_check_says_not_started_wrong_raised_or_passed():
