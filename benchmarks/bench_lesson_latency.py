@@ -17,7 +17,7 @@ measures, on the page's own clock:
   (digitcore/sweep.py), a learning-rate drag trains nothing: it draws the chosen run's curves, the lr chart, the
   update-by-update curve and the weights (target: median < 0.5 s with these views on);
 - a few batch-size drags, which do retrain (all 17 learning rates at once), reported apart;
-Then it times the sweep directly (no browser) at the lab's defaults, beside one run of live.fit.
+Then it times the sweep directly (no browser) at the lab's defaults, beside one run of training.fit.
 """
 
 import argparse
@@ -145,19 +145,19 @@ def screenshot_lab(page: LessonPage, path: Path) -> None:
 
 
 def sweep_vs_one_run(repeat: int = 3) -> tuple[float, float]:
-    """Median seconds of the lab's sweep (17 lrs) and of one live.fit run, at the lab's defaults, taking turns."""
-    from digitcore import live, sweep
+    """Median seconds of the lab's sweep (17 lrs) and of one training.fit run, at the lab's defaults, taking turns."""
+    from digitcore import sweep, training
     from digitcore.data import load_sample
 
     data = load_sample()
-    tensors = live._tensors(data)
+    tensors = (*data.train_xy(), *data.valid_xy())
     ones, alls = [], []
     for i in range(repeat):
         t0 = time.perf_counter()
-        live.fit(data, 1.0, LAB_BS, LAB_EPOCHS, seed=100 + i, budget_s=None)  # a new seed: never a cache hit
+        training.fit(data, 1.0, LAB_BS, LAB_EPOCHS, seed=100 + i, budget_s=None)  # a new seed: never a cache hit
         ones.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        sweep.sweep(tensors, live.LAB_LRS, LAB_BS, LAB_EPOCHS, seed=100 + i)
+        sweep.sweep(tensors, sweep.LAB_LRS, LAB_BS, LAB_EPOCHS, seed=100 + i)
         alls.append(time.perf_counter() - t0)
     return statistics.median(alls), statistics.median(ones)
 
@@ -300,7 +300,7 @@ def main() -> None:
     print(row("  last output -> drawn (browser)", [m["render"] for m in moves]))
     if cached:
         print(row("batch-size drag (retrains 17 lrs)", [m["total"] for m in cached]))
-    print(f"\nsweep of the 17 slider lrs, no browser: {together:.2f} s; one live.fit run: {one:.2f} s "
+    print(f"\nsweep of the 17 slider lrs, no browser: {together:.2f} s; one training.fit run: {one:.2f} s "
           f"({together / one:.1f}x; median of 3, taking turns)")
     print("per lr drag (s): " + ", ".join(f"lr {m['lr']:g}: {m['total'] / 1000:.2f}" for m in moves))
     stages = {"kernel (charts)": statistics.median(m["kernel"] for m in moves),

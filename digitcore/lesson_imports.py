@@ -144,4 +144,4 @@ with IMPORT_LOCK:
     import torch  # noqa: F401
     import torch.nn.functional  # noqa: F401
 
-    from . import chapter, data, dataloader, exercises, learner, live, models, plots  # noqa: F401
+    from . import chapter, data, dataloader, exercises, learner, lesson_kit, models, plots, training  # noqa: F401

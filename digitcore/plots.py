@@ -9,7 +9,9 @@ import base64
 import html
 import inspect
 import io
+import linecache
 import math
+import re
 import textwrap
 
 import altair as alt
@@ -332,11 +334,28 @@ def quiz_view(answers_, items) -> mo.Html:
     return mo.vstack(parts)
 
 
+def _source(obj) -> str:
+    """obj's source. A class defined in a notebook cell run by IPython (a lesson exported to Jupyter) has no file
+    that inspect can find, but its methods' code knows its cell: the class block is read from there."""
+    try:
+        return inspect.getsource(obj).rstrip()
+    except (OSError, TypeError):
+        if not inspect.isclass(obj):
+            raise
+    for member in vars(obj).values():
+        code = getattr(member, "__code__", None)
+        lines = linecache.getlines(code.co_filename) if code else []
+        for i in range(min(code.co_firstlineno, len(lines)) - 1 if code else -1, -1, -1):
+            if re.match(rf"\s*class {obj.__name__}\b", lines[i]):
+                return "".join(inspect.getblock(lines[i:])).rstrip()
+    raise OSError(f"the source of class {obj.__name__} is not available")
+
+
 def code(*parts, title: str | None = None) -> mo.Html:
     """Code shown on the page, for app mode, which hides the cells' own code: strings as written (dedented),
     functions and classes by their real source, so what the page shows is what runs. `title` puts the
     block in a disclosure that opens on a click."""
-    texts = [textwrap.dedent(p).strip("\n") if isinstance(p, str) else inspect.getsource(p).rstrip() for p in parts]
+    texts = [textwrap.dedent(p).strip("\n") if isinstance(p, str) else _source(p) for p in parts]
     block = mo.md("```python\n" + "\n\n".join(texts) + "\n```")
     return mo.accordion({title: block}) if title else block
 

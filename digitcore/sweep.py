@@ -127,7 +127,7 @@ class Sweep:
     steps: list[int] = field(default_factory=list)  # the update count at each snapshot (0 = untrained)
     epoch_ends: list[int] = field(default_factory=list)  # the update count at the end of each epoch
     snapshots: torch.Tensor | None = None  # (len(steps), 785, k): 784 weights and the bias of every member
-    cached: bool = False  # set by digitcore.live.lab_sweep when it comes from its cache
+    cached: bool = False  # set by digitcore.lesson_kit.lab_sweep when it comes from its cache
 
     @property
     def lrs(self) -> list[float]:
@@ -157,7 +157,7 @@ def sweep(data, lrs, bs: int = 256, epochs: int = 5, *, seed: int = 0, loss: str
 
     data: a DigitSample, or a tuple (train_x, train_y, valid_x, valid_y) of float tensors.
     The batches are those of DataLoader.from_tensors(train_x, train_y, batch_size=bs, shuffle=shuffle, seed=seed),
-    as in digitcore.live.fit, so a member equals a separate run of live.fit (or the Learner) with that seed.
+    as in digitcore.training.fit, so a member equals a separate run of training.fit (or the Learner) with that seed.
     n_train: train on a random subset of that many images (in their original order), or None for all.
     budget_s: stop between epochs when one more would pass it, or inside an epoch once it is spent (that partial
     epoch is still validated). on_batch(epoch, i, n_iter) is called after every update.

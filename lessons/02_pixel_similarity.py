@@ -19,7 +19,7 @@ with app.setup:
     from digitcore import chapter, plots
     from digitcore.data import load_sample
     from digitcore.exercises import check
-    from digitcore.live import exercise_feedback
+    from digitcore.lesson_kit import exercise_feedback
 
     BOOK = {"threes": 0.9168, "sevens": 0.9854, "mean": 0.9511}
     BOOK_A3 = {"L1 to mean 3": 0.1114, "L2 to mean 3": 0.2021, "L1 to mean 7": 0.1586, "L2 to mean 7": 0.3021}

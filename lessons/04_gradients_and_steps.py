@@ -20,7 +20,7 @@ with app.setup:
     from digitcore import chapter, plots
     from digitcore.answers import kept_text
     from digitcore.exercises import check
-    from digitcore.live import exercise_feedback
+    from digitcore.lesson_kit import exercise_feedback
 
     LEARNING_RATES = [1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 3e-5, 4e-5, 5e-5, 1e-4, 1e-3, 1e-2]
     BLOW_UP = 1000.0

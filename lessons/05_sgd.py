@@ -131,13 +131,14 @@ def _():
     import pandas as pd
     import torch
 
-    from digitcore import chapter, lesson_kit, live, plots, sweep
+    from digitcore import chapter, lesson_kit, plots, replay, sweep, training
     from digitcore.data import DataError, load_sample
     from digitcore.exercises import check
     from digitcore.models import linear_model
 
     torch.set_num_threads(1)  # tiny models: one thread is as fast, and on two cores it leaves one for the browser
-    return DataError, alt, chapter, check, lesson_kit, linear_model, live, load_sample, pd, plots, sweep, torch
+    return (DataError, alt, chapter, check, lesson_kit, linear_model, load_sample, pd, plots, replay, sweep, torch,
+            training)
 
 
 @app.cell
@@ -333,9 +334,9 @@ def _():
 
 
 @app.cell
-def _(check, live):
+def _(check, lesson_kit):
     loss_result = check("mnist_loss", mnist_loss)
-    live.exercise_feedback(loss_result)
+    lesson_kit.exercise_feedback(loss_result)
     return (loss_result,)
 
 
@@ -522,9 +523,9 @@ def _():
 
 
 @app.cell
-def _(check, live):
+def _(check, lesson_kit):
     epoch_result = check("train_epoch", train_epoch)
-    live.exercise_feedback(epoch_result)
+    lesson_kit.exercise_feedback(epoch_result)
     return (epoch_result,)
 
 
@@ -872,27 +873,27 @@ def _(epoch_result, loss_result):
 
 
 @app.cell
-def _(bs_slider, data, epochs_slider, init_choice, live, loss_choice, shuffle_switch, size_slider):
+def _(bs_slider, data, epochs_slider, init_choice, lesson_kit, loss_choice, shuffle_switch, size_slider):
     _n = size_slider.value if size_slider.value < len(data.train_xy()[0]) else None
-    lab_sweep = live.lab_sweep(data, bs_slider.value, epochs_slider.value, loss=loss_choice.value,
-                               shuffle=shuffle_switch.value, init=init_choice.value, n_train=_n)
+    lab_sweep = lesson_kit.lab_sweep(data, bs_slider.value, epochs_slider.value, loss=loss_choice.value,
+                                     shuffle=shuffle_switch.value, init=init_choice.value, n_train=_n)
     return (lab_sweep,)
 
 
 @app.cell
-def _(data, lab_sweep, live, lr_slider, mine_ok, plots, use_mine):
+def _(data, lab_sweep, lesson_kit, lr_slider, mine_ok, plots, training, use_mine):
     if mine_ok and use_mine.value:
-        lab_run = live.train_live(data, lr_slider.value, lab_sweep.settings["bs"], lab_sweep.settings["epochs"],
-                                  student=(train_epoch, mnist_loss))
-        _view = live.run_view(lab_run)
+        lab_run = lesson_kit.train_live(data, lr_slider.value, lab_sweep.settings["bs"],
+                                        lab_sweep.settings["epochs"], student=(train_epoch, mnist_loss))
+        _view = lesson_kit.run_view(lab_run)
     else:
-        lab_run = live.member_run(lab_sweep, lr_slider.value)
-        _curves = live.lab_curves(data, lab_sweep, lr_slider.value)
-        _view = mo.vstack([live.lab_verdict(lab_run),
+        lab_run = training.member_run(lab_sweep, lr_slider.value)
+        _curves = lesson_kit.lab_curves(data, lab_sweep, lr_slider.value)
+        _view = mo.vstack([lesson_kit.lab_verdict(lab_run),
                            mo.hstack([plots.described_chart(_curves),
-                                      plots.described_chart(live.lr_chart(lab_sweep, lr_slider.value))],
+                                      plots.described_chart(lesson_kit.lr_chart(lab_sweep, lr_slider.value))],
                                      justify="start", align="start", gap=1),
-                           plots.described_chart(live.update_curve(data, lab_sweep, lr_slider.value))])
+                           plots.described_chart(lesson_kit.update_curve(data, lab_sweep, lr_slider.value))])
     _view
     return (lab_run,)
 
@@ -956,10 +957,10 @@ def _(get_pos, lab_sweep, lesson_kit, one_step, play, set_pos, to_start):
 
 
 @app.cell
-def _(data, lab_sweep, live, lr_slider, plots, watch_at):
+def _(data, lab_sweep, lesson_kit, lr_slider, plots, replay, watch_at):
     mo.vstack([
-        live.weights_view(data, lab_sweep, lr_slider.value, watch_at.value),
-        plots.code(live.confident_mistakes, title="the code"),
+        lesson_kit.weights_view(data, lab_sweep, lr_slider.value, watch_at.value),
+        plots.code(replay.confident_mistakes, title="the code"),
     ])
     return
 

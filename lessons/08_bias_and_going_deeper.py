@@ -138,19 +138,32 @@ def input_picture(name: str, data) -> torch.Tensor:
     raise ValueError(f"unknown input {name!r}")
 
 
+@app.function
+def fading_answers(bias_models: dict, x: torch.Tensor) -> pd.DataFrame:
+    """P(3) of each model ({has_bias: run}) as the input `x` fades from blank (α = 0) to full (α = 1)."""
+    alphas = torch.linspace(0, 1, 21)
+    rows = []
+    with torch.no_grad():
+        for has_bias, run in bias_models.items():
+            p = torch.sigmoid(run["model"](alphas[:, None] * x[None, :])).squeeze(1)
+            rows += [{"brightness α": a, "P(3)": q, "model": "with bias" if has_bias else "no bias"}
+                     for a, q in zip(alphas.tolist(), p.tolist())]
+    return pd.DataFrame(rows)
+
+
+@app.function
+def answer_at(model: nn.Module, x: torch.Tensor, brightness: float) -> tuple[float, float]:
+    """(activation, P(3)) of `model` for the input `x` dimmed to `brightness`."""
+    with torch.no_grad():
+        act = model(brightness * x[None, :]).item()
+    return act, torch.sigmoid(torch.tensor(act)).item()
+
+
 @app.cell
 def _(bias_models, bias_on, brightness, data, picture):
     _x = input_picture(picture.value, data)
-    _alphas = torch.linspace(0, 1, 21)
-    _curves = []
-    with torch.no_grad():
-        for _has_bias, _run in bias_models.items():
-            _p = torch.sigmoid(_run["model"](_alphas[:, None] * _x[None, :])).squeeze(1)
-            _curves += [{"brightness α": a, "P(3)": p, "model": "with bias" if _has_bias else "no bias"}
-                        for a, p in zip(_alphas.tolist(), _p.tolist())]
-        _act = bias_models[bias_on.value]["model"](brightness.value * _x[None, :]).item()
-    _prob = torch.sigmoid(torch.tensor(_act)).item()
-    _df = pd.DataFrame(_curves)
+    _df = fading_answers(bias_models, _x)
+    _act, _prob = answer_at(bias_models[bias_on.value]["model"], _x, brightness.value)
     _lines = alt.Chart(_df).mark_line(strokeWidth=3).encode(
         x=alt.X("brightness α:Q", title="brightness α"), y=alt.Y("P(3):Q", scale=alt.Scale(domain=[0, 1]),
                                                                  title="P(3)"),
@@ -170,24 +183,34 @@ def _(bias_models, bias_on, brightness, data, picture):
             (_lines + _half + _now).properties(width=340, height=220, title="the answer as the input fades to blank"),
             "P(3) against the brightness α of the input, from blank (0) to full (1), for the model with a bias and "
             f"the one without; a dashed rule at 0.5, a grey rule at α {brightness.value:g}"),
-        plots.code(linear_without_bias, title="the code: a linear model without a bias"),
+        plots.code(linear_without_bias, train_cached, digit_loaders, input_picture, fading_answers, answer_at,
+                   title="the code: both models, trained, and their answers"),
     ], justify="start", gap=2, align="center")
     return
 
 
+@app.function
+def accuracy_by_epoch(bias_models: dict) -> tuple[pd.DataFrame, dict]:
+    """Each model's valid accuracy after each epoch, from its Learner's recorder rows, and after the last."""
+    df = pd.DataFrame([{"model": "with bias" if has_bias else "no bias", "epoch": r["epoch"],
+                        "valid accuracy": r["batch_accuracy"]}
+                       for has_bias, run in bias_models.items() for r in run["rows"]])
+    final = {("with bias" if has_bias else "no bias"): run["rows"][-1]["batch_accuracy"] if run["rows"] else float("nan")
+             for has_bias, run in bias_models.items()}
+    return df, final
+
+
 @app.cell
 def _(bias_models):
-    _rows = [{"model": "with bias" if _b else "no bias", "epoch": r["epoch"], "valid accuracy": r["batch_accuracy"]}
-             for _b, _run in bias_models.items() for r in _run["rows"]]
-    _chart = alt.Chart(pd.DataFrame(_rows)).mark_line(point=True).encode(
+    _df, _acc = accuracy_by_epoch(bias_models)
+    _chart = alt.Chart(_df).mark_line(point=True).encode(
         x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
         y=alt.Y("valid accuracy:Q", scale=alt.Scale(zero=False)),
         color=alt.Color("model:N", scale=alt.Scale(domain=["with bias", "no bias"], range=["#264653", "#e76f51"])),
         tooltip=["model:N", "epoch:Q", alt.Tooltip("valid accuracy:Q", format=".4f")],
     ).properties(width=340, height=200, title="training with and without a bias")
-    _acc = {("with bias" if _b else "no bias"): _run["rows"][-1]["batch_accuracy"] if _run["rows"] else float("nan")
-            for _b, _run in bias_models.items()}
-    mo.vstack([plots.described_chart(_chart, "valid accuracy by epoch, with and without a bias"), mo.md(
+    mo.vstack([plots.described_chart(_chart, "valid accuracy by epoch, with and without a bias"),
+               plots.code(accuracy_by_epoch, title="the code: the accuracies, from the runs above"), mo.md(
         f"After 10 epochs: **{_acc['with bias']:.4f}** with a bias, **{_acc['no bias']:.4f}** without. "
         "On 3s vs 7s the gap is small: every real digit has plenty of ink, so the weights alone can do "
         "most of the work. The blank page is where the missing bias shows. In a deep net every layer "
@@ -252,10 +275,16 @@ def params_and_activations(model: nn.Sequential, batch_size: int) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
+@app.function
+def simple_net_numbers(batch_size: int) -> tuple[pd.DataFrame, pd.Series]:
+    """simple_net's parameters and activations for a batch of `batch_size`, and how many numbers of each kind."""
+    df = params_and_activations(simple_net_model(seed=0), batch_size)
+    return df, df.groupby("kind")["numbers"].sum()
+
+
 @app.cell
 def _(table_bs):
-    _df = params_and_activations(simple_net_model(seed=0), table_bs.value)
-    _totals = _df.groupby("kind")["numbers"].sum()
+    _df, _totals = simple_net_numbers(table_bs.value)
     _base = alt.Chart(_df).encode(
         y=alt.Y("name:N", sort=None, title=None),
         x=alt.X("numbers:Q", axis=alt.Axis(format=",d", tickCount=4), title="how many numbers (linear scale)"),
@@ -269,7 +298,8 @@ def _(table_bs):
         _df.assign(shape=_df["shape"].astype(str)),
         plots.described_chart(_bars, f"bars to scale: how many parameters and activation numbers each part of "
                                      f"simple_net has, for a batch of {table_bs.value}"),
-        plots.code(activation_shapes, params_and_activations, title="the code: counting parameters and activations"),
+        plots.code(simple_net_numbers, params_and_activations, activation_shapes, simple_net_model,
+                   title="the code: counting parameters and activations"),
         mo.md(f"**{_totals['parameter']:,}** parameters, whatever the batch size; "
               f"**{_totals['activation']:,}** activation numbers for a batch of {table_bs.value}."),
     ])
@@ -368,12 +398,17 @@ def resnet_stages(model: nn.Module, batch_size: int = 8) -> pd.DataFrame:
                           "activation shape": str(tuple(shapes[n]))} for n, m in modules.items()])
 
 
+@app.function
+def resnet_summary(model: nn.Module) -> tuple[pd.DataFrame, int, float]:
+    """resnet_stages on a batch of 8 digits, the parameters of all stages together, and the milliseconds it took."""
+    start = time.perf_counter()
+    stages = resnet_stages(model, batch_size=8)
+    return stages, int(stages["parameters"].sum()), (time.perf_counter() - start) * 1000
+
+
 @app.cell
 def _(counted_kind, resnet):
-    _t = time.perf_counter()
-    _stages = resnet_stages(resnet, batch_size=8)
-    _ms = (time.perf_counter() - _t) * 1000
-    _total = sum(p.numel() for p in resnet.parameters())
+    _stages, _total, _ms = resnet_summary(resnet)
     _mine = (f" Your `count_parameters` says **{count_parameters(resnet):,}**." if counted_kind == "success" else "")
     _base = alt.Chart(_stages).encode(
         y=alt.Y("stage:N", sort=None, title=None),
@@ -388,7 +423,7 @@ def _(counted_kind, resnet):
               f"A forward pass on 8 digits took {_ms:.0f} ms here."),
         mo.hstack([_stages, plots.described_chart(_bars, "bars: the parameters in each stage of resnet18")],
                   justify="start", gap=1),
-        plots.code(resnet18_digits, resnet_stages, title="the code: resnet18 for digits, stage by stage"),
+        plots.code(resnet18_digits, resnet_summary, resnet_stages, title="the code: resnet18 for digits, stage by stage"),
         mo.md("Read the shapes top to bottom: 8 digits go in as `(8, 1, 28, 28)`; the stride-2 first convolution "
               "and the max pool shrink each picture to 7×7 while the channels grow to 64; `layer1` keeps that size, "
               "and each later stage halves it (rounding up: 4, 2, 1) and doubles the channels, until `avgpool` leaves 512 numbers per "
@@ -516,7 +551,8 @@ def _(data, deep_go, deep_n):
                 kind="success" if _acc >= 0.97 else "warn")
         else:
             _out = mo.callout(mo.md(_run["message"] or "training stopped early"), kind="warn")
-    mo.vstack([_out, plots.code(train_resnet_subset, title="the code: one epoch of resnet18 on a subset")])
+    mo.vstack([_out, plots.code(train_resnet_subset, digit_loaders, sgd_momentum, class_accuracy, BatchProgress,
+                                title="the code: one epoch of resnet18 on a subset")])
     return
 
 
@@ -584,7 +620,9 @@ def _():
          "mean squared error (3 seeds)": "0.0002, 0.0004, 0.0050", "seconds per run": "11.4 to 20.7"},
     ])
     deeper_go = mo.ui.run_button(label="train both here (three seeds each, one to two minutes)")
-    mo.vstack([mo.Html(MEASURED.to_html(index=False, border=0)), deeper_go])
+    mo.vstack([mo.Html(MEASURED.to_html(index=False, border=0)),
+               plots.code(wide_vs_deep, fit_curve, curve_net, title="the code that measured it (the button runs it)"),
+               deeper_go])
     return SHAPES, deeper_go
 
 

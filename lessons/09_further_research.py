@@ -55,13 +55,20 @@ def _():
     return (mnist,)
 
 
+@app.function
+def first_of_each_digit(labels: torch.Tensor, k: int = 4) -> list[int]:
+    """Indices of the first `k` images of each digit, one row of ten (0 to 9) after another."""
+    return [int((labels == d).nonzero()[i]) for i in range(k) for d in range(10)]
+
+
 @app.cell
 def _(mnist):
-    _picks = [int((mnist.train_labels == d).nonzero()[i]) for i in range(4) for d in range(10)]
+    _picks = first_of_each_digit(mnist.train_labels)
     mo.vstack([mo.md("Four of each digit from the training set:"),
                plots.digit_images(mnist.train_images[_picks], ncols=10, scale=2,
                                   labels=[str(int(mnist.train_labels[i])) for i in _picks],
-                                  what="a training digit, labelled")])
+                                  what="a training digit, labelled"),
+               plots.code(first_of_each_digit, title="the code: which digits are shown")])
     return
 
 
@@ -88,14 +95,30 @@ def _():
     return
 
 
+@app.function
+def two_losses() -> pd.DataFrame:
+    """Cross-entropy (-log p) and 1 - p against the probability p given to the right digit."""
+    p = torch.linspace(0.01, 1, 100)
+    return pd.DataFrame({"probability of the right digit": p.numpy(), "cross-entropy -log p": -p.log().numpy(),
+                         "1 - p (like mnist_loss)": (1 - p).numpy()}).melt(
+        "probability of the right digit", var_name="loss", value_name="value")
+
+
+@app.function
+def cross_entropy_by_hand() -> dict:
+    """Softmax and cross-entropy by hand for one input with three classes, and PyTorch's in one step."""
+    logits = torch.tensor([[2.0, -1.0, 0.5]])  # one input, three classes, to keep it short
+    probs = logits.exp() / logits.exp().sum(dim=1, keepdim=True)  # softmax by hand
+    return {"softmax by hand": probs[0].tolist(),
+            "logits.softmax(dim=1)": logits.softmax(dim=1)[0].tolist(),
+            "-log p of the right class, 2": -probs[0, 2].log().item(),
+            "F.cross_entropy(logits, tensor([2]))": F.cross_entropy(logits, torch.tensor([2])).item()}
+
+
 @app.cell
 def _():
-    _p = torch.linspace(0.01, 1, 100)
-    _df = pd.DataFrame({"probability of the right digit": _p.numpy(), "cross-entropy -log p": -_p.log().numpy(),
-                        "1 - p (like mnist_loss)": (1 - _p).numpy()}).melt(
-        "probability of the right digit", var_name="loss", value_name="value")
-    _logits = torch.tensor([[2.0, -1.0, 0.5]])  # three classes, to keep it short
-    _probs = _logits.softmax(dim=1)
+    _df = two_losses()
+    _worked = cross_entropy_by_hand()
     mo.vstack([
         plots.described_chart(alt.Chart(_df).mark_line(strokeWidth=3).encode(
             x="probability of the right digit:Q", y=alt.Y("value:Q", title="loss"),
@@ -104,15 +127,11 @@ def _():
         ).properties(width=380, height=200, title="confident mistakes cost far more under cross-entropy"),
             "two losses against the probability given to the right digit: cross-entropy (−log p) grows without "
             "bound as p nears 0, while 1 − p never passes 1"),
-        plots.code("\n".join([
-            "logits = torch.tensor([[2.0, -1.0, 0.5]])      # one input, three classes",
-            "probs = logits.exp() / logits.exp().sum(dim=1, keepdim=True)   # softmax by hand",
-            f"# {[round(v, 4) for v in _probs[0].tolist()]}   (logits.softmax(dim=1) gives the same)",
-            "-probs[0, 2].log()                             # cross-entropy when the right class is 2",
-            f"# {-_probs[0, 2].log().item():.4f}",
-            "F.cross_entropy(logits, torch.tensor([2]))     # both steps at once",
-            f"# {F.cross_entropy(_logits, torch.tensor([2])).item():.4f}",
-        ])),
+        plots.code(cross_entropy_by_hand),
+        mo.md("It returns:\n\n" + "\n".join(
+            f"- `{name}`: " + (", ".join(f"{v:.4f}" for v in value) if isinstance(value, list) else f"{value:.4f}")
+            for name, value in _worked.items())),
+        plots.code(two_losses, title="the code: the chart's two losses"),
     ])
     return
 
@@ -332,7 +351,8 @@ def _(arch, epochs10, lr10, mnist, n_train, use_my_learner):
     mo.vstack([plots.described_chart(ten_digit_chart(ten["rows"], _ghost, epochs10.value, _ghost_label),
                                      TEN_DIGIT_WORDS), _summary,
                *([_stopped] if _stopped else []),
-               plots.code(ten_digit_loaders, ten_digit_model, train_ten, title="the code: how the lab trains")])
+               plots.code(ten_digit_loaders, ten_digit_model, train_ten, accuracy, TimeBudget, EveryEpoch,
+                          ValidateEveryEpoch, ten_digit_chart, title="the code: how the lab trains, and its chart")])
     return (ten,)
 
 
@@ -353,6 +373,13 @@ def confusion_frame(targets: torch.Tensor, preds: torch.Tensor) -> pd.DataFrame:
                          for t in range(10) for p in range(10)])
 
 
+@app.function
+def accuracy_per_digit(cm: pd.DataFrame) -> pd.DataFrame:
+    """From confusion_frame's rows: the share of each true digit that was predicted right."""
+    right = cm[cm["true digit"] == cm["predicted"]].set_index("true digit")["count"]
+    return (right / cm.groupby("true digit")["count"].sum()).rename("accuracy").reset_index()
+
+
 @app.cell
 def _(mnist, ten):
     mo.stop(not ten["rows"], mo.md("_No trained model to look at (see the message above)._"))
@@ -364,8 +391,7 @@ def _(mnist, ten):
     _text = _base.mark_text(fontSize=10).encode(
         text="count:Q", color=alt.condition(alt.datum.count > _cm["count"].max() / 3, alt.value("white"),
                                             alt.value("black")))
-    _per = (_cm[_cm["true digit"] == _cm["predicted"]].set_index("true digit")["count"]
-            / _cm.groupby("true digit")["count"].sum()).rename("accuracy").reset_index()
+    _per = accuracy_per_digit(_cm)
     _bars = alt.Chart(_per).mark_bar(color="#2a9d8f").encode(
         x=alt.X("true digit:O"), y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1])),
         tooltip=["true digit:O", alt.Tooltip("accuracy:Q", format=".3f")],
@@ -377,21 +403,31 @@ def _(mnist, ten):
                                          "the model called each digit (columns)"),
                    plots.described_chart(_bars, "bars: the share of each digit the model got right")],
                   justify="start", gap=2),
-        plots.code(predictions, confusion_frame, title="the code: predictions and the confusion matrix"),
+        plots.code(predictions, confusion_frame, accuracy_per_digit,
+                   title="the code: predictions, the confusion matrix, the accuracy per digit"),
     ])
     return val_preds, val_probs
 
 
+@app.function
+def most_confident_mistakes(preds: torch.Tensor, probs: torch.Tensor, labels: torch.Tensor,
+                            k: int = 20) -> tuple[torch.Tensor, int]:
+    """The indices of the k wrong predictions with the highest probability (most confident first), and how many
+    predictions are wrong in all."""
+    wrong = (preds != labels).nonzero().squeeze(1)
+    return wrong[probs[wrong].max(dim=1).values.argsort(descending=True)][:k], len(wrong)
+
+
 @app.cell
 def _(mnist, val_preds, val_probs):
-    _wrong = (val_preds != mnist.valid_labels).nonzero().squeeze(1)
-    _wrong = _wrong[val_probs[_wrong].max(dim=1).values.argsort(descending=True)][:20]  # most confident first
+    _wrong, _n_wrong = most_confident_mistakes(val_preds, val_probs, mnist.valid_labels)
     mo.vstack([
-        mo.md(f"The model's 20 most confident mistakes, out of {int((val_preds != mnist.valid_labels).sum()):,} "
+        mo.md(f"The model's 20 most confident mistakes, out of {_n_wrong:,} "
               "(true → predicted). Some are honest mistakes, some would fool a person too:"),
         plots.digit_images(mnist.valid_images[_wrong], ncols=10, scale=2,
                            labels=[f"{int(mnist.valid_labels[i])} → {int(val_preds[i])}" for i in _wrong],
                            what="a mistake, true digit → predicted"),
+        plots.code(most_confident_mistakes, title="the code: the most confident mistakes"),
     ]) if len(_wrong) else mo.md("No mistakes at all on the validation set!")
     return
 
@@ -404,13 +440,20 @@ def _(mnist):
     return (which,)
 
 
+@app.function
+def one_digits_answer(probs: torch.Tensor, labels: torch.Tensor, i: int) -> tuple[int, pd.DataFrame, float]:
+    """Validation digit i: its true digit, the probability the model gives each of the ten, and the cross-entropy
+    -log p of the true one."""
+    truth, p = int(labels[i]), probs[i]
+    df = pd.DataFrame({"digit": list(range(10)), "probability": p.numpy(),
+                       "right answer": ["yes" if d == truth else "no" for d in range(10)]})
+    return truth, df, -torch.log(p[truth].clamp_min(1e-12)).item()
+
+
 @app.cell
 def _(mnist, val_probs, which):
     _i = which.value
-    _truth = int(mnist.valid_labels[_i])
-    _p = val_probs[_i]
-    _df = pd.DataFrame({"digit": list(range(10)), "probability": _p.numpy(),
-                        "right answer": ["yes" if d == _truth else "no" for d in range(10)]})
+    _truth, _df, _ce = one_digits_answer(val_probs, mnist.valid_labels, _i)
     _chart = alt.Chart(_df).mark_bar().encode(
         x="digit:O", y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("right answer:N", scale=alt.Scale(domain=["yes", "no"], range=["#2a9d8f", "#bbbbbb"])),
@@ -420,8 +463,9 @@ def _(mnist, val_probs, which):
         plots.digit_images(mnist.valid_images[_i], scale=4, what=f"validation digit number {_i}, a {_truth}"),
         plots.described_chart(_chart, f"bars: the probability the model gives each of the ten digits for this "
                                       f"{_truth}; the right answer's bar is coloured and labelled yes"),
-        mo.md(f"True digit **{_truth}**  \np = {_p[_truth]:.4f}  \ncross-entropy = −log p = "
-              f"**{-torch.log(_p[_truth].clamp_min(1e-12)).item():.4f}**"),
+        mo.md(f"True digit **{_truth}**  \np = {_df['probability'][_truth]:.4f}  \ncross-entropy = −log p = "
+              f"**{_ce:.4f}**"),
+        plots.code(one_digits_answer, title="the code"),
     ], justify="start", gap=2, align="center")
     return
 

@@ -49,11 +49,11 @@ def test_lesson_that_does_not_exist_lists_the_lessons():
 def test_lesson_warm_up_imports_and_loads_what_the_lesson_needs():
     code = ("import sys, torch; from pathlib import Path; from digitcore import lesson_server as ls, data; "
             "s = ls.warm_up(ls.find_lesson('05')); "
-            "print(sorted(m for m in ('altair', 'pandas', 'digitcore.live') if m in sys.modules), "
+            "print(sorted(m for m in ('altair', 'pandas', 'digitcore.lesson_kit') if m in sys.modules), "
             "len(data._memory), torch.get_num_threads(), s > 0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                          env={**os.environ, "DIGITCORE_DATA": "offline"})
-    assert out.stdout.split() == ["['altair',", "'digitcore.live',", "'pandas']", "1", "1", "True"], out.stderr
+    assert out.stdout.split() == ["['altair',", "'digitcore.lesson_kit',", "'pandas']", "1", "1", "True"], out.stderr
 
 
 def test_data_error_is_one_clean_message(tmp_path):

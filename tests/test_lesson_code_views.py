@@ -1,7 +1,7 @@
-"""Every output that comes from code shows that code, taken from what ran: the code views of lessons 01-04, 06 and 07
-are the source of the functions that computed their outputs, as the shipped first screens (marimo's own record of the
-lesson's outputs, rebuilt by `python -m digitcore.snapshots`, on the embedded data) show them; and where a listing
-is typed out with its results, the results it shows are the ones the code gives."""
+"""Every output that comes from code shows that code, taken from what ran: the code views of lessons 01-04 and 06-09
+are the source of the functions that computed their outputs, as the shipped first screens (marimo's own record of
+the lesson's outputs, rebuilt by `python -m digitcore.snapshots`, on the embedded data) show them; and where a
+listing is typed out with its results, the results it shows are the ones the code gives."""
 
 import html
 import inspect
@@ -41,6 +41,15 @@ def source(fn) -> str:
     ("06_batch_size", ["measure", "sgd_updates", "accuracy", "gradient_noise", "flat_grad", "steps_and_time_chart",
                        "noise_chart", "accuracy_chart"]),
     ("07_nonlinearity", ["book_path_chart", "start_saturation"]),
+    ("08_bias_and_going_deeper", ["linear_without_bias", "train_cached", "digit_loaders", "input_picture",
+                                  "fading_answers", "answer_at", "accuracy_by_epoch", "simple_net_numbers",
+                                  "params_and_activations", "activation_shapes", "simple_net_model", "resnet18_digits",
+                                  "resnet_summary", "resnet_stages", "train_resnet_subset", "sgd_momentum",
+                                  "class_accuracy", "BatchProgress", "wide_vs_deep", "fit_curve", "curve_net"]),
+    ("09_further_research", ["first_of_each_digit", "two_losses", "cross_entropy_by_hand", "ten_digit_loaders",
+                             "ten_digit_model", "train_ten", "accuracy", "TimeBudget", "EveryEpoch",
+                             "ValidateEveryEpoch", "ten_digit_chart", "predictions", "confusion_frame",
+                             "accuracy_per_digit", "most_confident_mistakes", "one_digits_answer"]),
 ])
 def test_lesson_outputs_show_the_source_of_what_ran(stem, names):
     shown, module = shown_text(stem), lesson(stem)

@@ -158,27 +158,28 @@ def test_main_lesson_on_real_data(shared_data):
 
 def test_training_lab_ends_well_at_every_extreme(offline):
     """The lab's slider extremes end with a clear verdict, never a NaN chart or an exception."""
-    from digitcore import live, sweep
+    from digitcore import sweep, training
     from digitcore.data import load_sample
+    from digitcore.verdict import verdict
 
     data = load_sample()
     module = _lesson_module(LESSON_DIR / "05_sgd.py")
     lrs, sizes = sweep.LAB_LRS, module.BATCH_SIZES
     for lr, bs in [(lrs[0], 256), (lrs[-1], 256), (1, sizes[0]), (1, sizes[-1])]:
-        run = live.fit(data, lr, bs, 3)
-        kind, text = live.verdict(run)
+        run = training.fit(data, lr, bs, 3)
+        kind, text = verdict(run)
         assert run.rows or run.diverged_at, (lr, bs, text)
         assert all(math.isfinite(v) for r in run.rows for v in r.values()), f"NaN in the rows: lr={lr}, bs={bs}"
         if lr == lrs[-1]:
             assert kind == "warn" and ("saturated" in text or "diverged" in text.lower()), text
-    again = live.fit(data, lrs[-1], 256, 3)
+    again = training.fit(data, lrs[-1], 256, 3)
     assert again.cached, "a setting already trained should come back from the cache"
 
 
 def test_exercise_feedback_says_where_the_student_is():
     import torch
 
-    from digitcore import chapter, live
+    from digitcore import chapter, lesson_kit
     from digitcore.exercises import check
 
     def stub(predictions, targets):
@@ -190,18 +191,19 @@ def test_exercise_feedback_says_where_the_student_is():
     def kind(callout) -> str:
         return callout.text.split("data-kind='&quot;")[1].split("&quot;")[0]
 
-    assert "not started" in live.exercise_feedback(check("mnist_loss", stub)).text
-    assert kind(live.exercise_feedback(check("mnist_loss", chapter.mnist_loss))) == "success"
-    wrong = live.exercise_feedback(check("mnist_loss", no_sigmoid))
+    assert "not started" in lesson_kit.exercise_feedback(check("mnist_loss", stub)).text
+    assert kind(lesson_kit.exercise_feedback(check("mnist_loss", chapter.mnist_loss))) == "success"
+    wrong = lesson_kit.exercise_feedback(check("mnist_loss", no_sigmoid))
     assert kind(wrong) == "warn" and "Traceback" not in wrong.text
 
 
 def test_time_budget_cuts_a_slow_run_short_but_keeps_a_chart(offline):
-    from digitcore import live
+    from digitcore import training
     from digitcore.data import load_sample
+    from digitcore.verdict import verdict
 
-    run = live.fit(load_sample(), 1.0, 1, 5, budget_s=0.05, seed=123)
+    run = training.fit(load_sample(), 1.0, 1, 5, budget_s=0.05, seed=123)
     assert len(run.rows) == 1 and run.stopped, run.stopped
     assert 0 < run.updates < 800 * 5
-    kind, text = live.verdict(run)
+    kind, text = verdict(run)
     assert "time budget" in text and kind in ("info", "warn")

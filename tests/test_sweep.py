@@ -14,8 +14,8 @@ from digitcore.chapter import batch_accuracy, mnist_loss
 from digitcore.data import DigitSample
 from digitcore.dataloader import DataLoader, DataLoaders
 from digitcore.learner import Learner
-from digitcore.live import squared_error, threshold_accuracy
 from digitcore.models import linear_model
+from digitcore.training import squared_error, threshold_accuracy
 
 TOL = dict(rel_tol=1e-4, abs_tol=1e-5)
 

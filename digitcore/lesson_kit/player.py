@@ -1,18 +1,15 @@
-"""What a lesson's cells need from marimo beyond a chart: the snapshot player, and results shared by every tab.
+"""The snapshot player: play, one step, back to the start, and a slider, over n snapshots of a run.
 
     get_pos, set_pos = mo.state(10_000)                                   # one cell: where the player is
     play, one_step, to_start = lesson_kit.player_buttons(n, set_pos)       # one cell: its three controls
     lesson_kit.follow_play(play, n, set_pos)                               # one cell: re-run on each tick of play
     watch_at = lesson_kit.snapshot_slider(n, get_pos(), set_pos)           # one cell: the slider, moved by all three
-    accs = lesson_kit.once_per_process(train_model_chain, data)            # computed once, shared by every tab
 
 marimo re-runs a cell when a state it reads is set or a control it names moves, so the player stays four cells;
 the logic of each lives here, so a lesson's cells read as one line each.
 """
 
 from __future__ import annotations
-
-import inspect
 
 import marimo as mo
 
@@ -49,24 +46,3 @@ def snapshot_slider(n: int, pos: int, set_pos) -> mo.ui.slider:
     """The slider over n snapshots at `pos`; dragging it moves the player too."""
     return mo.ui.slider(0, n - 1, value=min(pos, n - 1), on_change=set_pos, full_width=True,
                         label="snapshot (0 = untrained)")
-
-
-_SHARED: dict[tuple, tuple] = {}
-
-
-def _arg_key(arg) -> object:
-    return arg if isinstance(arg, (bool, int, float, str)) else id(arg)
-
-
-def once_per_process(fn, *args):
-    """fn(*args), computed once per process and shared by every tab of a lesson server (treat it as read-only).
-
-    marimo gives each tab its own copy of a lesson's functions, so the key is fn's name and source text, not the
-    function object; an argument counts by value when it is a number or a string, else by identity (the
-    arguments are held with the result, so an identity cannot be reused while the entry lives)."""
-    key = (fn.__qualname__, inspect.getsource(fn), *(_arg_key(a) for a in args))
-    if key not in _SHARED:
-        if len(_SHARED) >= 32:
-            _SHARED.pop(next(iter(_SHARED)))
-        _SHARED[key] = (args, fn(*args))
-    return _SHARED[key][1]
