@@ -87,14 +87,15 @@ defaults
     timeout tunnel 8h          # a student's websocket lasts the whole class
     timeout http-request 30s
     timeout client-fin 30s
-    # a health check waits this long for /health: a worker busy starting many sessions at once (all the students of
-    # a worker that died, say) answers late but is alive, and marking it down would send its own students' slider
-    # moves to a worker that does not hold their session (seen: 2 s, HAProxy's default, was too short). A worker
-    # that died refuses the check's connection at once, so it is still marked down within `inter` x `fall`.
-    timeout check 10s
+    # A {server} busy starting many sessions at once (all the students of a worker that died, say) answers /health
+    # late but is alive: seen, a survivor missing HAProxy's default 2 s and then even 10 s, marked down with the dead
+    # worker, and every request refused. Marked down, its own students' requests would go to a worker without their
+    # session. So a check waits 30 s; a worker that died refuses the check's connection at once and is still down
+    # within two checks. (`option persist` would keep students on a {server} marked down, but then a dead one's
+    # students wait a second more for HAProxy's pause before its retry: measured.)
+    timeout check 30s
     # a student whose {server} died goes to another one at the first refused connection: plain `option redispatch`
-    # waits for the last retry, after HAProxy's one-second pause before each retry (measured: 1 s per request
-    # until the health checks notice, 2 to 3 s for a page's websocket to reconnect)
+    # waits for the last retry, after HAProxy's one-second pause before each (measured: 2 to 3 s for a websocket)
     option redispatch 1
     retries 2
 """

@@ -44,8 +44,8 @@ class Student:
     noticed: list = field(default_factory=list)     # websocket closes this student's pages saw (a worker died)
     closes_seen: int = 0                            # ... of them, in the page's current document
     victim: bool = False
-    back_s: float | None = None    # seconds from the kill until the page had run the lesson again
-    live_s: float | None = None    # ... until a slider move after that ran
+    back_s: float | None = None    # seconds from the kill until the page had run the lesson again (page's clock)
+    live_s: float | None = None    # ... until a slider move after that had run
     phases: dict = field(default_factory=dict)      # websocket events after the kill, seconds from it
 
     def cookie(self) -> str | None:
@@ -67,15 +67,17 @@ def _check(s: Student) -> None:
     s.closes_seen = len(closes)
 
 
-def advance(s: Student, browser, url: str, now: float, rng: random.Random, kill_t: float | None = None) -> None:
-    """One step of a student's visit; never blocks for long (the page is polled, not waited on)."""
+def advance(s: Student, browser, url: str, now: float, rng: random.Random, kill_wall: float | None = None) -> None:
+    """One step of a student's visit; never blocks for long (the page is polled, not waited on). `kill_wall`: when
+    a worker was killed (time.time()); a victim's times are taken on its page's own clock, not when this loop
+    comes round to it (one thread drives every page: on a busy machine a round takes seconds)."""
     if s.state == "waiting" and now >= s.arrive:
         s.page = LessonPage(browser, url)
         s.page.page.goto(url, wait_until="commit")
         s.state, s.wake = "rendering", now
     elif s.state == "recovering":
         if s.page.runs() > s.runs_before and s.page.page.evaluate(IDLE_JS, 400):
-            s.back_s = now - kill_t
+            s.back_s = s.page.state()["runs"][s.runs_before]["wall"] / 1000 - kill_wall   # the page's clock
             s.moves_left = max(s.moves_left, 1)   # and now prove it live: a slider move must run
             s.state, s.wake = "reading", now
     elif s.state in ("rendering", "moving") and s.page.page.evaluate(IDLE_JS, 400):
@@ -83,7 +85,7 @@ def advance(s: Student, browser, url: str, now: float, rng: random.Random, kill_
             st = s.page.state()
             s.latencies.append((time.monotonic(), (st["runs"][-1]["t"] - st["releases"][-1]) / 1000))
             if s.victim and s.back_s is not None and s.live_s is None:
-                s.live_s = now - kill_t
+                s.live_s = st["runs"][-1]["wall"] / 1000 - kill_wall
         elif s.state == "rendering" and s.render_s is None:
             s.render_s = now - s.wake
         elif s.state == "moving":
@@ -171,7 +173,7 @@ def play(browser, run, students: list[Student], span: float, rng: random.Random,
                 s.state = "done"
                 continue
             try:
-                advance(s, browser, run.url, now, rng, out.kill_t)
+                advance(s, browser, run.url, now, rng, kill_wall)
             except Exception as e:  # noqa: BLE001 - a page that broke is a session error, not the end of the class
                 s.errors.append(f"{type(e).__name__}: {str(e)[:200]}")
                 s.state = "done"

@@ -239,7 +239,7 @@ RECORDER_JS = r"""
     } else if (op === 'kernel-ready') {
       wsEvent('kernel-ready');
     } else if (op === 'completed-run') {
-      st.runs.push({t, outcome: d.outcome, error: d.error});
+      st.runs.push({t, wall: Date.now(), outcome: d.outcome, error: d.error});
     }
   };
   const Native = window.WebSocket;
