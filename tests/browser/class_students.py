@@ -5,7 +5,7 @@ assertions) both play.
 Each student arrives at a planned moment, waits for the lesson, moves the learning rate a few times with a pause to
 read between moves, sometimes reloads, and leaves (closes the tab). One thread drives every page of one Chromium:
 each step polls a page and returns at once, so many students are on the lesson together. At `kill_at` of the run
-one worker (the one with most students) is killed with SIGKILL, as the kernel's OOM killer would. Its students
+one worker (the one with most students on a live lesson) is killed with SIGKILL, as the OOM killer would. Its students
 (the victims) are then watched, nobody pressing reload: when their page has run the lesson again (back), and when
 it has answered a slider move after that (live), with the phases in between from the page's own record of its
 websocket (closed, next try to connect, open, kernel ready). Every other student (a bystander) must notice
@@ -111,19 +111,18 @@ def advance(s: Student, browser, url: str, now: float, rng: random.Random, kill_
             s.state = "done"
 
 
-def _on(s: Student) -> bool:
-    return s.state in ("rendering", "reading", "moving")
-
-
-def kill_busiest(students: list[Student], run) -> tuple[str, float, list[Student]]:
-    """SIGKILL the worker with most students on the lesson now; returns it, the wall time, and its students,
-    each set to wait for its page to come back by itself."""
-    on = [(s, s.cookie()) for s in students if _on(s)]
+def kill_busiest(students: list[Student], run) -> tuple[str, float, list[Student]] | None:
+    """SIGKILL the worker with most students on a live lesson now (one still waiting for its first render just
+    renders later, elsewhere); returns it, the wall time, and those students, each set to wait for its page to come
+    back by itself. None, and nothing killed, while no worker has such a student."""
+    on = [(s, s.cookie()) for s in students if s.state in ("reading", "moving")]
     counts: dict[str, int] = {}
     for _, w in on:
         if w:
             counts[w] = counts.get(w, 0) + 1
-    killed = max(sorted(counts), key=counts.get) if counts else "w1"
+    if not counts:
+        return None
+    killed = max(sorted(counts), key=counts.get)
     victims = [s for s, w in on if w == killed]
     for s in victims:
         s.victim = True
@@ -180,8 +179,9 @@ def play(browser, run, students: list[Student], span: float, rng: random.Random,
             if s.state == "done" and s.page is not None and not s.page.page.is_closed():
                 s.page.close()
         if kill_at is not None and out.killed is None and now >= span * kill_at:
-            out.killed, kill_wall, out.victims = kill_busiest(students, run)
-            out.kill_t = now
+            kill = kill_busiest(students, run)   # as soon as a worker has students on a live lesson
+            if kill:
+                (out.killed, kill_wall, out.victims), out.kill_t = kill, now
         if kill_wall is not None and time.time() - kill_wall < 90:
             try:
                 st = {name: row["status"] for name, row in run.stats().items()}
