@@ -11,7 +11,12 @@ would. It prints, and writes as CSV and a picture (--plot, needs matplotlib):
 - every slider move: release to new curves, on the page's own clock;
 - every session: errors (cells that raised, runs that failed);
 - the killed worker's students: seconds from the kill until their page ran the lesson again on another worker, with
-  nobody pressing reload.
+  nobody pressing reload (back), and until a slider move ran after that (live); the way back in phases (websocket
+  closed, next try to connect, open, kernel ready), and when HAProxy marked the worker down and up again;
+- the other students: any whose websocket closed (they would have noticed).
+
+The students themselves (arrivals, moves, reloads, leaving, the kill) are tests/browser/class_students.py, which
+tests/browser/test_class_soak.py plays too, shorter.
 
     python benchmarks/bench_soak.py                                   # 400 sessions over 20 minutes on 4 workers
     python benchmarks/bench_soak.py --sessions 60 --minutes 4 --workers 2 --plot docs/img/soak.png
@@ -24,77 +29,21 @@ import argparse
 import csv
 import os
 import random
-import signal
 import statistics
 import sys
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from marimo_driver import IDLE_JS, LessonPage, launch_chromium, serve_class  # noqa: E402
+from class_students import plan, play  # noqa: E402
+from marimo_driver import launch_chromium, serve_class  # noqa: E402
 
-LR = "learning rate"
 SESSION_TTL = 10
-
-
-@dataclass
-class Session:
-    """One student's visit, stepped by `advance` until it is done."""
-
-    arrive: float
-    moves_left: int
-    reload_once: bool
-    page: LessonPage | None = None
-    state: str = "waiting"   # waiting, rendering, reading, moving, done
-    wake: float = 0.0
-    runs_before: int = 0
-    worker: str | None = None
-    latencies: list = field(default_factory=list)
-    errors: list = field(default_factory=list)
-    render_s: float | None = None
 
 
 def p95(xs):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, max(0, round(0.95 * len(xs)) - 1))] if xs else None
-
-
-def advance(s: Session, browser, url: str, now: float, rng: random.Random) -> None:
-    """One step of a student's visit; never blocks for long (the page is polled, not waited on)."""
-    if s.state == "waiting" and now >= s.arrive:
-        s.page = LessonPage(browser, url)
-        s.page.page.goto(url, wait_until="commit")
-        s.state, s.wake = "rendering", now
-    elif s.state in ("rendering", "moving") and s.page.page.evaluate(IDLE_JS, 400):
-        if s.state == "moving" and s.page.runs() > s.runs_before:
-            st = s.page.state()
-            s.latencies.append((time.monotonic(), (st["runs"][-1]["t"] - st["releases"][-1]) / 1000))
-        elif s.state == "rendering" and s.render_s is None:
-            s.render_s = now - s.wake
-        elif s.state == "moving":
-            return   # idle, but the move's run has not come yet
-        cookies = {c["name"]: c["value"] for c in s.page.page.context.cookies()}
-        s.worker = cookies.get("digitcore_worker", s.worker)
-        s.state, s.wake = "reading", now + rng.uniform(3, 12)
-    elif s.state == "reading" and now >= s.wake:
-        if s.page.errors() or s.page.failed_runs():
-            s.errors.append(s.page.describe_errors()[:300])
-        if s.moves_left > 0:
-            steps, at = len(s.page.slider_steps(LR)), s.page.slider_index(LR)
-            target = rng.choice([i for i in range(0, steps - 4) if i != at])
-            s.runs_before = s.page.runs()
-            s.page.drag_slider(LR, target)
-            s.moves_left -= 1
-            s.state = "moving"
-        elif s.reload_once:
-            s.reload_once, s.moves_left = False, 1
-            s.page.page.reload(wait_until="commit")
-            s.state, s.wake = "rendering", now
-        else:
-            s.page.close()
-            s.state = "done"
 
 
 def main() -> int:
@@ -110,62 +59,28 @@ def main() -> int:
     args = ap.parse_args()
     rng = random.Random(args.seed)
     span = args.minutes * 60
-    sessions = sorted((Session(arrive=rng.uniform(0, span * 0.9), moves_left=rng.randint(1, 4),
-                               reload_once=rng.random() < 0.3) for _ in range(args.sessions)), key=lambda s: s.arrive)
+    students = plan(args.sessions, span, rng)
     from playwright.sync_api import sync_playwright
 
-    samples, killed, kill_t, back = [], None, None, {}
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
         with serve_class(Path(args.lesson), args.workers, students=args.sessions,
                          extra=("--session-ttl", str(SESSION_TTL), "--status-every", "5")) as run:
-            t0 = time.monotonic()
-            next_sample = 0.0
-            while True:
-                now = time.monotonic() - t0
-                for s in sessions:
-                    if s.state != "done":
-                        try:
-                            advance(s, browser, run.url, now, rng)
-                        except Exception as e:  # noqa: BLE001 - a page that broke is a session error, not the end
-                            s.errors.append(f"{type(e).__name__}: {str(e)[:200]}")
-                            s.state = "done"
-                if killed is None and now >= span * args.kill_at:
-                    on = {s.worker for s in sessions if s.state in ("reading", "moving") and s.worker}
-                    killed = sorted(on)[0] if on else "w1"
-                    victims = [s for s in sessions if s.worker == killed and s.state in ("reading", "moving")]
-                    os.killpg(run.info()["pids"][killed], signal.SIGKILL)
-                    kill_t = now
-                    watch = {id(s): (s, s.page.runs()) for s in victims}
-                for key, (s, runs) in list(watch.items()) if killed else []:
-                    if s.state == "done" or s.page.page.is_closed():
-                        watch.pop(key)
-                    elif s.page.runs() > runs and s.page.page.evaluate(IDLE_JS, 400):
-                        back[key] = now - kill_t
-                        watch.pop(key)
-                if now >= next_sample:
-                    status = _status(run.run_dir)
-                    if status:
-                        samples.append({"t": round(now, 1), **{f"{w}_gb": v["memory_gb"] for w, v in status["workers"].items()},
-                                        **{f"{w}_students": v["students"] for w, v in status["workers"].items()}})
-                    next_sample = now + 5
-                if all(s.state == "done" for s in sessions) and now > span:
-                    break
-                time.sleep(0.05)
-            time.sleep(SESSION_TTL + 10)   # closed tabs' sessions are freed
-            end = _status(run.run_dir)
+            played = play(browser, run, students, span, rng, kill_at=args.kill_at, session_ttl=SESSION_TTL)
         browser.close()
 
-    moves = [(t - t0, lat) for s in sessions for t, lat in s.latencies]
-    errors = [e for s in sessions for e in s.errors]
-    renders = [s.render_s for s in sessions if s.render_s is not None]
+    samples, end = played.samples, played.end_status
+    moves = [(t - played.t0, lat) for s in students for t, lat in s.latencies]
+    errors = [e for s in students for e in s.errors]
+    renders = [s.render_s for s in students if s.render_s is not None]
     first = next((x for x in samples if x["t"] >= span * 0.15), samples[0] if samples else {})
     mem = lambda row: sum(v for k, v in row.items() if k.endswith("_gb") and v is not None)
     print(f"{args.sessions} sessions over {args.minutes:g} min on {args.workers} workers, {os.cpu_count()} cores; "
           f"load at the end {os.getloadavg()[0]:.1f}")
     print(f"first render: median {statistics.median(renders):.1f} s, p95 {p95(renders):.1f} s ({len(renders)} renders)")
-    print(f"slider moves: {len(moves)}, median {statistics.median([x for _, x in moves]):.2f} s, "
-          f"p95 {p95([x for _, x in moves]):.2f} s")
+    if moves:
+        print(f"slider moves: {len(moves)}, median {statistics.median([x for _, x in moves]):.2f} s, "
+              f"p95 {p95([x for _, x in moves]):.2f} s")
     for minute in range(int(span // 60) + 1):
         in_minute = [x for t, x in moves if minute * 60 <= t < (minute + 1) * 60]
         if in_minute:
@@ -174,9 +89,19 @@ def main() -> int:
     print(f"workers' memory: {mem(first):.2f} GB after the first students, {end_gb:.2f} GB at the end "
           f"({100 * (end_gb / mem(first) - 1):+.0f}%)" if first else "no memory samples")
     print(f"session errors: {len(errors)}" + "".join(f"\n  {e}" for e in errors[:5]))
-    if killed:
-        print(f"killed {killed} at {kill_t:.0f} s: {len(back)} of its students back on a live lesson, after "
-              + (", ".join(f"{x:.1f}" for x in sorted(back.values())) + " s" if back else "none"))
+    if played.killed:
+        victims = played.victims
+        back = sorted(s.back_s for s in victims if s.back_s is not None)
+        live = sorted(s.live_s for s in victims if s.live_s is not None)
+        print(f"killed {played.killed} at {played.kill_t:.0f} s with {len(victims)} students on it: "
+              f"{len(back)} back on the lesson after {', '.join(f'{x:.1f}' for x in back) or '-'} s, "
+              f"{len(live)} live (a slider move ran) after {', '.join(f'{x:.1f}' for x in live) or '-'} s")
+        for s in victims:
+            print(f"  way back: websocket {s.phases}, lesson ran again at {s.back_s}, move ran at {s.live_s}")
+        print("  HAProxy, seconds after the kill: " + "; ".join(
+            f"{t:.1f} {' '.join(f'{w} {st}' for w, st in sts.items() if w != 'BACKEND')}" for t, sts in played.haproxy))
+        noticed = [s for s in students if s.noticed and not s.victim]
+        print(f"  other students whose websocket closed: {len(noticed)}")
     out_csv = args.csv or (str(Path(args.plot).with_suffix(".csv")) if args.plot else None)
     if out_csv:
         keys = sorted({k for row in samples for k in row}, key=lambda k: (k != "t", k))
@@ -185,16 +110,8 @@ def main() -> int:
             writer.writeheader()
             writer.writerows(samples)
     if args.plot:
-        _plot(args.plot, samples, moves, kill_t, args)
+        _plot(args.plot, samples, moves, played.kill_t, args)
     return 0
-
-
-def _status(run_dir: Path) -> dict | None:
-    import json
-    try:
-        return json.loads((run_dir / "status.json").read_text())
-    except (OSError, ValueError):
-        return None
 
 
 def _plot(path: str, samples: list, moves: list, kill_t, args) -> None:

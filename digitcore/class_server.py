@@ -87,7 +87,16 @@ defaults
     timeout tunnel 8h          # a student's websocket lasts the whole class
     timeout http-request 30s
     timeout client-fin 30s
-    option redispatch          # a student whose {server} is down goes to another one
+    # A {server} busy starting many sessions at once (all the students of a worker that died, say) answers /health
+    # late but is alive: seen, a survivor missing HAProxy's default 2 s and then even 10 s, marked down with the dead
+    # worker, and every request refused. Marked down, its own students' requests would go to a worker without their
+    # session. So a check waits 30 s; a worker that died refuses the check's connection at once and is still down
+    # within two checks. (`option persist` would keep students on a {server} marked down, but then a dead one's
+    # students wait a second more for HAProxy's pause before its retry: measured.)
+    timeout check 30s
+    # a student whose {server} died goes to another one at the first refused connection: plain `option redispatch`
+    # waits for the last retry, after HAProxy's one-second pause before each (measured: 2 to 3 s for a websocket)
+    option redispatch 1
     retries 2
 """
 
@@ -96,7 +105,7 @@ def haproxy_config(bind_host: str, port: int, worker_ports: list[int], stats_soc
                    stats_port: int | None = None) -> str:
     """HAProxy's configuration: one frontend on the class's address, the workers behind it, sticky by cookie;
     with `stats_port`, HAProxy's own statistics page on 127.0.0.1 (the instructor's machine only)."""
-    servers = "\n".join(f"    server w{i} 127.0.0.1:{p} check inter 2s fall 2 rise 1 cookie w{i}"
+    servers = "\n".join(f"    server w{i} 127.0.0.1:{p} check inter 1s fall 2 rise 1 cookie w{i}"
                         for i, p in enumerate(worker_ports, 1))
     return _haproxy_head("digitcore class", stats_socket, "worker") + f"""
 # marimo's page pulls about 180 script and style files from the worker for every arriving student, the same files
@@ -141,7 +150,7 @@ def front_config(bind_host: str, port: int, machines: list[str], stats_socket: P
     `machines` ("10.0.0.1:8080") runs `digitcore class`; new students are dealt to the machines in turn, a cookie keeps
     each on its machine (whose own cookie keeps it on its worker), and a machine that stops answering loses its
     students to the others. The front does no training: it only passes connections on."""
-    servers = "\n".join(f"    server m{i} {m} check inter 2s fall 2 rise 1 cookie m{i}" for i, m in enumerate(machines, 1))
+    servers = "\n".join(f"    server m{i} {m} check inter 1s fall 2 rise 1 cookie m{i}" for i, m in enumerate(machines, 1))
     return _haproxy_head("digitcore front", stats_socket, "machine") + f"""
 frontend class
     bind {bind_host}:{port}

@@ -143,6 +143,13 @@ class ClassRun:
         return {r["svname"]: r for r in haproxy_stats(self.run_dir / "haproxy.sock") if r["pxname"] == "workers"
                 and r["svname"] not in ("BACKEND", "FRONTEND")}
 
+    def status(self) -> dict | None:
+        """The instructor's room now (status.json, written every --status-every seconds), or None before the first."""
+        try:
+            return json.loads((self.run_dir / "status.json").read_text())
+        except (OSError, ValueError):
+            return None
+
     def log(self) -> str:
         return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.run_dir.glob("*.log")))
 
@@ -199,7 +206,10 @@ def launch_chromium(playwright):
 RECORDER_JS = r"""
 (() => {
   const st = window.__mo = {status: {}, errors: {}, outputs: {}, runs: [], releases: [], lastMsg: 0,
-                            firstRunning: {}, lastOutput: {}, idleAt: {}, progress: 0};
+                            firstRunning: {}, lastOutput: {}, idleAt: {}, progress: 0, ws: []};
+  // the kernel websocket's life, on the wall clock (Date.now(), comparable with the server's): each try to
+  // connect, open, close, and the session's kernel-ready; a page whose worker died shows close, then a new try
+  const wsEvent = (ev, extra) => st.ws.push({ev, wall: Date.now(), t: performance.now(), ...(extra || {})});
   const handle = (m) => {
     const d = m.data || m, op = m.op || d.op, t = performance.now();
     st.lastMsg = t;
@@ -226,14 +236,22 @@ RECORDER_JS = r"""
           st.progressCell = id;
         }
       }
+    } else if (op === 'kernel-ready') {
+      wsEvent('kernel-ready');
     } else if (op === 'completed-run') {
-      st.runs.push({t, outcome: d.outcome, error: d.error});
+      st.runs.push({t, wall: Date.now(), outcome: d.outcome, error: d.error});
     }
   };
   const Native = window.WebSocket;
   window.WebSocket = class extends Native {
     constructor(...args) {
       super(...args);
+      const kernel = String(args[0]).includes('/ws?');   // not marimo's other sockets (ws_sync, lsp)
+      if (kernel) {
+        wsEvent('connect');
+        this.addEventListener('open', () => wsEvent('open'));
+        this.addEventListener('close', (e) => wsEvent('close', {code: e.code}));
+      }
       this.addEventListener('message', (ev) => {
         if (typeof ev.data !== 'string') return;
         try { handle(JSON.parse(ev.data)); } catch (e) {}
