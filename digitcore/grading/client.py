@@ -1,14 +1,12 @@
-"""The trusted side's handle on one zygote: start it inside the sandbox, grade one exercise at a time.
+"""The trusted side's handle on one zygote (zygote.py): start it in the sandbox, grade one exercise at a time.
 
-The zygote (zygote.py) runs in a bwrap allow-list root (sandbox.bwrap_command) from a private copy of
-the grading files, and is only a fork server. For each exercise this side writes the job (the
-student's files and the probes' inputs) into a fresh memfd and hands it, with the write end of a
-result pipe, to the zygote (SCM_RIGHTS); the forked child reads the job and writes its frames
-straight back here. This side reads them with a deadline per step and a byte cap per frame, checked
-before a byte of the body is read, and tells the zygote to end the child. If the zygote dies it is
-started again and the exercise gets an engine error.
+For each exercise the job (the student's files, the probes' inputs) goes into a fresh memfd, handed with the write
+end of a result pipe to the zygote (SCM_RIGHTS); the forked child writes its frames straight back here, where they
+are read with a deadline per step and a byte cap per frame. A zygote that dies is started again, and the exercise
+gets an engine error.
 """
 
+import functools
 import json
 import os
 import shutil
@@ -21,19 +19,15 @@ import time
 from pathlib import Path
 
 from .sandboxed import sandbox
-from .sandboxed.frames import FrameEOF, FrameError, FrameTimeout, read_frame, send_frame_fds
+from .sandboxed.frames import CONTROL_CAP, SMALL_FRAME, FrameEOF, FrameError, FrameTimeout, read_frame, send_frame_fds
 from .wording import exit_description
 
-CONTROL_CAP = 64 << 10           # grader <-> zygote frames: a handful of small fields
-SMALL_FRAME = 16 << 10           # ready, loaded, fatal, done from the child
 FRAME_BASE = 32 << 10            # a result frame: this, plus twice its check's own input (inputs-after echo it)
 STARTUP_TIMEOUT = 300.0
 STARTUP_SECONDS = 20.0           # fork + lock down, before any student code runs
 CONTROL_SECONDS = 60.0
 PACKAGE = Path(__file__).resolve().parent.parent
 PROJECT = str(PACKAGE.parent)
-
-_mode_cache: dict = {}
 
 
 class GraderError(RuntimeError):
@@ -42,13 +36,14 @@ class GraderError(RuntimeError):
 
 def isolation_mode() -> dict:
     """{"bwrap": usable here, "seccomp": BPF bytes or None, "root": bool, "landlock": the kernel's Landlock
-    version (0: none or not used)}, worked out once per process."""
-    key = (sandbox.sandbox_setting(), os.geteuid())
-    if key not in _mode_cache:
-        _mode_cache[key] = {"bwrap": sandbox.bwrap_usable(), "seccomp": sandbox.seccomp_program(),
-                            "root": sandbox.privileged(),
-                            "landlock": 0 if sandbox.bare_requested() else sandbox.landlock_abi()}
-    return _mode_cache[key]
+    version (0: none or not used)}, worked out once per setting and user."""
+    return _mode(sandbox.sandbox_setting(), os.geteuid())
+
+
+@functools.cache
+def _mode(setting: str, euid: int) -> dict:
+    return {"bwrap": sandbox.bwrap_usable(), "seccomp": sandbox.seccomp_program(), "root": euid == 0,
+            "landlock": 0 if setting == "none" else sandbox.landlock_abi()}
 
 
 def refuse_unseparated_class(students: int, unsafe_no_isolation: bool) -> None:
@@ -74,9 +69,8 @@ def clean_env(pythonpath: str) -> dict:
 
 
 def private_copy(probe_files: list[str], bpf: bytes | None) -> tuple[str, list[str]]:
-    """A folder holding only what the zygote runs: stub digitcore and digitcore.grading packages around a whole
-    copy of digitcore.grading.sandboxed (nothing else of the project: not chapter.py, not the exercises' judges),
-    the probe files, the seccomp program."""
+    """A folder holding only what the zygote runs: a whole copy of digitcore.grading.sandboxed inside stub
+    packages (nothing else of the project: not chapter.py, not the judges), the probe files, the seccomp program."""
     folder = tempfile.mkdtemp(prefix="digitcore-sandbox-")
     os.chmod(folder, 0o755)
     pkg = Path(folder, "digitcore", "grading")
@@ -112,7 +106,6 @@ class ZygoteClient:
         self.restarts = -1
         self.startup_seconds = None
 
-    # -- life ---------------------------------------------------------------------------------
     def start(self, wait: bool = True):
         mode = isolation_mode()
         self.private, probes = private_copy(self.probe_files, mode["seccomp"])
@@ -164,7 +157,7 @@ class ZygoteClient:
                         return pid
             except OSError:
                 pass
-            todo += _children(pid)
+            todo += sandbox.children_of(pid)
         return None
 
     def _stderr_tail(self) -> str:
@@ -199,7 +192,6 @@ class ZygoteClient:
     def __exit__(self, *exc):
         self.close()
 
-    # -- talking to the zygote ------------------------------------------------------------------
     def _call(self, obj, fds=()) -> dict:
         send_frame_fds(self.sock, obj, list(fds), CONTROL_CAP)
         resp = read_frame(self.sock.fileno(), cap=CONTROL_CAP, deadline=time.monotonic() + CONTROL_SECONDS)
@@ -241,7 +233,6 @@ class ZygoteClient:
             return {}
         return {"signal": code - 128} if code >= 128 else {"exit_code": code}
 
-    # -- one exercise of one student ------------------------------------------------------------
     def grade(self, req: dict, deadline: float | None = None) -> dict:
         """Run one exercise's probes in sandboxed children. `deadline` (time.monotonic()): the end of the
         student's and the exercise's wall budget; checks it cuts off get status "budget"."""
@@ -375,11 +366,6 @@ def job_file() -> int:
     fd, path = tempfile.mkstemp(prefix="digitcore-job-")
     os.unlink(path)
     return fd
-
-
-def _children(ppid: int) -> list[int]:
-    from .sandboxed.zygote import children_of
-    return children_of(ppid)
 
 
 class BudgetSpent(Exception):

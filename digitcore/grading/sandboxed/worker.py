@@ -1,12 +1,10 @@
 # ruff: noqa: BLE001, S102, S110  (this file runs student code: it must catch everything and exec their files)
 """The worker: inside the sandboxed child, load the student's files and run one exercise's probes.
 
-Everything here runs in the untrusted process. It is handed two descriptors: a memfd with the job
-(the student's files, the exercise, the probes' inputs), read only after the lock-down, and the result
-pipe that goes straight to the grader. It reports there, one frame at a time, each under its byte cap:
-ready (the isolation layers), loaded (or fatal), then one result per probe, then done. Every
-student call is wrapped in `except BaseException`, so sys.exit, KeyboardInterrupt or pytest.skip
-from student code become a failed check with the student's own line number, never a traceback.
+It locks down, then reads the job (a memfd) and reports on the result pipe, one frame at a time, each under its
+byte cap: ready (the isolation layers), loaded (or fatal), one result per probe, done. Every student call is
+wrapped in `except BaseException`: sys.exit, KeyboardInterrupt or pytest.skip become a failed check with the
+student's own line number, never a traceback.
 """
 
 import importlib.abc
@@ -21,10 +19,9 @@ import time
 import types
 
 from . import guards, plain, sandbox
-from .frames import write_frame
+from .frames import SMALL_FRAME, write_frame
 
 MESSAGE_CHARS = 300
-SMALL_FRAME = 16 << 10      # ready, loaded, fatal, done: a few hundred bytes each
 
 
 class SubmissionFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):

@@ -1,29 +1,20 @@
 """The zygote: a warm process that has imported torch once and forks a sandboxed child per exercise.
 
-    python -m digitcore.grading.sandboxed.zygote [--probes FILE ...] [--seccomp FILE]
+    python -m digitcore.grading.sandboxed.zygote [--probes FILE ...] [--seccomp FILE] [--sandboxed]
 
-It runs inside the bwrap sandbox (sandbox.bwrap_command), from a private copy of the grading files,
-and speaks length-prefixed JSON frames with the trusted grader (client.py) over a unix socket on fd 0.
-It is only a fork server and never sees a student:
-
-* spawn: the request carries two descriptors (SCM_RIGHTS): a memfd holding the job (the student's
-  files, the exercise, the probes' inputs) and the write end of a result pipe. The zygote forks A
-  without reading the job. A is PID 1 of a new PID namespace (Zygote.fresh_pid_namespace), starts a new
-  session and forks B, the worker (worker.py), which reads the job after it is locked down and writes
-  its frames straight to the grader. So no student's source, output or error ever passes through the
-  zygote's memory, and every later child is forked from a heap that has never held any of them.
-* end: the grader read what it needed (or a deadline passed): SIGKILL A's process group (when A, the
-  namespace's init, dies, every process in the namespace dies), reap, and answer with A's exit status.
-
-The zygote never runs student code and never runs a torch op itself, so forking stays safe. It
-imports neither the reference (digitcore.chapter) nor digitcore.exercises: its copy of digitcore
-holds only the grading files the worker needs.
+A fork server that never sees a student: on "spawn" it gets a memfd with the job and the write end of the result
+pipe (SCM_RIGHTS) and forks A without reading them. A, PID 1 of a fresh PID namespace where it can have one,
+forks B, the worker (worker.py), which reads the job only once locked down and writes its frames straight to the
+grader: no student's source, output or error passes through the zygote's memory, so every later child is forked
+from a heap that never held any. On "end" it kills A's process group and answers with A's exit status. It never
+runs a torch op (forking stays safe) and imports neither the reference nor the exercises' judges.
 """
 
 import argparse
 import importlib.util
 import os
 import select
+import shutil
 import signal
 import socket
 import sys
@@ -31,9 +22,8 @@ import tempfile
 import time
 
 from . import sandbox, worker
-from .frames import FrameEOF, FrameError, recv_frame_fds, write_frame
-
-REQUEST_CAP = 64 << 10          # control frames only: the job itself travels in a memfd
+from .frames import CONTROL_CAP, FrameEOF, FrameError, recv_frame_fds, write_frame
+from .sandbox import children_of
 
 
 def load_probes(paths: list[str]) -> dict:
@@ -167,7 +157,7 @@ class Zygote:
         self.kill_strays(keep=self.live | set(self.ending))
         for child, folder in list(self.folders.items()):
             if child not in self.live and child not in self.ending:
-                sandbox.remove_tree(folder)
+                shutil.rmtree(folder, ignore_errors=True)
                 del self.folders[child]
 
     def reap_ending(self, block: bool):
@@ -202,7 +192,7 @@ class Zygote:
 
     # -- serving ------------------------------------------------------------------------------
     def answer(self, obj):
-        write_frame(self.sock.fileno(), obj, cap=REQUEST_CAP)
+        write_frame(self.sock.fileno(), obj, cap=CONTROL_CAP)
 
     def serve(self):
         sandbox.prctl(sandbox.PR_SET_CHILD_SUBREAPER, 1)
@@ -215,7 +205,7 @@ class Zygote:
             if self.ending and not select.select([self.sock], [], [], 0.2)[0]:
                 self.reap_ending(block=True)   # idle: finish the reaping
             try:
-                req, fds = recv_frame_fds(self.sock, REQUEST_CAP)
+                req, fds = recv_frame_fds(self.sock, CONTROL_CAP)
             except (FrameEOF, FrameError, OSError, ValueError):
                 break
             cmd = req.get("cmd") if isinstance(req, dict) else None
@@ -239,21 +229,7 @@ class Zygote:
             self.end(pid, 0)
         self.reap_ending(block=True)
         self.kill_strays()
-        sandbox.remove_tree(self.scratch)
-
-
-def children_of(ppid: int) -> list[int]:
-    kids = []
-    for name in os.listdir("/proc") if os.path.isdir("/proc") else []:
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat") as f:
-                    stat = f.read()
-                if int(stat.rsplit(")", 1)[1].split()[1]) == ppid:
-                    kids.append(int(name))
-            except (OSError, ValueError, IndexError):
-                pass
-    return kids
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def main(argv=None):
