@@ -338,3 +338,13 @@ def test_the_exercise_doc_describes_every_hidden_check_and_links_the_grading_rep
         words = re.sub(r"^hidden: ", "", c.title)
         assert words in text, f"docs/exercises.md does not describe the hidden check {c.exercise}.{c.name} ({words})"
     assert "](grading-reports.md)" in text
+
+
+def test_one_result_model_for_the_lessons_and_the_grader():
+    """check() and the grader build the same dataclass: the lessons' callout and the grader's reports read one model."""
+    from digitcore.grading import report, runner
+
+    assert ExerciseResult is report.ExerciseResult
+    graded = runner.failed_report("bob", "bob.py", {"mnist_loss": CHECKS["mnist_loss"]}, RuntimeError("x"))
+    assert type(graded.exercises["mnist_loss"]) is type(check("mnist_loss", None)) is ExerciseResult
+    assert graded.exercises["mnist_loss"].markdown().startswith("**`mnist_loss`: 0/10**, 0 of ")
