@@ -120,8 +120,7 @@ def test_the_class_api_passes_the_budgets_on(tmp_path, monkeypatch):
         return SubmissionReport(student=kw["student"], exercises={
             ex: ExerciseResult.zero(ex, cs, "not run") for ex, cs in registry.items()})
 
-    monkeypatch.setattr(classroom, "start_zygotes", lambda n, checks=None: [Idle()])
-    monkeypatch.setattr(classroom, "matching_zygotes", lambda zs, registry, n: zs)
+    monkeypatch.setattr(classroom, "zygotes_for", lambda n, hidden, hidden_dir, checks: (checks, [Idle()]))
     monkeypatch.setattr(classroom, "grade_with", grade_with)
     (tmp_path / "subs").mkdir()
     (tmp_path / "subs" / "alice.py").write_text("")

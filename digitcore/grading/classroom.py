@@ -15,9 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .client import refuse_unseparated_class
-from .registry import checks_for
 from .report import feedback_markdown, gradescope_results, write_text
-from .runner import draw_seed, failed_report, grade_with, matching_zygotes, start_zygotes
+from .runner import close_all, draw_seed, failed_report, grade_with, zygotes_for
 from .sources import RESERVED, SubmissionError, check_out_dir, scan_class
 
 CLASS_FOLDER = "another student's work in the class folder"
@@ -36,14 +35,7 @@ def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=None,
     students, skipped = scan_class(submissions_dir)
     refuse_unseparated_class(len(students), unsafe_no_isolation)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(students) or 1))
-    zygotes = start_zygotes(jobs, checks)
-    try:
-        registry = checks_for(include_hidden, hidden_dir, checks)
-    except BaseException:
-        for z in zygotes:
-            z.close()
-        raise
-    zygotes = matching_zygotes(zygotes, registry, jobs)
+    registry, zygotes = zygotes_for(jobs, include_hidden, hidden_dir, checks)
     idle: queue.Queue = queue.Queue()
     for z in zygotes:
         idle.put(z)
@@ -71,8 +63,7 @@ def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=None,
             reports = list(pool.map(one, students.items()))
     finally:
         startups = [z.startup_seconds for z in zygotes]
-        for z in zygotes:
-            z.close()
+        close_all(zygotes)
     stats = {"students": len(reports), "jobs": jobs, "seconds": round(time.monotonic() - t0, 3),
              "warm_up_seconds": round(warm, 3), "zygote_startup_seconds": startups,
              "restarts": sum(max(z.restarts, 0) for z in zygotes), "skipped": skipped}

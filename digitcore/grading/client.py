@@ -278,26 +278,17 @@ class ZygoteClient:
 
     def follow(self, pid: int, fd: int, pending: list, out: dict, limit: float, deadline: float | None) -> bool:
         """Read one child's frames. Returns True when the remaining probes deserve a fresh child."""
-        now = time.monotonic()
-        phase, mark = "start", now
-        step_end = now + STARTUP_SECONDS
-        results = out["results"]
-        wait = None   # how to end the child: None = kill now, reap later; seconds = wait for its exit status
+        phase, mark = "start", time.monotonic()
+        step_end, results, ended = mark + STARTUP_SECONDS, out["results"], None
         try:
             while True:
                 cut = deadline is not None and phase != "start" and deadline < step_end
                 cap = int(pending[0]["cap"]) if phase == "probe" and pending else SMALL_FRAME
-                try:
-                    frame = read_frame(fd, cap=cap, deadline=min(step_end, deadline) if cut else step_end)
-                except FrameTimeout:
-                    if cut:
-                        raise BudgetSpent() from None
-                    raise
+                frame = read_frame(fd, cap=cap, deadline=deadline if cut else step_end)
                 kind = frame.get("kind") if isinstance(frame, dict) else None
                 now = time.monotonic()
                 if phase == "start" and kind == "ready":
-                    out["layers"] = [str(x)[:40] for x in frame.get("layers", [])][:20] if isinstance(
-                        frame.get("layers"), list) else []
+                    out["layers"] = _strs(frame.get("layers"), 20, 40)
                     phase, step_end, mark = "load", now + limit, now
                 elif phase == "start" and kind == "broken":
                     out["engine"] = f"the sandbox could not start: {str(frame.get('message'))[:300]}"
@@ -307,8 +298,7 @@ class ZygoteClient:
                     return False
                 elif phase == "load" and kind == "loaded":
                     out["info"] = frame.get("info")
-                    out["load_guard"] = {k: [str(x)[:200] for x in frame.get(k, [])[:5]] if isinstance(
-                        frame.get(k), list) else [] for k in ("refused", "reference")}
+                    out["load_guard"] = {k: _strs(frame.get(k), 5, 200) for k in ("refused", "reference")}
                     out["seconds"]["load"] = round(now - mark, 4)
                     phase, step_end, mark = "probe", now + limit, now
                     if not isinstance(out["info"], dict) or out["info"].get("status") != "found":
@@ -322,41 +312,31 @@ class ZygoteClient:
                     return False
                 else:
                     raise FrameError(f"unexpected frame {kind!r} while {phase}")
-        except BudgetSpent:
-            out["budget"] = True
-            if phase == "load":
-                out["fatal"] = {"kind": "budget"}
-            elif pending:
-                results[pending.pop(0)["check"]] = {"status": "budget"}
-            return False
-        except FrameTimeout:
+        except (FrameTimeout, FrameEOF, FrameError) as e:
+            if isinstance(e, FrameTimeout):   # over its step's time limit, or the wall budget's (cut)
+                out["budget"] |= cut
+                what = {"status": "budget"} if cut else {"status": "timeout", "seconds": limit}
+            else:   # it ended (EOF, a frame cut short): wait a moment for its exit status; it broke the protocol: kill
+                died = isinstance(e, FrameEOF) or "cut short" in str(e)
+                ended = self._end(pid, 2.0 if died else 0.0)
+                what = {"status": "crashed", **ended} if died else {"status": "garbled", "why": str(e)[:200]}
             if phase == "start":
-                out["engine"] = "the sandbox did not start in time"
+                out["engine"] = (f"the sandbox ended before it started ({exit_description(ended)})" if ended is not None
+                                 else "the sandbox did not start in time")
             elif phase == "load":
-                out["fatal"] = {"kind": "timeout", "seconds": limit}
+                out["fatal"] = {"kind": "crashed", **ended} if ended is not None else {"kind": what.pop("status"), **what}
             elif pending:
-                results[pending.pop(0)["check"]] = {"status": "timeout", "seconds": limit}
+                results[pending.pop(0)["check"]] = what
+                return ended is not None
             return False
-        except (FrameEOF, FrameError) as e:
-            # it ended (EOF, a frame cut short): wait a moment for its exit status; it broke the protocol: kill
-            wait = 2.0 if isinstance(e, FrameEOF) or "cut short" in str(e) else 0.0
-            ending = self._end(pid, wait)
-            if phase == "start":
-                out["engine"] = f"the sandbox ended before it started ({exit_description(ending)})"
-                return False
-            if phase == "load":
-                out["fatal"] = {"kind": "crashed", **ending}
-                return False
-            if not pending:
-                return False
-            if isinstance(e, FrameEOF) or "cut short" in str(e):
-                results[pending.pop(0)["check"]] = {"status": "crashed", **ending}
-            else:
-                results[pending.pop(0)["check"]] = {"status": "garbled", "why": str(e)[:200]}
-            return True
         finally:
-            if wait is None:
+            if ended is None:   # kill it now, reap it later
                 self._end(pid, None)
+
+
+def _strs(value, items: int, chars: int) -> list[str]:
+    """A list the child sent, as at most `items` strings of at most `chars` characters."""
+    return [str(x)[:chars] for x in value[:items]] if isinstance(value, list) else []
 
 
 def job_file() -> int:
@@ -366,7 +346,3 @@ def job_file() -> int:
     fd, path = tempfile.mkstemp(prefix="digitcore-job-")
     os.unlink(path)
     return fd
-
-
-class BudgetSpent(Exception):
-    """The student's (or the exercise's) wall budget ran out while a child was working."""

@@ -150,10 +150,8 @@ def feedback_markdown(report: SubmissionReport) -> str:
                 continue
             lines += [f"- [ ] {label} (0 / {pts(check.points)} pt): {verdict.message}", *_diagnosis(verdict, "  - ")]
         lines.append("")
-    if report.seed is not None:
-        lines += [seed_line(report.seed), ""]
-    if report.isolation:
-        lines += [f"Isolation: {report.isolation}", ""]
+    for line in trailer(report):
+        lines += [line, ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -162,13 +160,12 @@ def _diagnosis(verdict, bullet: str) -> list[str]:
                                            verdict.hint and f"Hint: {verdict.hint}") if text]
 
 
-def seed_line(seed: int) -> str:
-    """The one line that says which inputs this run drew, so that the run can be repeated."""
-    return (f"Inputs of this run: seed {seed} (every run draws new ones; `pytest checks --submission YOUR_FILE "
-            f"--seed {seed}` repeats this run's public checks).")
-
-
-NOT_LOADED = "not graded: your file could not be loaded (the reason is at the top)"
+def trailer(report: SubmissionReport) -> list[str]:
+    """The last lines of every report: which inputs this run drew (so that it can be repeated), the isolation."""
+    seed = report.seed
+    return [*([f"Inputs of this run: seed {seed} (every run draws new ones; `pytest checks --submission YOUR_FILE "
+               f"--seed {seed}` repeats this run's public checks)."] if seed is not None else []),
+            *([f"Isolation: {report.isolation}"] if report.isolation else [])]
 
 
 def skipped_lines(skipped: list, limit: int | None = None) -> list[str]:
@@ -200,7 +197,7 @@ def gradescope_results(report: SubmissionReport) -> dict:
             if verdict.passed:
                 output = "passed"
             elif report.fatal:
-                output = NOT_LOADED
+                output = "not graded: your file could not be loaded (the reason is at the top)"
             else:
                 output = "\n".join([verdict.message, *(x for x in (verdict.misconception, verdict.hint) if x)])
             tests.append({
@@ -219,11 +216,11 @@ def gradescope_results(report: SubmissionReport) -> dict:
         output += "\nYour file could not be graded as a whole: " + report.fatal
     if report.skipped:
         output += "\nNot graded (not read):" + "".join(f"\n- {line}" for line in skipped_lines(report.skipped, 20))
-    if report.seed is not None:
-        output += "\n" + seed_line(report.seed)
-    if report.isolation:
-        output += f"\nIsolation: {report.isolation}"
-    return {"score": _num(report.total), "output": gradescope_text(output), "output_format": GRADESCOPE_FORMAT,
+    return results_json(_num(report.total), "\n".join([output, *trailer(report)]), tests)
+
+
+def results_json(score, output: str, tests: list) -> dict:
+    return {"score": score, "output": gradescope_text(output), "output_format": GRADESCOPE_FORMAT,
             "test_output_format": GRADESCOPE_FORMAT, "test_name_format": GRADESCOPE_FORMAT,
             "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
 
@@ -241,9 +238,8 @@ def autograde(root) -> dict:
         print(f"{report.total:g} / {report.max_total:g} points; isolation: {report.isolation}")
     except Exception as e:  # noqa: BLE001 - the grader's own failure: said in results.json, never a missing file
         print(f"the grader failed: {type(e).__name__}: {e}", file=sys.stderr)
-        results = {"score": 0, "output": f"The grader itself failed ({type(e).__name__}), not your submission: "
-                                         "please tell your instructor.", "output_format": GRADESCOPE_FORMAT,
-                   "visibility": "visible", "stdout_visibility": "hidden", "tests": []}
+        results = results_json(0, f"The grader itself failed ({type(e).__name__}), not your submission: please tell "
+                                  "your instructor.", [])
     (root / "results").mkdir(parents=True, exist_ok=True)
     write_text(root / "results" / "results.json", json.dumps(results, indent=2) + "\n")
     return results

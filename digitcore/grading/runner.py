@@ -65,16 +65,21 @@ def sealed(verdict, rec, load_guard):
         return verdict
     rec = rec if isinstance(rec, dict) else {}
     status = rec.get("status") if type(rec.get("status")) is str and rec.get("status") in wording.HIDDEN_HOW else None
-    guard = load_guard if isinstance(load_guard, dict) else {}
-    if (wording.refusal_message(guard.get("reference"), guard.get("refused"), "")
-            or wording.refusal_message(rec.get("reference"), rec.get("refused") if status == "ok" else [], "")):
+    if _refusal(rec, load_guard):
         status = "refused"
     elif status == "ok" and rec.get("overflow"):
         status = "overflow"
-    if status != "ok":
-        return Verdict(False, wording.HIDDEN_FAILED.format(how=wording.HIDDEN_HOW[status]))
-    return Verdict(False, wording.HIDDEN_FAILED.format(how=wording.HIDDEN_HOW["ok"]), misconception=verdict.misconception,
-                   hint=verdict.hint, tag=verdict.tag)
+    message = wording.HIDDEN_FAILED.format(how=wording.HIDDEN_HOW[status])
+    return Verdict(False, message, misconception=verdict.misconception, hint=verdict.hint, tag=verdict.tag) if (
+        status == "ok") else Verdict(False, message)
+
+
+def _refusal(rec: dict, load_guard) -> str | None:
+    """Why the check scores zero because of what the guards saw while the file loaded or the check ran."""
+    load_guard = load_guard if isinstance(load_guard, dict) else {}
+    return (wording.refusal_message(load_guard.get("reference"), load_guard.get("refused"), "while your file loaded")
+            or wording.refusal_message(rec.get("reference"), rec.get("refused") if rec.get("status") == "ok" else [],
+                                       "while being checked"))
 
 
 def _judge_open(check, inp, rec, info, time_limit: float, load_guard=None):
@@ -82,10 +87,7 @@ def _judge_open(check, inp, rec, info, time_limit: float, load_guard=None):
         return Verdict(False, "no result came back from your code for this check")
     status = rec.get("status")
     info = info if isinstance(info, dict) else {}
-    load_guard = load_guard if isinstance(load_guard, dict) else {}
-    refusal = (wording.refusal_message(load_guard.get("reference"), load_guard.get("refused"), "while your file loaded")
-               or wording.refusal_message(rec.get("reference"), rec.get("refused") if status == "ok" else [],
-                                  "while being checked"))
+    refusal = _refusal(rec, load_guard)
     if refusal:
         return Verdict(False, refusal)
     if status == "ok":
@@ -312,31 +314,34 @@ def _timing(resp) -> dict:
             "probes": round(sum(_seconds(v) for v in probes.values()), 4), "total": _seconds(sec.get("total"))}
 
 
-def start_zygotes(n: int, checks=None) -> list[ZygoteClient]:
-    """Start n workers now (they import torch while this process loads the checks)."""
-    return [ZygoteClient([str(PROBES_FILE)]).start(wait=False) for _ in range(n)] if checks is None else []
+def zygotes_for(n: int, include_hidden: bool, hidden_dir, checks) -> tuple[dict, list[ZygoteClient]]:
+    """(exercise -> checks, n started workers loading their probes). The workers start before the checks load
+    (each imports torch meanwhile) and are replaced when a custom registry (tests) needs other probes."""
+    zygotes = [ZygoteClient([str(PROBES_FILE)]).start(wait=False) for _ in range(n)] if checks is None else []
+    try:
+        registry = checks_for(include_hidden, hidden_dir, checks)
+        files = probe_files(registry)
+        if zygotes and all(z.probe_files == files for z in zygotes):
+            return registry, zygotes
+    except BaseException:
+        close_all(zygotes)
+        raise
+    close_all(zygotes)
+    return registry, [ZygoteClient(files).start(wait=False) for _ in range(n)]
 
 
-def matching_zygotes(zygotes: list[ZygoteClient], registry: dict, n: int) -> list[ZygoteClient]:
-    """The started workers if they load the probes this registry needs, else fresh ones."""
-    files = probe_files(registry)
-    if zygotes and all(z.probe_files == files for z in zygotes):
-        return zygotes
+def close_all(zygotes: list[ZygoteClient]):
     for z in zygotes:
         z.close()
-    return [ZygoteClient(files).start(wait=False) for _ in range(n)]
 
 
 def grade_submission(path, *, include_hidden=False, seed=None, time_limit=10.0, hidden_dir=None, checks=None,
                      student=None, memory_mb=MEMORY_MB) -> SubmissionReport:
     """Grade one submission (a .py file, a marimo notebook, or a folder of them) in a sandbox. `seed`: the
     inputs' seed (None: a fresh one, draw_seed; the report's seed says which, to reproduce the run)."""
-    zygotes = start_zygotes(1, checks)
+    registry, zygotes = zygotes_for(1, include_hidden, hidden_dir, checks)
     try:
-        registry = checks_for(include_hidden, hidden_dir, checks)
-        zygotes = matching_zygotes(zygotes, registry, 1)
         return grade_with(zygotes[0], path, registry, student=student, seed=seed, time_limit=time_limit,
                           memory_mb=memory_mb)
     finally:
-        for z in zygotes:
-            z.close()
+        close_all(zygotes)

@@ -101,7 +101,7 @@ def _read_folder(folder_fd: int, folder: str, shown: str) -> Submission:
     submission = Submission()
     candidates = []
     for name in sorted(os.listdir(folder_fd)):
-        why = _skip_by_name(name)
+        why = _skip_by_name(name, top=False)
         if why is None:
             st = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
             why = _not_graded(name, st, top=False)
@@ -123,13 +123,13 @@ def _read_folder(folder_fd: int, folder: str, shown: str) -> Submission:
     return submission
 
 
-def _skip_by_name(name: str) -> str | None:
+def _skip_by_name(name: str, top: bool) -> str | None:
+    """Why an entry is not graded, by its name alone. `top`: directly in the class folder (a student's file
+    may be named test_*.py there), else in a student's folder (which may hold an __init__.py)."""
     if name.startswith("."):
         return "hidden (the name starts with a dot)"
-    if name == "conftest.py" or name.startswith("test_"):
-        return "a test file (test_*.py, conftest.py): tests are not graded"
-    if name == "__pycache__":
-        return "Python's cache"
+    if name in ("__pycache__", "conftest.py") or (name == "__init__.py" if top else name.startswith("test_")):
+        return "a file of Python's or pytest's own (a cache, a test file or a package's __init__.py): not graded"
     return None
 
 
@@ -203,20 +203,12 @@ def scan_class(submissions_dir) -> tuple[dict[str, Path], dict[str, str]]:
         raise SubmissionError(f"the submissions folder {folder} does not exist")
     entries, skipped = [], {}
     for p in sorted(folder.iterdir()):
-        why = _not_a_student(p)
+        why = _skip_by_name(p.name, top=True) or _not_graded(p.name, p.lstat(), top=True)
         if why is None:
             entries.append(p)
         elif p.name != "__pycache__":
             skipped[show(p.name)] = why
     return student_names(entries), skipped
-
-
-def _not_a_student(p: Path) -> str | None:
-    if p.name.startswith("."):
-        return "hidden (the name starts with a dot)"
-    if p.name in ("__pycache__", "__init__.py", "conftest.py"):
-        return "a file of Python's or pytest's own"
-    return _not_graded(p.name, p.lstat(), top=True)
 
 
 def student_names(entries: list[Path]) -> dict[str, Path]:

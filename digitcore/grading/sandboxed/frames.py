@@ -64,7 +64,11 @@ def _read_exact(fd: int, n: int, deadline: float | None, started: bool) -> bytes
 
 def read_frame(fd: int, *, cap: int, deadline: float | None = None):
     """Read one frame from fd; deadline is a time.monotonic() value (None: wait forever)."""
-    (n,) = struct.unpack(">I", _read_exact(fd, 4, deadline, started=False))
+    return _body(fd, _read_exact(fd, 4, deadline, started=False), cap, deadline)
+
+
+def _body(fd: int, head: bytes, cap: int, deadline: float | None):
+    (n,) = struct.unpack(">I", head)
     if n > cap:
         raise FrameError(f"frame of {n} bytes is over the {cap}-byte cap")
     data = _read_exact(fd, n, deadline, started=True)
@@ -88,12 +92,7 @@ def recv_frame_fds(sock: socket.socket, cap: int, max_fds: int = 4) -> tuple[obj
     try:
         if not data:
             raise FrameEOF()
-        head = data + _read_exact(sock.fileno(), 4 - len(data), None, started=True)
-        (n,) = struct.unpack(">I", head)
-        if n > cap:
-            raise FrameError(f"frame of {n} bytes is over the {cap}-byte cap")
-        body = _read_exact(sock.fileno(), n, None, started=True)
-        return json.loads(body), fds
+        return _body(sock.fileno(), data + _read_exact(sock.fileno(), 4 - len(data), None, started=True), cap, None), fds
     except BaseException:
         for fd in fds:
             os.close(fd)

@@ -163,23 +163,9 @@ def _inside_a_venv(path: str, project: str) -> bool:
 
 def _masked(binds: list[str]) -> list[str]:
     """Copies of the project installed inside Python's folders (a non-editable `pip install`): covered."""
-    found = []
-    for root in binds:
-        if os.path.isdir(root):
-            for sub in ("digitcore", "solutions", "checks"):
-                for base in (root, *(os.path.join(root, d) for d in _site_dirs(root))):
-                    candidate = os.path.join(base, sub)
-                    if os.path.isdir(candidate):
-                        found.append(candidate)
-    return sorted(set(found))
-
-
-def _site_dirs(root: str) -> list[str]:
-    try:
-        return [os.path.relpath(p, root) for p in sys.path
-                if p and under(os.path.realpath(p), [root]) and p.rstrip(os.sep).endswith("-packages")]
-    except ValueError:
-        return []
+    sites = {os.path.realpath(p) for p in sys.path if p and p.rstrip(os.sep).endswith("-packages")}
+    bases = [*binds, *(p for p in sites if under(p, binds))]
+    return sorted({c for b in bases for sub in ("digitcore", "solutions", "checks") if os.path.isdir(c := os.path.join(b, sub))})
 
 
 def bwrap_command(grader_dir: str, project: str, argv: list[str], *, root: bool, env: dict) -> list[str]:

@@ -117,23 +117,18 @@ class Zygote:
         while True:
             done, status = os.wait()
             if done == pid:
-                return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+                return exit_code(status)
 
     def end(self, pid: int, wait: float | None) -> int | None:
-        """Stop child A. wait=None: kill now and reap later; else wait up to `wait` s for its exit status."""
-        code = None
+        """Stop child A: wait up to `wait` s for it to end by itself, then kill it and return its exit status
+        (None: unknown). wait=None: kill now, reap later (reap_ending)."""
         self.live.discard(pid)
-        if wait:
-            limit = time.monotonic() + wait
-            while time.monotonic() < limit:
-                try:
-                    done, status = os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:
-                    return None
-                if done:
-                    self.after_child(pid)
-                    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+        limit = time.monotonic() + (wait or 0)
+        try:
+            while time.monotonic() < limit and not os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
                 time.sleep(0.01)
+        except ChildProcessError:   # not ours (or gone): nothing to kill
+            return None
         for kill in (os.killpg, os.kill):
             try:
                 kill(pid, signal.SIGKILL)
@@ -143,35 +138,31 @@ class Zygote:
             self.ending.append(pid)
             return None
         try:
-            _, status = os.waitpid(pid, 0)
-            code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+            code = exit_code(os.waitpid(pid, 0)[1])
         except ChildProcessError:
-            pass
-        self.after_child(pid)
+            code = None
+        self.after_child()
         return code
 
-    def after_child(self, pid: int):
-        """Kill and reap what is left of a child (B, orphaned to us when A died first, or anything it
+    def after_child(self):
+        """Kill and reap what is left of ended children (B, orphaned to us when A died first, or anything it
         started without a PID namespace of its own), and remove the work folders of every child that is gone
         (never a live one's: a child killed now is reaped later, after the next one has started)."""
         self.kill_strays(keep=self.live | set(self.ending))
-        for child, folder in list(self.folders.items()):
-            if child not in self.live and child not in self.ending:
-                shutil.rmtree(folder, ignore_errors=True)
-                del self.folders[child]
+        for child in [c for c in self.folders if c not in self.live and c not in self.ending]:
+            shutil.rmtree(self.folders.pop(child), ignore_errors=True)
 
     def reap_ending(self, block: bool):
         still = []
         for pid in self.ending:
             try:
-                done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
+                if not os.waitpid(pid, 0 if block else os.WNOHANG)[0]:
+                    still.append(pid)
             except ChildProcessError:
-                continue
-            if not done:
-                still.append(pid)
+                pass
         self.ending = still
         if not still:
-            self.after_child(0)
+            self.after_child()
 
     def kill_strays(self, keep=frozenset()):
         """As a child subreaper we inherit orphans: none may outlive a request."""
@@ -209,22 +200,18 @@ class Zygote:
             except (FrameEOF, FrameError, OSError, ValueError):
                 break
             cmd = req.get("cmd") if isinstance(req, dict) else None
-            if cmd == "spawn" and len(fds) == 2:
-                self.reap_ending(block=False)
-                try:
-                    pid = self.spawn(req, *fds)
-                finally:
-                    for fd in fds:
-                        os.close(fd)
-                self.answer({"kind": "spawned", "pid": pid})
-            elif cmd == "end":
+            try:
+                if cmd == "spawn" and len(fds) == 2:
+                    self.reap_ending(block=False)
+                    reply = {"kind": "spawned", "pid": self.spawn(req, *fds)}
+                elif cmd == "end":
+                    reply = {"kind": "ended", "code": self.end(int(req["pid"]), req.get("wait"))}
+                else:
+                    break
+            finally:
                 for fd in fds:
                     os.close(fd)
-                self.answer({"kind": "ended", "code": self.end(int(req["pid"]), req.get("wait"))})
-            else:
-                for fd in fds:
-                    os.close(fd)
-                break
+            self.answer(reply)
         for pid in self.ending:
             self.end(pid, 0)
         self.reap_ending(block=True)
@@ -251,6 +238,11 @@ def main(argv=None):
     preload()
     probes = load_probes(args.probes)
     Zygote(sock, probes, bpf, args.sandboxed).serve()
+
+
+def exit_code(status: int) -> int:
+    """A wait status as an exit status: the process's own, or 128 + the signal that ended it."""
+    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
 
 
 if __name__ == "__main__":
