@@ -232,7 +232,7 @@ def main(argv=None) -> int:
             return 2
         return 0
     if args.command == "gradescope":  # needs neither torch nor the data
-        from .grading.gradescope import BundleError, write_bundle
+        from .gradescope import BundleError, write_bundle
 
         try:
             files = write_bundle(args.out)

@@ -77,7 +77,7 @@ def test_buggy_submissions_lose_marks_on_their_exercise_only_in_the_sandbox(grad
     spec = importlib.util.spec_from_file_location(f"grader_corpus_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    local = {c.name for c, v in check(broken, getattr(module, broken)).items if not v.passed}
+    local = {c.name for c, v in check(broken, getattr(module, broken)).checks if not v.passed}
     sandboxed = {c.name for c, v in failures(er) if not c.hidden}
     assert sandboxed == local
 

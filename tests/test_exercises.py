@@ -80,7 +80,7 @@ def test_correct_submissions_score_full_marks(path):
     module = load(path)
     for name in EXERCISES:
         result = check(name, getattr(module, name))
-        failed = [(c.name, v.message) for c, v in result.items if not v.passed]
+        failed = [(c.name, v.message) for c, v in result.checks if not v.passed]
         assert result.passed and result.score == result.max_score == 10.0, (name, failed)
         assert "all" in result.markdown()
 
@@ -106,20 +106,20 @@ def test_buggy_submissions_lose_marks_on_their_exercise_only(path):
         result = check(name, getattr(module, name)) if name == broken else check_cached(name, getattr(module, name))
         if name == broken and hidden_only(path):
             assert result.score == 10.0, "a bug for the hidden checks must pass the public ones"
-            result.items = hidden_verdicts(name, getattr(module, name))
-            result.score = sum(c.points for c, v in result.items if v.passed)
-            result.max_score = 10.0 + sum(c.points for c, _ in result.items)
+            result.checks = hidden_verdicts(name, getattr(module, name))
+            result.score = sum(c.points for c, v in result.checks if v.passed)
+            result.max_score = 10.0 + sum(c.points for c, _ in result.checks)
         if name != broken:
-            failed = [(c.name, v.message) for c, v in result.items if not v.passed]
+            failed = [(c.name, v.message) for c, v in result.checks if not v.passed]
             assert result.score == 10.0, (name, failed)
             continue
         assert result.score < result.max_score
-        tags = [v.tag for _, v in result.items if not v.passed]
+        tags = [v.tag for _, v in result.checks if not v.passed]
         assert tag in tags, f"expected misconception {tag}, diagnosed {tags}: " + "; ".join(
-            v.message for _, v in result.items if not v.passed)
-        first = next(v for _, v in result.items if not v.passed)
+            v.message for _, v in result.checks if not v.passed)
+        first = next(v for _, v in result.checks if not v.passed)
         assert first.message and "Traceback" not in result.markdown()
-        diagnosed = next(v for _, v in result.items if v.tag == tag)
+        diagnosed = next(v for _, v in result.checks if v.tag == tag)
         assert diagnosed.misconception and diagnosed.hint
 
 
@@ -128,7 +128,7 @@ def test_feedback_names_the_property_the_input_and_expected_vs_got():
         return torch.where(targets == 1, 1 - predictions, predictions).mean()
 
     result = check("mnist_loss", mnist_loss)
-    verdict = {c.name: v for c, v in result.items}["values_1d"]
+    verdict = {c.name: v for c, v in result.checks}["values_1d"]
     assert not verdict.passed
     assert "predictions=tensor([0.9, -2, 0.1, 3, -0.5])" in verdict.message
     assert "expected" in verdict.message and "got" in verdict.message
@@ -165,7 +165,7 @@ def test_forgotten_return_is_not_confused_with_not_started():
 
     result = check("apply_step", apply_step)
     assert not result.not_started and 0 < result.score < 10
-    assert "return" in result.items[0][1].message
+    assert "return" in result.checks[0][1].message
 
 
 def test_student_exceptions_become_one_line_with_the_line_number():
@@ -174,7 +174,7 @@ def test_student_exceptions_become_one_line_with_the_line_number():
         return preds > undefined_name  # noqa: F821
 
     result = check("batch_accuracy", batch_accuracy)
-    message = result.items[0][1].message
+    message = result.checks[0][1].message
     line = batch_accuracy.__code__.co_firstlineno + 2
     assert "NameError" in message and f"line {line} of your code" in message
     assert "\n" not in message and "Traceback" not in result.markdown()
@@ -195,7 +195,7 @@ def test_keyboard_interrupt_propagates_other_base_exceptions_do_not():
 def test_missing_or_not_callable():
     assert check("mnist_loss", None).score == 0
     result = check("mnist_loss", 42)
-    assert "int" in result.items[0][1].message
+    assert "int" in result.checks[0][1].message
     with pytest.raises(ValueError):
         check("no_such_exercise", len)
 
@@ -210,7 +210,7 @@ def test_an_object_that_equals_everything_fails():
 
     result = check("mnist_loss", lambda p, t: Liar())
     assert result.score == 0
-    assert "Liar" in result.items[0][1].message
+    assert "Liar" in result.checks[0][1].message
 
 
 GARBAGE = [None, 3, "x", [], {}, {"__unplain__": "Liar"}, {"out": {"__unplain__": "Liar"}},
@@ -296,7 +296,7 @@ def test_common_pytorch_errors_come_with_a_hint():
         return preds
 
     result = check("apply_step", apply_step)
-    verdict = result.items[0][1]
+    verdict = result.checks[0][1]
     assert "RuntimeError" in verdict.message and verdict.tag == "in_place_in_graph"
     assert "torch.no_grad()" in result.markdown()
 
@@ -314,7 +314,7 @@ def test_train_epoch_names_the_loss_it_hands_over():
             for p in params:
                 p.grad = None
 
-    failed = [v.message for _, v in check("train_epoch", no_update).items if not v.passed]
+    failed = [v.message for _, v in check("train_epoch", no_update).checks if not v.passed]
     messages = [m for m in failed if "after one epoch" in m]
     assert messages, "no check described the epoch it ran"
     assert not [m for m in messages if "mnist_loss" in m], messages
@@ -338,3 +338,13 @@ def test_the_exercise_doc_describes_every_hidden_check_and_links_the_grading_rep
         words = re.sub(r"^hidden: ", "", c.title)
         assert words in text, f"docs/exercises.md does not describe the hidden check {c.exercise}.{c.name} ({words})"
     assert "](grading-reports.md)" in text
+
+
+def test_one_result_model_for_the_lessons_and_the_grader():
+    """check() and the grader build the same dataclass: the lessons' callout and the grader's reports read one model."""
+    from digitcore.grading import report, runner
+
+    assert ExerciseResult is report.ExerciseResult
+    graded = runner.failed_report("bob", "bob.py", {"mnist_loss": CHECKS["mnist_loss"]}, RuntimeError("x"))
+    assert type(graded.exercises["mnist_loss"]) is type(check("mnist_loss", None)) is ExerciseResult
+    assert graded.exercises["mnist_loss"].markdown().startswith("**`mnist_loss`: 0/10**, 0 of ")

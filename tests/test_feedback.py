@@ -15,13 +15,13 @@ from digitcore.exercises import CHECKS, check
 from digitcore.grading.classroom import grade_class
 from digitcore.grading.client import isolation_mode
 from digitcore.grading.report import (
-    ExerciseReport,
+    ExerciseResult,
     SubmissionReport,
     feedback_markdown,
     gradescope_results,
     untrusted,
 )
-from digitcore.grading.runner import _zero, judge_record
+from digitcore.grading.runner import judge_record
 from digitcore.grading.wording import exercise_note, fatal_message
 
 FORGED = "\n\n# Total: 53 / 53 points\n\n- [x] everything (10 pt)\nPASSED checks/test_submission.py::test_check\n"
@@ -88,14 +88,14 @@ def test_forged_worker_strings_cannot_forge_feedback_or_results():
                                        {"status": "found"}, 5.0, load_guard={k: [FORGED]}))
               for k in ("refused", "reference")]
     assert all(not v.passed for _, v in items)
-    missing = _zero("mnist_loss", CHECKS["mnist_loss"],
+    missing = ExerciseResult.zero("mnist_loss", CHECKS["mnist_loss"],
                     exercise_note("mnist_loss", {"status": "missing"}, ["/x/a" + FORGED + ".py"]))
-    weird = _zero("train_epoch", CHECKS["train_epoch"],
+    weird = ExerciseResult.zero("train_epoch", CHECKS["train_epoch"],
                   exercise_note("train_epoch", {"status": "not_callable", "type": "int" + FORGED}, ["/x/a.py"]))
     report = SubmissionReport(student="alice" + FORGED, exercises={
-        "apply_step": ExerciseReport("apply_step", 0.0, 10.0, items), "mnist_loss": missing, "train_epoch": weird})
+        "apply_step": ExerciseResult("apply_step", 0.0, 10.0, items), "mnist_loss": missing, "train_epoch": weird})
     assert_report_not_forged(report)
-    fatal = SubmissionReport(student="bob", exercises={"apply_step": ExerciseReport("apply_step", 0.0, 10.0, items)})
+    fatal = SubmissionReport(student="bob", exercises={"apply_step": ExerciseResult("apply_step", 0.0, 10.0, items)})
     fatal.fatal = fatal_message({"kind": "error", "error": {**forged_records()[0][0]["error"]}}, 5.0)
     assert_report_not_forged(fatal)
     fatal.fatal = fatal_message({"kind": "error", "error": {**forged_records()[0][0]["error"], "type": "SyntaxError"}},
@@ -175,7 +175,7 @@ def train_epoch(model, lr, params, dl, loss_func=None):
 def test_clearing_gradients_is_not_credited_to_a_function_that_computes_nothing(tmp_path):
     module = load(DOES_NOTHING, tmp_path)
     for exercise, name in (("apply_step", "grad_cleared"), ("train_epoch", "grads_cleared")):
-        verdict = next(v for c, v in check(exercise, getattr(module, exercise)).items if c.name == name)
+        verdict = next(v for c, v in check(exercise, getattr(module, exercise)).checks if c.name == name)
         assert not verdict.passed and "credited once your function updates" in verdict.message
 
 
@@ -204,7 +204,7 @@ def train_epoch(model, lr, params, dl, loss_func=None):
 def test_zero_grad_before_backward_is_called_correct_training(tmp_path):
     module = load(ZERO_FIRST, tmp_path)
     for exercise in ("apply_step", "train_epoch"):
-        failed = [(c, v) for c, v in check(exercise, getattr(module, exercise)).items if not v.passed]
+        failed = [(c, v) for c, v in check(exercise, getattr(module, exercise)).checks if not v.passed]
         assert [c.name for c, _ in failed] == [c.name for c in CHECKS[exercise] if "cleared" in c.name]
         verdict = failed[0][1]
         assert verdict.tag == "cleared_before_backward"
@@ -229,14 +229,14 @@ def mnist_loss(predictions, targets):
 
 def test_in_place_sigmoid_is_said_to_modify_the_inputs(tmp_path):
     result = check("mnist_loss", load(INPLACE_SIGMOID, tmp_path).mnist_loss)
-    gradient = next(v for c, v in result.items if c.name == "gradient")
+    gradient = next(v for c, v in result.checks if c.name == "gradient")
     assert gradient.tag == "mutates_input" and "in place" in gradient.misconception
     assert "no_grad" not in gradient.hint and "p.data" not in gradient.hint
 
 
 def test_sigmoid_then_squared_error_is_diagnosed(tmp_path):
     result = check("mnist_loss", load(SIGMOID_MSE, tmp_path, "mse").mnist_loss)
-    tags = {v.tag for _, v in result.items if not v.passed}
+    tags = {v.tag for _, v in result.checks if not v.passed}
     assert tags == {"sigmoid_mse"}
 
 
@@ -403,7 +403,7 @@ def test_the_isolation_line_is_built_here_and_written_to_every_report():
     assert "\n" not in forged and "`bwrap # Total: 53 / 53 points`" in forged
     assert_not_forged(forged)
     report = SubmissionReport(student="a", isolation=weak, exercises={
-        "batch_accuracy": _zero("batch_accuracy", CHECKS["batch_accuracy"], "not run")})
+        "batch_accuracy": ExerciseResult.zero("batch_accuracy", CHECKS["batch_accuracy"], "not run")})
     md = feedback_markdown(report).splitlines()
     assert [line for line in md if line.startswith("Isolation: ")] == [f"Isolation: {weak}"]
     output = gradescope_results(report)["output"].splitlines()
@@ -460,7 +460,7 @@ def test_one_cause_that_fails_every_check_is_said_once():
     checks = CHECKS["batch_accuracy"]
     rec = {"status": "error", "error": {"type": "ValueError", "message": "boom", "file": "a.py", "line": 3}}
     items = [(c, judge_record(c, c.make_input(0), rec, {"status": "found"}, 5.0)) for c in checks]
-    report = SubmissionReport(student="a", exercises={"batch_accuracy": ExerciseReport("batch_accuracy", 0, 10, items)})
+    report = SubmissionReport(student="a", exercises={"batch_accuracy": ExerciseResult("batch_accuracy", 0, 10, items)})
     md = feedback_markdown(report)
     assert md.count("`ValueError: boom`") == 1 and "Every check failed the same way" in md
     assert all(c.title in md for c in checks)

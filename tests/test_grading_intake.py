@@ -14,7 +14,7 @@ import pytest
 
 from digitcore.exercises import CHECKS
 from digitcore.grading.classroom import grade_class
-from digitcore.grading.report import ExerciseReport, SubmissionReport, gradescope_results, summary_table
+from digitcore.grading.report import ExerciseResult, SubmissionReport, gradescope_results, summary_table
 from digitcore.grading.sources import MAX_FILES, SubmissionError, read_submission, scan_class
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,7 +143,7 @@ def test_results_json_is_plain_text_for_gradescope():
 
     check = Check("mnist_loss", "values", "values on fixed inputs", 1.0, probe=None, make_input=None, judge=None)
     hostile = "<script>alert(1)</script> <img src=x onerror=alert(2)> <a href='http://evil'>x</a> \x1b[31mred"
-    ex = ExerciseReport("mnist_loss", 0.0, 1.0, [(check, Verdict(False, hostile))])
+    ex = ExerciseResult("mnist_loss", 0.0, 1.0, [(check, Verdict(False, hostile))])
     results = gradescope_results(SubmissionReport("s", {"mnist_loss": ex}, fatal=None, isolation="bwrap"))
     assert results["output_format"] == results["test_output_format"] == results["test_name_format"] == "text"
     assert all(t["output_format"] == "text" for t in results["tests"])

@@ -102,8 +102,7 @@ def test_budgets_from_the_command_line(tmp_path):
 def test_the_class_api_passes_the_budgets_on(tmp_path, monkeypatch):
     from digitcore.exercises import CHECKS
     from digitcore.grading import classroom
-    from digitcore.grading.report import SubmissionReport
-    from digitcore.grading.runner import _zero
+    from digitcore.grading.report import ExerciseResult, SubmissionReport
 
     class Idle:
         startup_seconds, restarts = 0.0, 0
@@ -119,10 +118,9 @@ def test_the_class_api_passes_the_budgets_on(tmp_path, monkeypatch):
     def grade_with(zygote, path, registry, **kw):
         seen.append((kw["exercise_budget"], kw["student_budget"]))
         return SubmissionReport(student=kw["student"], exercises={
-            ex: _zero(ex, cs, "not run") for ex, cs in registry.items()})
+            ex: ExerciseResult.zero(ex, cs, "not run") for ex, cs in registry.items()})
 
-    monkeypatch.setattr(classroom, "start_zygotes", lambda n, checks=None: [Idle()])
-    monkeypatch.setattr(classroom, "matching_zygotes", lambda zs, registry, n: zs)
+    monkeypatch.setattr(classroom, "zygotes_for", lambda n, hidden, hidden_dir, checks: (checks, [Idle()]))
     monkeypatch.setattr(classroom, "grade_with", grade_with)
     (tmp_path / "subs").mkdir()
     (tmp_path / "subs" / "alice.py").write_text("")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import traceback
-from dataclasses import dataclass, field
 
+from digitcore.grading.report import ExerciseResult
+from digitcore.grading.sandboxed.plain import from_plain, to_plain
 from digitcore.grading.wording import NOT_STARTED
 
 from . import apply_step, batch_accuracy, mnist_distance, mnist_loss, train_epoch
@@ -22,44 +23,6 @@ _MODULES = {m.EXERCISE: m for m in (mnist_loss, apply_step, train_epoch, mnist_d
 CHECKS: dict[str, list[Check]] = {name: list(m.CHECKS) for name, m in _MODULES.items()}
 
 
-@dataclass
-class ExerciseResult:
-    exercise: str
-    score: float
-    max_score: float
-    items: list[tuple[Check, Verdict]] = field(default_factory=list)
-    not_started: bool = False
-
-    @property
-    def passed(self) -> bool:
-        return bool(self.items) and all(v.passed for _, v in self.items)
-
-    def markdown(self) -> str:
-        """Short feedback: success, or the first failing check's diagnosis and hint."""
-        head = f"`{self.exercise}`"
-        if self.not_started:
-            return (f"**{head}: not started yet.** Replace `raise NotImplementedError` with your code "
-                    "(and `return` the result where the exercise asks for one), then run again.")
-        n_ok = sum(v.passed for _, v in self.items)
-        if self.passed:
-            return f"**{head}: all {len(self.items)} checks pass ({_pts(self.score)}/{_pts(self.max_score)}).**"
-        check, verdict = next((c, v) for c, v in self.items if not v.passed)
-        lines = [f"**{head}: {_pts(self.score)}/{_pts(self.max_score)}**, {n_ok} of {len(self.items)} checks pass.",
-                 "", f"**{check.title}** failed: {verdict.message}"]
-        if verdict.misconception:
-            lines += ["", f"*{verdict.misconception[:1].upper()}{verdict.misconception[1:]}*"]
-        if verdict.hint:
-            lines += ["", f"Hint: {verdict.hint}"]
-        others = [c.title for c, v in self.items if not v.passed and c is not check]
-        if others:
-            lines += ["", "Also failing: " + "; ".join(others) + "."]
-        return "\n".join(lines)
-
-
-def _pts(x: float) -> str:
-    return f"{x:g}"
-
-
 def check(exercise: str, obj, seed: int = 0) -> ExerciseResult:
     """Run every public check of `exercise` on the function `obj` in this process (no sandbox)."""
     if exercise not in CHECKS:
@@ -68,8 +31,8 @@ def check(exercise: str, obj, seed: int = 0) -> ExerciseResult:
     max_score = sum(c.points for c in checks)
     if obj is None or not callable(obj):
         what = "missing" if obj is None else f"a {type(obj).__name__}"
-        message = f"`{exercise}` is {what}, not a function: define `def {exercise}(...):` at the top level"
-        return ExerciseResult(exercise, 0.0, max_score, [(c, Verdict(False, message)) for c in checks])
+        return ExerciseResult.zero(exercise, checks, f"`{exercise}` is {what}, not a function: define "
+                                                     f"`def {exercise}(...):` at the top level")
     items = []
     for i, c in enumerate(checks):
         try:
@@ -78,14 +41,14 @@ def check(exercise: str, obj, seed: int = 0) -> ExerciseResult:
             raise
         except NotImplementedError:
             if i == 0:
-                return _not_started(exercise, checks, max_score)
+                return ExerciseResult.zero(exercise, checks, NOT_STARTED, not_started=True)
             items.append((c, Verdict(False, f"{c.title}: your function raised NotImplementedError")))
             continue
         except BaseException as e:  # noqa: BLE001 - the student's error becomes one line of feedback
             items.append((c, error_verdict(c, e, obj)))
             continue
         if i == 0 and not_started(exercise, c.make_input(seed), obs):
-            return _not_started(exercise, checks, max_score)
+            return ExerciseResult.zero(exercise, checks, NOT_STARTED, not_started=True)
         items.append((c, c.judge(c.make_input(seed), _roundtrip(obs))))
     score = sum(c.points for c, v in items if v.passed)
     return ExerciseResult(exercise, score, max_score, items)
@@ -114,11 +77,6 @@ def not_started(exercise: str, inp, obs) -> bool:
     return callable(rule) and bool(rule(inp, obs))
 
 
-def _not_started(exercise, checks, max_score) -> ExerciseResult:
-    return ExerciseResult(exercise, 0.0, max_score, [(c, Verdict(False, NOT_STARTED)) for c in checks],
-                          not_started=True)
-
-
 def student_error(e: BaseException, obj=None) -> str:
     """One line for an exception raised by student code: "TypeError: ... (line N of your code)"."""
     try:
@@ -145,23 +103,4 @@ def _student_line(e: BaseException, obj) -> int | None:
 
 def _roundtrip(value):
     """What crosses the process boundary in the grader: plain data, rebuilt. The lessons get the same here."""
-    try:
-        from digitcore.grading.sandboxed.plain import from_plain, to_plain
-    except ImportError:
-        return _copy_plain(value)
     return from_plain(to_plain(value))
-
-
-def _copy_plain(x):
-    """A stand-in for grading.sandboxed.plain (only used while it is missing): the same plain subset, copied."""
-    import torch
-
-    if type(x) is torch.Tensor:
-        return x.detach().cpu().clone()
-    if x is None or type(x) in (bool, int, float, str):
-        return x
-    if type(x) in (list, tuple):
-        return [_copy_plain(v) for v in x]
-    if type(x) is dict and all(type(k) is str for k in x):
-        return {k: _copy_plain(v) for k, v in x.items()}
-    return {"__unplain__": type(x).__name__}

@@ -1,12 +1,9 @@
 """Sandboxed grading of the exercises: one submission (grade_submission) or a whole class (grade_class).
-
-The names are loaded on first use, so that the worker process (python -m digitcore.grading.sandboxed.zygote)
-imports only what it needs and never the reference implementation.
-"""
+The names load on first use, so that importing one module (digitcore.exercises imports report) imports no other."""
 
 _EXPORTS = {
     "grade_submission": "runner", "grade_class": "classroom", "SubmissionReport": "report",
-    "ExerciseReport": "report", "GraderError": "client",
+    "ExerciseResult": "report", "GraderError": "client",
 }
 
 __all__ = list(_EXPORTS)

@@ -1,8 +1,7 @@
 """grade_class: a whole class in parallel, then the gradebook, grades.json and per-student files.
 
-A pool of warm zygotes (one per core by default) is driven by threads in this process; each thread
-takes a zygote, grades one student with it and gives it back. The output files are written here,
-by the trusted side only, from memory, after grading.
+Threads here share a pool of warm zygotes (one per core by default), one student at a time each; the files
+are written by the trusted side only, after grading.
 """
 
 import csv
@@ -16,36 +15,27 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .client import refuse_unseparated_class
-from .registry import checks_for
-from .report import feedback_markdown, gradescope_results
-from .runner import MEMORY_MB, draw_seed, failed_report, grade_with, matching_zygotes, start_zygotes
+from .report import feedback_markdown, gradescope_results, write_text
+from .runner import close_all, draw_seed, failed_report, grade_with, zygotes_for
 from .sources import RESERVED, SubmissionError, check_out_dir, scan_class
 
 CLASS_FOLDER = "another student's work in the class folder"
 GRADES_FOLDER = "the grades folder"
 
 
-def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=None, time_limit=10.0, hidden_dir=None,
-                  checks=None, memory_mb=MEMORY_MB, hide=(), progress=None, exercise_budget=None, student_budget=None,
-                  unsafe_no_isolation=False):
+def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=None, hidden_dir=None, checks=None,
+                  hide=(), progress=None, unsafe_no_isolation=False, **limits):
     """Grade every student in the folder. Returns (registry, reports in name order, stats); stats["skipped"]
-    says what in the folder is not a student, and why. `exercise_budget`, `student_budget`: wall seconds one
-    exercise, one student may take (None: runner.EXERCISE_BUDGET, runner.STUDENT_BUDGET). `seed`: the seed
-    of every check's inputs in this run (None: a fresh one, runner.draw_seed); each report carries it.
-    Nothing one student's process sends can stop the others: a student whose grading raises scores zero."""
+    says what in the folder is not a student, and why. `limits`: time_limit, memory_mb, exercise_budget,
+    student_budget, as for runner.grade_with. `seed`: the seed of every check's inputs in this run (None: a
+    fresh one, runner.draw_seed). Nothing one student's process sends can stop the others: a student whose
+    grading raises scores zero."""
     t0 = time.monotonic()
     seed = draw_seed() if seed is None else seed
     students, skipped = scan_class(submissions_dir)
     refuse_unseparated_class(len(students), unsafe_no_isolation)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(students) or 1))
-    zygotes = start_zygotes(jobs, checks)
-    try:
-        registry = checks_for(include_hidden, hidden_dir, checks)
-    except BaseException:
-        for z in zygotes:
-            z.close()
-        raise
-    zygotes = matching_zygotes(zygotes, registry, jobs)
+    registry, zygotes = zygotes_for(jobs, include_hidden, hidden_dir, checks)
     idle: queue.Queue = queue.Queue()
     for z in zygotes:
         idle.put(z)
@@ -56,12 +46,9 @@ def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=None,
         name, path = item
         z = idle.get()
         try:
-            report = grade_with(z, path, registry, student=name, seed=seed, time_limit=time_limit,
-                                memory_mb=memory_mb, hide=hide, exercise_budget=exercise_budget,
-                                student_budget=student_budget)
+            report = grade_with(z, path, registry, student=name, seed=seed, hide=hide, **limits)
         except Exception as e:  # noqa: BLE001 - this student's failure, never the class's
-            report = failed_report(name, path, registry, e)
-            report.seed = seed
+            report = failed_report(name, path, registry, e, seed)
         finally:
             idle.put(z)
         if progress:
@@ -76,8 +63,7 @@ def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=None,
             reports = list(pool.map(one, students.items()))
     finally:
         startups = [z.startup_seconds for z in zygotes]
-        for z in zygotes:
-            z.close()
+        close_all(zygotes)
     stats = {"students": len(reports), "jobs": jobs, "seconds": round(time.monotonic() - t0, 3),
              "warm_up_seconds": round(warm, 3), "zygote_startup_seconds": startups,
              "restarts": sum(max(z.restarts, 0) for z in zygotes), "skipped": skipped}
@@ -115,8 +101,8 @@ def write_outputs(out_dir, registry, reports) -> dict:
     for r in reports:
         p = r.points()
         writer.writerow([_cell(x) for x in (r.student, *(p[ex] for ex in registry), p["total"])])
-    _write(out / "gradebook.csv", buf.getvalue())
-    _write(out / "grades.json", json.dumps(grades, indent=2) + "\n")
+    write_text(out / "gradebook.csv", buf.getvalue())
+    write_text(out / "grades.json", json.dumps(grades, indent=2) + "\n")
     failed = []
     for r in reports:  # one student's folder that cannot be written must not cost the others theirs
         try:
@@ -124,8 +110,8 @@ def write_outputs(out_dir, registry, reports) -> dict:
                 raise OSError(f"{r.student!r} cannot be a folder beside the grade files")
             folder = out / r.student
             folder.mkdir(exist_ok=True)
-            _write(folder / "results.json", json.dumps(gradescope_results(r), indent=2) + "\n")
-            _write(folder / "feedback.md", feedback_markdown(r))
+            write_text(folder / "results.json", json.dumps(gradescope_results(r), indent=2) + "\n")
+            write_text(folder / "feedback.md", feedback_markdown(r))
         except OSError as e:
             failed.append(f"{r.student} ({e})")
     if failed:
@@ -134,22 +120,10 @@ def write_outputs(out_dir, registry, reports) -> dict:
     return grades
 
 
-def _write(path: Path, text: str):
-    """Write through a fresh file and rename it into place (never follows a link at the final name)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
-def grade_class(submissions_dir, out_dir, *, include_hidden=True, jobs=None, seed=None, time_limit=10.0,
-                hidden_dir=None, checks=None, progress=None, exercise_budget=None, student_budget=None) -> dict:
+def grade_class(submissions_dir, out_dir, **options) -> dict:
     """Grade a class folder and write OUT/gradebook.csv, OUT/grades.json, OUT/<student>/{results.json,
-    feedback.md}. Returns the content of grades.json. The seed and the budgets: as for grade_reports."""
+    feedback.md}. Returns the content of grades.json. `options`: as for grade_reports."""
     _, out = check_out_dir(submissions_dir, out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    registry, reports, _ = grade_reports(submissions_dir, include_hidden=include_hidden, jobs=jobs, seed=seed,
-                                         time_limit=time_limit, hidden_dir=hidden_dir, checks=checks,
-                                         hide=[out], progress=progress, exercise_budget=exercise_budget,
-                                         student_budget=student_budget)
+    registry, reports, _ = grade_reports(submissions_dir, hide=[out], **options)
     return write_outputs(out, registry, reports)

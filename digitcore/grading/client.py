@@ -1,14 +1,12 @@
-"""The trusted side's handle on one zygote: start it inside the sandbox, grade one exercise at a time.
+"""The trusted side's handle on one zygote (zygote.py): start it in the sandbox, grade one exercise at a time.
 
-The zygote (zygote.py) runs in a bwrap allow-list root (sandbox.bwrap_command) from a private copy of
-the grading files, and is only a fork server. For each exercise this side writes the job (the
-student's files and the probes' inputs) into a fresh memfd and hands it, with the write end of a
-result pipe, to the zygote (SCM_RIGHTS); the forked child reads the job and writes its frames
-straight back here. This side reads them with a deadline per step and a byte cap per frame, checked
-before a byte of the body is read, and tells the zygote to end the child. If the zygote dies it is
-started again and the exercise gets an engine error.
+For each exercise the job (the student's files, the probes' inputs) goes into a fresh memfd, handed with the write
+end of a result pipe to the zygote (SCM_RIGHTS); the forked child writes its frames straight back here, where they
+are read with a deadline per step and a byte cap per frame. A zygote that dies is started again, and the exercise
+gets an engine error.
 """
 
+import functools
 import json
 import os
 import shutil
@@ -21,19 +19,15 @@ import time
 from pathlib import Path
 
 from .sandboxed import sandbox
-from .sandboxed.frames import FrameEOF, FrameError, FrameTimeout, read_frame, send_frame_fds
+from .sandboxed.frames import CONTROL_CAP, SMALL_FRAME, FrameEOF, FrameError, FrameTimeout, read_frame, send_frame_fds
 from .wording import exit_description
 
-CONTROL_CAP = 64 << 10           # grader <-> zygote frames: a handful of small fields
-SMALL_FRAME = 16 << 10           # ready, loaded, fatal, done from the child
 FRAME_BASE = 32 << 10            # a result frame: this, plus twice its check's own input (inputs-after echo it)
 STARTUP_TIMEOUT = 300.0
 STARTUP_SECONDS = 20.0           # fork + lock down, before any student code runs
 CONTROL_SECONDS = 60.0
 PACKAGE = Path(__file__).resolve().parent.parent
 PROJECT = str(PACKAGE.parent)
-
-_mode_cache: dict = {}
 
 
 class GraderError(RuntimeError):
@@ -42,13 +36,14 @@ class GraderError(RuntimeError):
 
 def isolation_mode() -> dict:
     """{"bwrap": usable here, "seccomp": BPF bytes or None, "root": bool, "landlock": the kernel's Landlock
-    version (0: none or not used)}, worked out once per process."""
-    key = (sandbox.sandbox_setting(), os.geteuid())
-    if key not in _mode_cache:
-        _mode_cache[key] = {"bwrap": sandbox.bwrap_usable(), "seccomp": sandbox.seccomp_program(),
-                            "root": sandbox.privileged(),
-                            "landlock": 0 if sandbox.bare_requested() else sandbox.landlock_abi()}
-    return _mode_cache[key]
+    version (0: none or not used)}, worked out once per setting and user."""
+    return _mode(sandbox.sandbox_setting(), os.geteuid())
+
+
+@functools.cache
+def _mode(setting: str, euid: int) -> dict:
+    return {"bwrap": sandbox.bwrap_usable(), "seccomp": sandbox.seccomp_program(), "root": euid == 0,
+            "landlock": 0 if setting == "none" else sandbox.landlock_abi()}
 
 
 def refuse_unseparated_class(students: int, unsafe_no_isolation: bool) -> None:
@@ -74,9 +69,8 @@ def clean_env(pythonpath: str) -> dict:
 
 
 def private_copy(probe_files: list[str], bpf: bytes | None) -> tuple[str, list[str]]:
-    """A folder holding only what the zygote runs: stub digitcore and digitcore.grading packages around a whole
-    copy of digitcore.grading.sandboxed (nothing else of the project: not chapter.py, not the exercises' judges),
-    the probe files, the seccomp program."""
+    """A folder holding only what the zygote runs: a whole copy of digitcore.grading.sandboxed inside stub
+    packages (nothing else of the project: not chapter.py, not the judges), the probe files, the seccomp program."""
     folder = tempfile.mkdtemp(prefix="digitcore-sandbox-")
     os.chmod(folder, 0o755)
     pkg = Path(folder, "digitcore", "grading")
@@ -112,7 +106,6 @@ class ZygoteClient:
         self.restarts = -1
         self.startup_seconds = None
 
-    # -- life ---------------------------------------------------------------------------------
     def start(self, wait: bool = True):
         mode = isolation_mode()
         self.private, probes = private_copy(self.probe_files, mode["seccomp"])
@@ -164,7 +157,7 @@ class ZygoteClient:
                         return pid
             except OSError:
                 pass
-            todo += _children(pid)
+            todo += sandbox.children_of(pid)
         return None
 
     def _stderr_tail(self) -> str:
@@ -199,7 +192,6 @@ class ZygoteClient:
     def __exit__(self, *exc):
         self.close()
 
-    # -- talking to the zygote ------------------------------------------------------------------
     def _call(self, obj, fds=()) -> dict:
         send_frame_fds(self.sock, obj, list(fds), CONTROL_CAP)
         resp = read_frame(self.sock.fileno(), cap=CONTROL_CAP, deadline=time.monotonic() + CONTROL_SECONDS)
@@ -241,7 +233,6 @@ class ZygoteClient:
             return {}
         return {"signal": code - 128} if code >= 128 else {"exit_code": code}
 
-    # -- one exercise of one student ------------------------------------------------------------
     def grade(self, req: dict, deadline: float | None = None) -> dict:
         """Run one exercise's probes in sandboxed children. `deadline` (time.monotonic()): the end of the
         student's and the exercise's wall budget; checks it cuts off get status "budget"."""
@@ -287,26 +278,17 @@ class ZygoteClient:
 
     def follow(self, pid: int, fd: int, pending: list, out: dict, limit: float, deadline: float | None) -> bool:
         """Read one child's frames. Returns True when the remaining probes deserve a fresh child."""
-        now = time.monotonic()
-        phase, mark = "start", now
-        step_end = now + STARTUP_SECONDS
-        results = out["results"]
-        wait = None   # how to end the child: None = kill now, reap later; seconds = wait for its exit status
+        phase, mark = "start", time.monotonic()
+        step_end, results, ended = mark + STARTUP_SECONDS, out["results"], None
         try:
             while True:
                 cut = deadline is not None and phase != "start" and deadline < step_end
                 cap = int(pending[0]["cap"]) if phase == "probe" and pending else SMALL_FRAME
-                try:
-                    frame = read_frame(fd, cap=cap, deadline=min(step_end, deadline) if cut else step_end)
-                except FrameTimeout:
-                    if cut:
-                        raise BudgetSpent() from None
-                    raise
+                frame = read_frame(fd, cap=cap, deadline=deadline if cut else step_end)
                 kind = frame.get("kind") if isinstance(frame, dict) else None
                 now = time.monotonic()
                 if phase == "start" and kind == "ready":
-                    out["layers"] = [str(x)[:40] for x in frame.get("layers", [])][:20] if isinstance(
-                        frame.get("layers"), list) else []
+                    out["layers"] = _strs(frame.get("layers"), 20, 40)
                     phase, step_end, mark = "load", now + limit, now
                 elif phase == "start" and kind == "broken":
                     out["engine"] = f"the sandbox could not start: {str(frame.get('message'))[:300]}"
@@ -316,8 +298,7 @@ class ZygoteClient:
                     return False
                 elif phase == "load" and kind == "loaded":
                     out["info"] = frame.get("info")
-                    out["load_guard"] = {k: [str(x)[:200] for x in frame.get(k, [])[:5]] if isinstance(
-                        frame.get(k), list) else [] for k in ("refused", "reference")}
+                    out["load_guard"] = {k: _strs(frame.get(k), 5, 200) for k in ("refused", "reference")}
                     out["seconds"]["load"] = round(now - mark, 4)
                     phase, step_end, mark = "probe", now + limit, now
                     if not isinstance(out["info"], dict) or out["info"].get("status") != "found":
@@ -331,41 +312,31 @@ class ZygoteClient:
                     return False
                 else:
                     raise FrameError(f"unexpected frame {kind!r} while {phase}")
-        except BudgetSpent:
-            out["budget"] = True
-            if phase == "load":
-                out["fatal"] = {"kind": "budget"}
-            elif pending:
-                results[pending.pop(0)["check"]] = {"status": "budget"}
-            return False
-        except FrameTimeout:
+        except (FrameTimeout, FrameEOF, FrameError) as e:
+            if isinstance(e, FrameTimeout):   # over its step's time limit, or the wall budget's (cut)
+                out["budget"] |= cut
+                what = {"status": "budget"} if cut else {"status": "timeout", "seconds": limit}
+            else:   # it ended (EOF, a frame cut short): wait a moment for its exit status; it broke the protocol: kill
+                died = isinstance(e, FrameEOF) or "cut short" in str(e)
+                ended = self._end(pid, 2.0 if died else 0.0)
+                what = {"status": "crashed", **ended} if died else {"status": "garbled", "why": str(e)[:200]}
             if phase == "start":
-                out["engine"] = "the sandbox did not start in time"
+                out["engine"] = (f"the sandbox ended before it started ({exit_description(ended)})" if ended is not None
+                                 else "the sandbox did not start in time")
             elif phase == "load":
-                out["fatal"] = {"kind": "timeout", "seconds": limit}
+                out["fatal"] = {"kind": "crashed", **ended} if ended is not None else {"kind": what.pop("status"), **what}
             elif pending:
-                results[pending.pop(0)["check"]] = {"status": "timeout", "seconds": limit}
+                results[pending.pop(0)["check"]] = what
+                return ended is not None
             return False
-        except (FrameEOF, FrameError) as e:
-            # it ended (EOF, a frame cut short): wait a moment for its exit status; it broke the protocol: kill
-            wait = 2.0 if isinstance(e, FrameEOF) or "cut short" in str(e) else 0.0
-            ending = self._end(pid, wait)
-            if phase == "start":
-                out["engine"] = f"the sandbox ended before it started ({exit_description(ending)})"
-                return False
-            if phase == "load":
-                out["fatal"] = {"kind": "crashed", **ending}
-                return False
-            if not pending:
-                return False
-            if isinstance(e, FrameEOF) or "cut short" in str(e):
-                results[pending.pop(0)["check"]] = {"status": "crashed", **ending}
-            else:
-                results[pending.pop(0)["check"]] = {"status": "garbled", "why": str(e)[:200]}
-            return True
         finally:
-            if wait is None:
+            if ended is None:   # kill it now, reap it later
                 self._end(pid, None)
+
+
+def _strs(value, items: int, chars: int) -> list[str]:
+    """A list the child sent, as at most `items` strings of at most `chars` characters."""
+    return [str(x)[:chars] for x in value[:items]] if isinstance(value, list) else []
 
 
 def job_file() -> int:
@@ -375,12 +346,3 @@ def job_file() -> int:
     fd, path = tempfile.mkstemp(prefix="digitcore-job-")
     os.unlink(path)
     return fd
-
-
-def _children(ppid: int) -> list[int]:
-    from .sandboxed.zygote import children_of
-    return children_of(ppid)
-
-
-class BudgetSpent(Exception):
-    """The student's (or the exercise's) wall budget ran out while a child was working."""

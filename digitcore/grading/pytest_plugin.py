@@ -1,9 +1,8 @@
-"""The grader's command-line options, as a pytest plugin loaded before any conftest.py.
+"""The grader's command-line options, as a pytest plugin (a pytest11 entry point) loaded before any conftest.py.
 
-Registered as a pytest11 entry point, it makes `--submission PATH` known to pytest's first pass over
-the command line. Without it, that first pass takes PATH for a test path and imports a conftest.py
-found there: student code in the grader's own process. checks/conftest.py adds the same options
-itself (and guards against that) when this plugin is not installed.
+Without it, pytest's first pass over the command line takes `--submission PATH`'s PATH for a test path and imports
+a conftest.py found there: student code in the grader's process. checks/conftest.py adds the options itself (and
+guards against that) when this plugin is not installed.
 """
 
 

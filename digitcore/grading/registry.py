@@ -1,10 +1,8 @@
 """Which checks grade a submission: the public registry, plus the instructor's hidden checks.
 
-Hidden checks live in `checks/hidden/*.py` (or the folder named by $DIGITCORE_HIDDEN_CHECKS). Each
-file defines `HIDDEN_CHECKS = [Check(...), ...]`; files starting with "_" are skipped. A hidden
-check reuses a probe from digitcore.exercises.probes (the worker can only run probes from there)
-with its own inputs and judge, which stay on the trusted side. They are only run when asked for
-(`include_hidden=True`, which class grading does by default) and are marked hidden in the reports.
+Hidden checks live in `checks/hidden/*.py` (or $DIGITCORE_HIDDEN_CHECKS), each file defining `HIDDEN_CHECKS =
+[Check(...), ...]` (files starting with "_" are skipped). A hidden check reuses a probe of
+digitcore.exercises.probes with its own inputs and judge, which stay on the trusted side.
 """
 
 import dataclasses

@@ -1,7 +1,11 @@
 """What grading produces: reports per submission and exercise, feedback.md and Gradescope's results.json."""
 
+import json
+import os
+import sys
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # Unicode categories that must not reach a report as they are: control, format (zero-width, right-to-left
 # overrides), line and paragraph separators, surrogates, private use and unassigned code points.
@@ -25,24 +29,52 @@ def untrusted(text, limit: int = 200) -> str:
 
 
 @dataclass
-class ExerciseReport:
+class ExerciseResult:
+    """One exercise's points and its checks: what a lesson's `exercises.check()` returns (`markdown()`, the
+    lessons' callout) and what the grader reports (feedback.md, results.json, the gradebook)."""
     exercise: str
     score: float
     max_score: float
     checks: list = field(default_factory=list)   # [(Check, Verdict)], one per check, failed ones with the reason
-    note: str = ""                                # exercise-level: missing, not a function, project's implementation
-    seconds: float = 0.0                          # wall time on the trusted side
+    note: str = ""                                # exercise-level: missing, not a function, not started, not loaded
+    not_started: bool = False
+    seconds: float = 0.0                          # the grader's wall time on the trusted side
     timing: dict = field(default_factory=dict)    # the worker's side: {"forks", "load", "probes", "total"}
+
+    @classmethod
+    def zero(cls, exercise: str, checks: list, message: str, not_started: bool = False) -> "ExerciseResult":
+        """No check could run: each fails with `message`, which is also the exercise's note."""
+        from digitcore.exercises import Verdict
+        return cls(exercise, 0.0, sum(c.points for c in checks), [(c, Verdict(False, message)) for c in checks],
+                   note=message, not_started=not_started)
 
     @property
     def passed(self) -> bool:
         return bool(self.checks) and all(v.passed for _, v in self.checks)
 
+    def markdown(self) -> str:
+        """The lessons' short feedback: success, or the first failing check's diagnosis and hint."""
+        head = f"`{self.exercise}`"
+        if self.not_started:
+            return (f"**{head}: not started yet.** Replace `raise NotImplementedError` with your code "
+                    "(and `return` the result where the exercise asks for one), then run again.")
+        if self.passed:
+            return f"**{head}: all {len(self.checks)} checks pass ({pts(self.score)}/{pts(self.max_score)}).**"
+        check, verdict = next((c, v) for c, v in self.checks if not v.passed)
+        lines = [f"**{head}: {pts(self.score)}/{pts(self.max_score)}**, {sum(v.passed for _, v in self.checks)} of "
+                 f"{len(self.checks)} checks pass.", "", f"**{check.title}** failed: {verdict.message}"]
+        if verdict.misconception:
+            lines += ["", f"*{verdict.misconception[:1].upper()}{verdict.misconception[1:]}*"]
+        if verdict.hint:
+            lines += ["", f"Hint: {verdict.hint}"]
+        others = [c.title for c, v in self.checks if not v.passed and c is not check]
+        return "\n".join(lines + (["", "Also failing: " + "; ".join(others) + "."] if others else []))
+
 
 @dataclass
 class SubmissionReport:
     student: str
-    exercises: dict = field(default_factory=dict)  # exercise -> ExerciseReport (every registered exercise)
+    exercises: dict = field(default_factory=dict)  # exercise -> ExerciseResult (every registered exercise)
     fatal: str | None = None                       # what broke the whole file, else None
     isolation: str = ""                            # the grader's own line (wording.isolation_text)
     path: str = ""
@@ -77,7 +109,7 @@ def pts(x: float) -> str:
     return f"{round(x, 4):g}"
 
 
-def not_run(ex: ExerciseReport) -> bool:
+def not_run(ex: ExerciseResult) -> bool:
     """No check of the exercise ran: every check failed with the exercise's own note (missing, not a
     function, not started, the file did not load). Then the note is said once, not once per check."""
     return bool(ex.note) and bool(ex.checks) and all(not v.passed and v.message == ex.note for _, v in ex.checks)
@@ -108,11 +140,7 @@ def feedback_markdown(report: SubmissionReport) -> str:
             lines += [ex.note, ""]
         if len(ex.checks) > 1 and not any(v.passed for _, v in ex.checks) and len({v.message for _, v in ex.checks}) == 1:
             verdict = ex.checks[0][1]   # one cause failed every check (an error, a crash, a refusal): say it once
-            lines.append(f"Every check failed the same way: {verdict.message}")
-            if getattr(verdict, "misconception", None):
-                lines.append(f"- *{verdict.misconception}*")
-            if getattr(verdict, "hint", None):
-                lines.append(f"- Hint: {verdict.hint}")
+            lines += [f"Every check failed the same way: {verdict.message}", *_diagnosis(verdict, "- ")]
             lines += ["", "Checks: " + "; ".join(f"{c.title} ({pts(c.points)} pt)" for c, _ in ex.checks), ""]
             continue
         for check, verdict in ex.checks:
@@ -120,26 +148,24 @@ def feedback_markdown(report: SubmissionReport) -> str:
             if verdict.passed:
                 lines.append(f"- [x] {label} ({pts(check.points)} pt)")
                 continue
-            lines.append(f"- [ ] {label} (0 / {pts(check.points)} pt): {verdict.message}")
-            if getattr(verdict, "misconception", None):
-                lines.append(f"  - *{verdict.misconception}*")
-            if getattr(verdict, "hint", None):
-                lines.append(f"  - Hint: {verdict.hint}")
+            lines += [f"- [ ] {label} (0 / {pts(check.points)} pt): {verdict.message}", *_diagnosis(verdict, "  - ")]
         lines.append("")
-    if report.seed is not None:
-        lines += [seed_line(report.seed), ""]
-    if report.isolation:
-        lines += [f"Isolation: {report.isolation}", ""]
+    for line in trailer(report):
+        lines += [line, ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
-def seed_line(seed: int) -> str:
-    """The one line that says which inputs this run drew, so that the run can be repeated."""
-    return (f"Inputs of this run: seed {seed} (every run draws new ones; `pytest checks --submission YOUR_FILE "
-            f"--seed {seed}` repeats this run's public checks).")
+def _diagnosis(verdict, bullet: str) -> list[str]:
+    return [f"{bullet}{text}" for text in (verdict.misconception and f"*{verdict.misconception}*",
+                                           verdict.hint and f"Hint: {verdict.hint}") if text]
 
 
-NOT_LOADED = "not graded: your file could not be loaded (the reason is at the top)"
+def trailer(report: SubmissionReport) -> list[str]:
+    """The last lines of every report: which inputs this run drew (so that it can be repeated), the isolation."""
+    seed = report.seed
+    return [*([f"Inputs of this run: seed {seed} (every run draws new ones; `pytest checks --submission YOUR_FILE "
+               f"--seed {seed}` repeats this run's public checks)."] if seed is not None else []),
+            *([f"Isolation: {report.isolation}"] if report.isolation else [])]
 
 
 def skipped_lines(skipped: list, limit: int | None = None) -> list[str]:
@@ -171,10 +197,9 @@ def gradescope_results(report: SubmissionReport) -> dict:
             if verdict.passed:
                 output = "passed"
             elif report.fatal:
-                output = NOT_LOADED
+                output = "not graded: your file could not be loaded (the reason is at the top)"
             else:
-                extra = [getattr(verdict, "misconception", None), getattr(verdict, "hint", None)]
-                output = "\n".join([verdict.message] + [x for x in extra if x])
+                output = "\n".join([verdict.message, *(x for x in (verdict.misconception, verdict.hint) if x)])
             tests.append({
                 "name": gradescope_text(f"{ex.exercise}: {check.title}"),
                 "number": f"{i}.{j}",
@@ -191,13 +216,41 @@ def gradescope_results(report: SubmissionReport) -> dict:
         output += "\nYour file could not be graded as a whole: " + report.fatal
     if report.skipped:
         output += "\nNot graded (not read):" + "".join(f"\n- {line}" for line in skipped_lines(report.skipped, 20))
-    if report.seed is not None:
-        output += "\n" + seed_line(report.seed)
-    if report.isolation:
-        output += f"\nIsolation: {report.isolation}"
-    return {"score": _num(report.total), "output": gradescope_text(output), "output_format": GRADESCOPE_FORMAT,
+    return results_json(_num(report.total), "\n".join([output, *trailer(report)]), tests)
+
+
+def results_json(score, output: str, tests: list) -> dict:
+    return {"score": score, "output": gradescope_text(output), "output_format": GRADESCOPE_FORMAT,
             "test_output_format": GRADESCOPE_FORMAT, "test_name_format": GRADESCOPE_FORMAT,
             "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
+
+
+def autograde(root) -> dict:
+    """Gradescope's run_autograder: grade ROOT/submission (public and hidden checks) and write
+    ROOT/results/results.json; returns it. A failure of the grader itself is written there too, as such."""
+    root = Path(root)
+    try:
+        from .runner import grade_submission  # imports torch: inside the try, so its failure is reported too
+
+        report = grade_submission(root / "submission", include_hidden=True, student="submission",
+                                  hidden_dir=root / "source" / "checks" / "hidden")
+        results = gradescope_results(report)
+        print(f"{report.total:g} / {report.max_total:g} points; isolation: {report.isolation}")
+    except Exception as e:  # noqa: BLE001 - the grader's own failure: said in results.json, never a missing file
+        print(f"the grader failed: {type(e).__name__}: {e}", file=sys.stderr)
+        results = results_json(0, f"The grader itself failed ({type(e).__name__}), not your submission: please tell "
+                                  "your instructor.", [])
+    (root / "results").mkdir(parents=True, exist_ok=True)
+    write_text(root / "results" / "results.json", json.dumps(results, indent=2) + "\n")
+    return results
+
+
+def write_text(path: Path, text: str):
+    """Write through a fresh file and rename it into place (never follows a link at the final name)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
 
 
 def summary_table(reports: list) -> str:

@@ -1,9 +1,8 @@
 """grade_submission: one student's file (or folder), every exercise, every check, judged here.
 
-For each exercise the trusted side makes the inputs, sends them as plain data to a zygote (which
-forks a sandboxed worker), gets plain observations back, rebuilds them and runs each check's judge
-in this process. Whatever goes wrong on the student's side becomes a failed check with a kind,
-specific message; nothing of the checker's own traceback is shown.
+For each exercise the trusted side makes the inputs, sends them as plain data to a zygote (client.py), gets plain
+observations back and runs each check's judge in this process. Whatever goes wrong on the student's side is a
+failed check with a kind, specific message; nothing of the checker's own traceback is shown.
 """
 
 import functools
@@ -16,13 +15,22 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from digitcore.exercises import Verdict, error_diagnosis
+from digitcore.exercises import not_started as exercise_not_started
+
 from . import wording
 from .client import ZygoteClient
 from .registry import PROBES_FILE, PROJECT, checks_for, probe_files
-from .report import ExerciseReport, SubmissionReport, untrusted
+from .report import ExerciseResult, SubmissionReport, untrusted
 from .sandboxed.guards import hidden_entry
 from .sandboxed.plain import from_plain, to_plain
 from .sources import SubmissionError, read_submission, student_name
+
+OUTPUT_CAP = 1 << 20
+MEMORY_MB = 1024
+EXERCISE_BUDGET = 30.0      # wall seconds per exercise of one student, loading included
+STUDENT_BUDGET = 90.0       # wall seconds for all of one student's exercises
+SOURCES_CAP = 64 << 20      # bytes of the student's files as they travel in each job (worker.JOB_CAP is 256 MB)
 
 
 @functools.lru_cache(maxsize=1)
@@ -38,11 +46,6 @@ def project_paths() -> tuple[str, ...]:
             if not any(k == real or real in k.parents for k in keep):
                 found.append(str(entry))
     return tuple(sorted(set(found)))
-
-OUTPUT_CAP = 1 << 20
-MEMORY_MB = 1024
-EXERCISE_BUDGET = 30.0      # wall seconds per exercise of one student, loading included
-STUDENT_BUDGET = 90.0       # wall seconds for all of one student's exercises
 
 
 def judge_record(check, inp, rec, info, time_limit: float, load_guard=None):
@@ -60,31 +63,31 @@ def sealed(verdict, rec, load_guard):
     a question and hint of the grader's own table."""
     if verdict.passed:
         return verdict
-    from digitcore.exercises import Verdict
     rec = rec if isinstance(rec, dict) else {}
     status = rec.get("status") if type(rec.get("status")) is str and rec.get("status") in wording.HIDDEN_HOW else None
-    guard = load_guard if isinstance(load_guard, dict) else {}
-    if (wording.refusal_message(guard.get("reference"), guard.get("refused"), "")
-            or wording.refusal_message(rec.get("reference"), rec.get("refused") if status == "ok" else [], "")):
+    if _refusal(rec, load_guard):
         status = "refused"
     elif status == "ok" and rec.get("overflow"):
         status = "overflow"
-    if status != "ok":
-        return Verdict(False, wording.HIDDEN_FAILED.format(how=wording.HIDDEN_HOW[status]))
-    return Verdict(False, wording.HIDDEN_FAILED.format(how=wording.HIDDEN_HOW["ok"]), misconception=verdict.misconception,
-                   hint=verdict.hint, tag=verdict.tag)
+    message = wording.HIDDEN_FAILED.format(how=wording.HIDDEN_HOW[status])
+    return Verdict(False, message, misconception=verdict.misconception, hint=verdict.hint, tag=verdict.tag) if (
+        status == "ok") else Verdict(False, message)
+
+
+def _refusal(rec: dict, load_guard) -> str | None:
+    """Why the check scores zero because of what the guards saw while the file loaded or the check ran."""
+    load_guard = load_guard if isinstance(load_guard, dict) else {}
+    return (wording.refusal_message(load_guard.get("reference"), load_guard.get("refused"), "while your file loaded")
+            or wording.refusal_message(rec.get("reference"), rec.get("refused") if rec.get("status") == "ok" else [],
+                                       "while being checked"))
 
 
 def _judge_open(check, inp, rec, info, time_limit: float, load_guard=None):
-    from digitcore.exercises import Verdict, error_diagnosis
     if not isinstance(rec, dict):
         return Verdict(False, "no result came back from your code for this check")
     status = rec.get("status")
     info = info if isinstance(info, dict) else {}
-    load_guard = load_guard if isinstance(load_guard, dict) else {}
-    refusal = (wording.refusal_message(load_guard.get("reference"), load_guard.get("refused"), "while your file loaded")
-               or wording.refusal_message(rec.get("reference"), rec.get("refused") if status == "ok" else [],
-                                  "while being checked"))
+    refusal = _refusal(rec, load_guard)
     if refusal:
         return Verdict(False, refusal)
     if status == "ok":
@@ -113,34 +116,24 @@ def not_started(check, inp, rec) -> bool:
         return False
     if rec.get("status") == "error":
         return isinstance(rec.get("error"), dict) and rec["error"].get("type") == "NotImplementedError"
-    if rec.get("status") != "ok":
-        return False
-    from digitcore.exercises import not_started as exercise_not_started
     try:
-        return exercise_not_started(check.exercise, inp, from_plain(rec.get("obs")))
+        return rec.get("status") == "ok" and exercise_not_started(check.exercise, inp, from_plain(rec.get("obs")))
     except Exception:  # noqa: BLE001 - garbage is simply "started"
         return False
 
 
-def _zero(exercise, checks, message) -> ExerciseReport:
-    from digitcore.exercises import Verdict
-    return ExerciseReport(exercise, 0.0, sum(c.points for c in checks),
-                          [(c, Verdict(False, message)) for c in checks], note=message)
-
-
-def unreadable(exercise, checks, error: BaseException) -> ExerciseReport:
-    """The exercise's report when reading or judging what the student's process sent raised: their failure,
+def unreadable(exercise, checks, error: BaseException) -> ExerciseResult:
+    """The exercise's result when reading or judging what the student's process sent raised: their failure,
     said in their terms (the grader's own traceback is never shown)."""
-    return _zero(exercise, checks, "not graded: what your code sent back could not be read or checked "
-                                   f"({type(error).__name__}), so this exercise scores zero. Return plain values "
-                                   "(tensors, numbers, lists) of the size the exercise asks for.")
+    return ExerciseResult.zero(exercise, checks, "not graded: what your code sent back could not be read or checked "
+                                                 f"({type(error).__name__}), so this exercise scores zero. Return plain "
+                                                 "values (tensors, numbers, lists) of the size the exercise asks for.")
 
 
-def failed_report(student: str, path, registry: dict, error: BaseException) -> SubmissionReport:
+def failed_report(student: str, path, registry: dict, error: BaseException, seed=None) -> SubmissionReport:
     """A student whose grading raised past every exercise's boundary: zero everywhere, said plainly."""
-    report = SubmissionReport(student=student, path=str(path), isolation="unknown")
-    for exercise, checks in registry.items():
-        report.exercises[exercise] = unreadable(exercise, checks, error)
+    report = SubmissionReport(student=student, path=str(path), isolation="unknown", seed=seed)
+    report.exercises = {ex: unreadable(ex, checks, error) for ex, checks in registry.items()}
     return report
 
 
@@ -170,28 +163,28 @@ def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed
     the student's process sends can make this raise: whatever fails while reading or judging an exercise
     is that exercise's failure (unreadable). `seed`: the inputs' seed (None: a fresh one, draw_seed)."""
     t0 = time.monotonic()
-    seed = draw_seed() if seed is None else seed
     exercise_budget = EXERCISE_BUDGET if exercise_budget is None else exercise_budget
     student_budget = STUDENT_BUDGET if student_budget is None else student_budget
     student_end = t0 + student_budget
     path = Path(path)
-    report = SubmissionReport(student=student or student_name(path), path=str(path), seed=seed)
+    report = SubmissionReport(student=student or student_name(path), path=str(path),
+                              seed=draw_seed() if seed is None else seed)
     try:
         submission = read_submission(path)
-        sources, report.skipped = submission.sources, submission.skipped
-        check_job_size(sources)
+        report.skipped = submission.skipped
+        check_job_size(submission.sources)
     except (SubmissionError, OSError) as e:
         report.fatal = str(e)
-        sources = {}
+    hide = [[os.path.realpath(p), what] for p, what in map(hidden_entry, (*hide, *project_paths()))]
+    one = None if report.fatal else _Student(zygote, report, job_sources(path, submission.sources), registry,
+                                             time_limit, memory_mb, hide)
     for exercise, checks in registry.items():
         if report.fatal:
-            report.exercises[exercise] = _zero(exercise, checks, "not graded: " + report.fatal)
+            report.exercises[exercise] = ExerciseResult.zero(exercise, checks, "not graded: " + report.fatal)
             continue
         budget = Budget(min(time.monotonic() + exercise_budget, student_end), exercise_budget, student_budget)
         try:
-            report.exercises[exercise], waited = _grade_exercise(zygote, report, job_sources(path, sources), exercise,
-                                                                 checks, registry, seed, time_limit, memory_mb, hide,
-                                                                 budget)
+            report.exercises[exercise], waited = one.exercise(exercise, checks, budget)
         except Exception as e:  # noqa: BLE001 - nothing a student's process sends may abort grading
             report.exercises[exercise], waited = unreadable(exercise, checks, e), 0.0
         student_end += waited   # time spent waiting for a worker to start is not the student's
@@ -201,13 +194,9 @@ def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed
     return report
 
 
-SOURCES_CAP = 64 << 20    # bytes of the student's files as they travel in each job (worker.JOB_CAP is 256 MB)
-
-
 def check_job_size(sources: dict) -> None:
-    """SubmissionError when the files are too large to send to the worker: the student's failure, said as
-    such (not the grader's, as it was when such a job went over the worker's cap), and found before a job
-    of hundreds of megabytes is built for every exercise."""
+    """SubmissionError when the files are too large to send to the worker: the student's failure, found before
+    a job of hundreds of megabytes is built for every exercise."""
     size = sum(len(json.dumps(name)) + len(json.dumps(text)) for name, text in sources.items())
     if size > SOURCES_CAP:
         raise SubmissionError(f"your files are too large to grade: {size / 2**20:.0f} MB once packed for the grader "
@@ -230,90 +219,91 @@ def job_sources(path: Path, sources: dict) -> dict:
     return out
 
 
-def _grade_exercise(zygote, report, sources, exercise, checks, registry, seed, time_limit, memory_mb, hide,
-                    budget: Budget) -> tuple[ExerciseReport, float]:
-    """The public checks in one job, then the hidden ones in another (a child of their own: the public
-    child's memory never holds a hidden input or name). A problem with the file or the grader that stops
-    the public job stops the exercise; one in the hidden job fails the hidden checks, in the grader's words.
-    Returns the report and the seconds spent waiting for a worker to start (not the student's time)."""
-    t0 = time.monotonic()
-    public, hidden = [c for c in checks if not c.hidden], [c for c in checks if c.hidden]
-    first = public or hidden
-    job = (zygote, sources, exercise, registry, seed, time_limit, memory_mb, hide, budget)
-    resp, inputs = _run_job(*job, first)
-    waited = _seconds(resp.get("waited"))
-    stop = _whole_exercise(report, exercise, checks, resp, sources, time_limit, budget, t0)
-    if stop:
-        return stop, waited
-    if first and not_started(first[0], inputs[0], _results(resp).get(first[0].name)):
-        return _zero(exercise, checks, wording.NOT_STARTED), waited
-    items = _judged(first, inputs, resp, time_limit)
-    timings = [_timing(resp)]
-    note = wording.budget_note(resp, budget, time.monotonic() - t0)
-    if public and hidden:
-        resp, inputs = _run_job(*job, hidden)
-        waited += _seconds(resp.get("waited"))
-        if resp.get("engine"):   # the grader's own failure is still the instructor's to hear of
-            report.engine_errors.append(f"{exercise} (hidden checks): {untrusted(resp['engine'], 300)}")
-        items += _judged(hidden, inputs, resp, time_limit) if _usable(resp) else _sealed_all(hidden)
-        timings.append(_timing(resp))
-        note = note or wording.budget_note(resp, budget, time.monotonic() - t0)
-    order = {c.name: i for i, c in enumerate(checks)}
-    items.sort(key=lambda item: order[item[0].name])
-    score = sum(c.points for c, v in items if v.passed)
-    return ExerciseReport(exercise, round(score, 4), sum(c.points for c in checks), items, note=note or "",
-                          seconds=round(time.monotonic() - t0, 3), timing=_summed(timings)), waited
+@dataclass
+class _Student:
+    """What every job of one student's grading shares."""
+    zygote: ZygoteClient
+    report: SubmissionReport
+    sources: dict          # job_sources
+    registry: dict
+    time_limit: float
+    memory_mb: int
+    hide: list             # [[path, what it is]] the worker may not read (its audit hook names them)
 
+    def exercise(self, exercise, checks, budget: Budget) -> tuple[ExerciseResult, float]:
+        """The public checks in one job, then the hidden ones in another (a child of their own: the public
+        child's memory never holds a hidden input or name). A problem with the file or the grader that stops
+        the public job stops the exercise; one in the hidden job fails the hidden checks, in the grader's words.
+        Returns the result and the seconds spent waiting for a worker to start (not the student's time)."""
+        t0 = time.monotonic()
+        public, hidden = [c for c in checks if not c.hidden], [c for c in checks if c.hidden]
+        first = public or hidden
+        resp, inputs = self.job(exercise, first, budget)
+        waited = _seconds(resp.get("waited"))
+        stop = self.whole_exercise(exercise, checks, resp, budget, t0)
+        if stop:
+            return stop, waited
+        if first and not_started(first[0], inputs[0], _results(resp).get(first[0].name)):
+            return ExerciseResult.zero(exercise, checks, wording.NOT_STARTED, not_started=True), waited
+        items = self.judged(first, inputs, resp)
+        timings = [_timing(resp)]
+        note = wording.budget_note(resp, budget, time.monotonic() - t0)
+        if public and hidden:
+            resp, inputs = self.job(exercise, hidden, budget)
+            waited += _seconds(resp.get("waited"))
+            if resp.get("engine"):   # the grader's own failure is still the instructor's to hear of
+                self.report.engine_errors.append(f"{exercise} (hidden checks): {untrusted(resp['engine'], 300)}")
+            info = resp.get("info")
+            if not resp.get("engine") and not resp.get("fatal") and isinstance(info, dict) and info.get("status") == "found":
+                items += self.judged(hidden, inputs, resp)
+            else:   # the job's checks did not run (the file did not load, the function was not found)
+                items += [(c, Verdict(False, wording.HIDDEN_FAILED.format(how=wording.HIDDEN_HOW[None]))) for c in hidden]
+            timings.append(_timing(resp))
+            note = note or wording.budget_note(resp, budget, time.monotonic() - t0)
+        order = {c.name: i for i, c in enumerate(checks)}
+        items.sort(key=lambda item: order[item[0].name])
+        score = sum(c.points for c, v in items if v.passed)
+        return ExerciseResult(exercise, round(score, 4), sum(c.points for c in checks), items, note=note or "",
+                              seconds=round(time.monotonic() - t0, 3),
+                              timing={k: round(sum(t[k] for t in timings), 4) for k in timings[0]}), waited
 
-def _run_job(zygote, sources, exercise, registry, seed, time_limit, memory_mb, hide, budget, checks):
-    """Run `checks` (one job, one or more forked children); (the response, the inputs it was given)."""
-    inputs = [c.make_input(seed) for c in checks]
-    req = {"cmd": "grade", "sources": sources, "exercise": exercise, "all_exercises": list(registry),
-           "probes": [{"check": c.name, "probe": c.probe.__name__, "input": to_plain(x)} for c, x in zip(checks, inputs)],
-           "time_limit": float(time_limit), "memory_mb": int(memory_mb), "output_cap": OUTPUT_CAP,
-           "hide": [[os.path.realpath(p), what] for p, what in map(hidden_entry, (*hide, *project_paths()))]}
-    resp = zygote.grade(req, deadline=budget.deadline)
-    return (resp if isinstance(resp, dict) else {"engine": "no response"}), inputs
+    def job(self, exercise, checks, budget: Budget):
+        """Run `checks` (one job, one or more forked children); (the response, the inputs it was given)."""
+        inputs = [c.make_input(self.report.seed) for c in checks]
+        req = {"sources": self.sources, "exercise": exercise, "all_exercises": list(self.registry),
+               "probes": [{"check": c.name, "probe": c.probe.__name__, "input": to_plain(x)} for c, x in zip(checks, inputs)],
+               "time_limit": float(self.time_limit), "memory_mb": int(self.memory_mb), "output_cap": OUTPUT_CAP,
+               "hide": self.hide}
+        resp = self.zygote.grade(req, deadline=budget.deadline)
+        return (resp if isinstance(resp, dict) else {"engine": "no response"}), inputs
 
+    def whole_exercise(self, exercise, checks, resp, budget, t0) -> ExerciseResult | None:
+        """The exercise's result when the public job says no check could run (the grader failed, the file did
+        not load, the function is missing, the budget ran out while loading), else None."""
+        report = self.report
+        if resp.get("layers") and not report.isolation:
+            report.isolation = wording.isolation_text(resp["layers"])
+        if resp.get("engine"):
+            report.engine_errors.append(f"{exercise}: {untrusted(resp['engine'], 300)}")
+            return ExerciseResult.zero(exercise, checks, "not graded: the grader itself failed on this exercise "
+                                                         f"({untrusted(resp['engine'], 120)}); please tell your instructor")
+        if resp.get("fatal"):
+            report.fatal = wording.fatal_message(resp["fatal"], self.time_limit)
+            return ExerciseResult.zero(exercise, checks, "not graded: " + report.fatal)
+        info = resp.get("info")
+        if resp.get("budget") and not isinstance(info, dict):
+            return ExerciseResult.zero(exercise, checks, wording.budget_note(resp, budget, time.monotonic() - t0))
+        note = wording.exercise_note(exercise, info, list(self.sources))
+        return ExerciseResult.zero(exercise, checks, note) if note else None
 
-def _whole_exercise(report, exercise, checks, resp, sources, time_limit, budget, t0) -> ExerciseReport | None:
-    """The exercise's report when the public job says no check could run (the grader failed, the file did
-    not load, the function is missing, the budget ran out while loading), else None."""
-    if resp.get("layers") and not report.isolation:
-        report.isolation = wording.isolation_text(resp["layers"])
-    if resp.get("engine"):
-        report.engine_errors.append(f"{exercise}: {untrusted(resp['engine'], 300)}")
-        return _zero(exercise, checks, "not graded: the grader itself failed on this exercise "
-                                       f"({untrusted(resp['engine'], 120)}); please tell your instructor")
-    if resp.get("fatal"):
-        report.fatal = wording.fatal_message(resp["fatal"], time_limit)
-        return _zero(exercise, checks, "not graded: " + report.fatal)
-    info = resp.get("info")
-    if resp.get("budget") and not isinstance(info, dict):
-        return _zero(exercise, checks, wording.budget_note(resp, budget, time.monotonic() - t0))
-    note = wording.exercise_note(exercise, info, list(sources))
-    return _zero(exercise, checks, note) if note else None
-
-
-def _usable(resp) -> bool:
-    """The job's checks ran: the file loaded and the function was found (else they all failed as one)."""
-    info = resp.get("info")
-    return not resp.get("engine") and not resp.get("fatal") and isinstance(info, dict) and info.get("status") == "found"
+    def judged(self, checks, inputs, resp) -> list:
+        results = _results(resp)
+        return [(c, judge_record(c, x, results.get(c.name), resp.get("info"), self.time_limit, resp.get("load_guard")))
+                for c, x in zip(checks, inputs)]
 
 
 def _results(resp) -> dict:
     return resp.get("results") if isinstance(resp.get("results"), dict) else {}
-
-
-def _judged(checks, inputs, resp, time_limit) -> list:
-    results = _results(resp)
-    return [(c, judge_record(c, x, results.get(c.name), resp.get("info"), time_limit, resp.get("load_guard")))
-            for c, x in zip(checks, inputs)]
-
-
-def _sealed_all(checks) -> list:
-    from digitcore.exercises import Verdict
-    return [(c, Verdict(False, wording.HIDDEN_FAILED.format(how=wording.HIDDEN_HOW[None]))) for c in checks]
 
 
 def _timing(resp) -> dict:
@@ -324,37 +314,34 @@ def _timing(resp) -> dict:
             "probes": round(sum(_seconds(v) for v in probes.values()), 4), "total": _seconds(sec.get("total"))}
 
 
-def _summed(timings: list[dict]) -> dict:
-    """The worker-side timing of the exercise's jobs, added up."""
-    return {k: round(sum(t[k] for t in timings), 4) for k in timings[0]}
+def zygotes_for(n: int, include_hidden: bool, hidden_dir, checks) -> tuple[dict, list[ZygoteClient]]:
+    """(exercise -> checks, n started workers loading their probes). The workers start before the checks load
+    (each imports torch meanwhile) and are replaced when a custom registry (tests) needs other probes."""
+    zygotes = [ZygoteClient([str(PROBES_FILE)]).start(wait=False) for _ in range(n)] if checks is None else []
+    try:
+        registry = checks_for(include_hidden, hidden_dir, checks)
+        files = probe_files(registry)
+        if zygotes and all(z.probe_files == files for z in zygotes):
+            return registry, zygotes
+    except BaseException:
+        close_all(zygotes)
+        raise
+    close_all(zygotes)
+    return registry, [ZygoteClient(files).start(wait=False) for _ in range(n)]
 
 
-def start_zygotes(n: int, checks=None) -> list[ZygoteClient]:
-    """Start n workers now (they import torch while this process loads the checks)."""
-    return [ZygoteClient([str(PROBES_FILE)]).start(wait=False) for _ in range(n)] if checks is None else []
-
-
-def matching_zygotes(zygotes: list[ZygoteClient], registry: dict, n: int) -> list[ZygoteClient]:
-    """The started workers if they load the probes this registry needs, else fresh ones."""
-    files = probe_files(registry)
-    if zygotes and all(z.probe_files == files for z in zygotes):
-        return zygotes
+def close_all(zygotes: list[ZygoteClient]):
     for z in zygotes:
         z.close()
-    return [ZygoteClient(files).start(wait=False) for _ in range(n)]
 
 
 def grade_submission(path, *, include_hidden=False, seed=None, time_limit=10.0, hidden_dir=None, checks=None,
                      student=None, memory_mb=MEMORY_MB) -> SubmissionReport:
     """Grade one submission (a .py file, a marimo notebook, or a folder of them) in a sandbox. `seed`: the
     inputs' seed (None: a fresh one, draw_seed; the report's seed says which, to reproduce the run)."""
-    seed = draw_seed() if seed is None else seed
-    zygotes = start_zygotes(1, checks)
+    registry, zygotes = zygotes_for(1, include_hidden, hidden_dir, checks)
     try:
-        registry = checks_for(include_hidden, hidden_dir, checks)
-        zygotes = matching_zygotes(zygotes, registry, 1)
         return grade_with(zygotes[0], path, registry, student=student, seed=seed, time_limit=time_limit,
                           memory_mb=memory_mb)
     finally:
-        for z in zygotes:
-            z.close()
+        close_all(zygotes)

@@ -1,11 +1,9 @@
 """Reading submissions on the trusted side: which files are a student's, and their text.
 
-The worker never opens the submission itself: the grader reads the files here and sends their text, so a
-student cannot point the grader at somebody else's files, and the submissions folder can stay hidden from the
-worker. Everything below the folder the instructor named is opened relative to its parent folder, without
-following a link (O_NOFOLLOW), and checked after opening: only a regular file with one name (no hard link to
-a file elsewhere, which an archive extracted by Python's tarfile can make), of a capped size, is read. Whatever
-in a student's folder is not graded is named, with the reason, in the student's report.
+The worker never opens a submission: its text is read here and sent, so no student can point the grader at
+another's files. Below the folder the instructor named, every entry is opened relative to its parent, without
+following a link (O_NOFOLLOW), and checked once open: only a regular file with one name (no hard link, which
+Python's tarfile can make), of a capped size, is read. What is not graded is named, with why, in the report.
 """
 
 import hashlib
@@ -46,7 +44,10 @@ def read_submission(path) -> Submission:
     parent = os.path.realpath(path.parent)
     parent_fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        st = _lstat(parent_fd, path.name)
+        try:
+            st = os.stat(path.name, dir_fd=parent_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            raise SubmissionError(f"{untrusted(path.name)} does not exist") from None
         why = _not_graded(path.name, st, top=True)
         if why:
             raise SubmissionError(f"{untrusted(path.name)} is not graded: it is {why}")
@@ -61,13 +62,6 @@ def read_submission(path) -> Submission:
             os.close(fd)
     finally:
         os.close(parent_fd)
-
-
-def _lstat(dir_fd: int, name: str) -> os.stat_result:
-    try:
-        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-    except FileNotFoundError:
-        raise SubmissionError(f"{untrusted(name)} does not exist") from None
 
 
 def _open_checked(dir_fd: int, name: str, seen: os.stat_result) -> int:
@@ -107,7 +101,7 @@ def _read_folder(folder_fd: int, folder: str, shown: str) -> Submission:
     submission = Submission()
     candidates = []
     for name in sorted(os.listdir(folder_fd)):
-        why = _skip_by_name(name)
+        why = _skip_by_name(name, top=False)
         if why is None:
             st = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
             why = _not_graded(name, st, top=False)
@@ -129,13 +123,13 @@ def _read_folder(folder_fd: int, folder: str, shown: str) -> Submission:
     return submission
 
 
-def _skip_by_name(name: str) -> str | None:
+def _skip_by_name(name: str, top: bool) -> str | None:
+    """Why an entry is not graded, by its name alone. `top`: directly in the class folder (a student's file
+    may be named test_*.py there), else in a student's folder (which may hold an __init__.py)."""
     if name.startswith("."):
         return "hidden (the name starts with a dot)"
-    if name == "conftest.py" or name.startswith("test_"):
-        return "a test file (test_*.py, conftest.py): tests are not graded"
-    if name == "__pycache__":
-        return "Python's cache"
+    if name in ("__pycache__", "conftest.py") or (name == "__init__.py" if top else name.startswith("test_")):
+        return "a file of Python's or pytest's own (a cache, a test file or a package's __init__.py): not graded"
     return None
 
 
@@ -152,16 +146,11 @@ def _read_file(fd: int, filename: str, name: str, submission: Submission):
         text, notes = notebook_source(data, name)
         submission.skipped += notes
     else:
-        text = _python_text(data, name)
+        try:
+            text = data.decode(tokenize.detect_encoding(io.BytesIO(data).readline)[0])
+        except (SyntaxError, UnicodeDecodeError, LookupError) as e:
+            raise SubmissionError(f"{untrusted(name)} could not be read as text ({untrusted(str(e))})") from e
     submission.sources[filename] = text
-
-
-def _python_text(data: bytes, name: str) -> str:
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        return data.decode(encoding)
-    except (SyntaxError, UnicodeDecodeError, LookupError) as e:
-        raise SubmissionError(f"{untrusted(name)} could not be read as text ({untrusted(str(e))})") from e
 
 
 def notebook_source(data: bytes, name: str) -> tuple[str, list]:
@@ -203,7 +192,7 @@ NAME_BYTES = 255  # ... or of bytes in UTF-8: a name is also a folder of the gra
 
 
 def find_students(submissions_dir) -> dict[str, Path]:
-    """Every .py file, notebook or folder directly in the class folder is one student: {name: path}, see student_names."""
+    """{name: path}: every .py file, notebook or folder directly in the class folder is a student."""
     return scan_class(submissions_dir)[0]
 
 
@@ -214,7 +203,7 @@ def scan_class(submissions_dir) -> tuple[dict[str, Path], dict[str, str]]:
         raise SubmissionError(f"the submissions folder {folder} does not exist")
     entries, skipped = [], {}
     for p in sorted(folder.iterdir()):
-        why = _not_a_student(p)
+        why = _skip_by_name(p.name, top=True) or _not_graded(p.name, p.lstat(), top=True)
         if why is None:
             entries.append(p)
         elif p.name != "__pycache__":
@@ -222,26 +211,10 @@ def scan_class(submissions_dir) -> tuple[dict[str, Path], dict[str, str]]:
     return student_names(entries), skipped
 
 
-def _not_a_student(p: Path) -> str | None:
-    if p.name.startswith("."):
-        return "hidden (the name starts with a dot)"
-    if p.name in ("__pycache__", "__init__.py", "conftest.py"):
-        return "a file of Python's or pytest's own"
-    return _not_graded(p.name, p.lstat(), top=True)
-
-
 def student_names(entries: list[Path]) -> dict[str, Path]:
-    """One name per entry, distinct, deterministic, and traceable to the entry:
-
-    - a file is named by its stem (`jane.doe.py` -> `jane.doe`), a folder by its name (`bob/` -> `bob`);
-    - a name that two entries would share (`bob/` and `bob.py`), or that is one of the files class
-      grading writes (`gradebook.csv`, `grades.json`), gives way to the long form: the whole file name
-      for a file (`bob.py`, `bob.ipynb`), the name and `-folder` for a folder (`bob-folder`), until no two
-      clash. Long forms cannot clash (entry names are unique; a file's ends in its suffix, a folder's in `-folder`);
-    - characters that do not print on one line (newlines, control and invisible characters) and `%`
-      are written as `%XX` (their UTF-8 bytes); a name longer than 120 characters or 255 bytes (UTF-8) is
-      cut, with a hash of the whole name appended.
-    """
+    """One name per entry, distinct, deterministic, traceable: a file's stem (`jane.doe.py` -> `jane.doe`), a
+    folder's name; where two entries would share one (`bob/`, `bob.py`) or it is a file class grading writes, the
+    long form (`bob.py`, `bob-folder`), which cannot clash. Names are written as `show` writes them."""
     short = {p: show(p.stem) if p.is_file() else show(p.name) for p in entries}
     long = {p: _shortened(_escaped(p.stem), p.name, p.suffix) if p.is_file() else
             _shortened(_escaped(p.name), p.name + "/", "-folder") for p in entries}

@@ -1,10 +1,8 @@
-"""Length-prefixed JSON frames over pipes, read with a deadline and a size cap.
+"""Length-prefixed JSON frames (4 bytes of big-endian length, then UTF-8 JSON) with a deadline and a byte cap.
 
-A frame is 4 bytes of big-endian length, then that many bytes of UTF-8 JSON. The reader never
-trusts the length beyond its cap (checked before a byte of the body is read) and never waits past
-its deadline; the writer refuses to send a frame over its own cap. Between the grader and a zygote,
-frames go over a unix socket and may carry file descriptors (SCM_RIGHTS): that is how a student's
-files reach the forked child without the zygote ever reading them.
+The reader checks the length against its cap before it reads a byte of the body, and never waits past its
+deadline; the writer refuses a frame over its own cap. Between the grader and a zygote, frames may carry file
+descriptors (SCM_RIGHTS): that is how a student's files reach the child without the zygote reading them.
 """
 
 import json
@@ -14,6 +12,8 @@ import socket
 import struct
 import time
 
+CONTROL_CAP = 64 << 10      # grader <-> zygote frames: a handful of small fields (the job travels in a memfd)
+SMALL_FRAME = 16 << 10      # a child's ready, loaded, fatal and done frames: a few hundred bytes each
 
 class FrameError(Exception):
     """The other end sent something that is not a frame (too big, not JSON, cut short)."""
@@ -64,7 +64,11 @@ def _read_exact(fd: int, n: int, deadline: float | None, started: bool) -> bytes
 
 def read_frame(fd: int, *, cap: int, deadline: float | None = None):
     """Read one frame from fd; deadline is a time.monotonic() value (None: wait forever)."""
-    (n,) = struct.unpack(">I", _read_exact(fd, 4, deadline, started=False))
+    return _body(fd, _read_exact(fd, 4, deadline, started=False), cap, deadline)
+
+
+def _body(fd: int, head: bytes, cap: int, deadline: float | None):
+    (n,) = struct.unpack(">I", head)
     if n > cap:
         raise FrameError(f"frame of {n} bytes is over the {cap}-byte cap")
     data = _read_exact(fd, n, deadline, started=True)
@@ -88,12 +92,7 @@ def recv_frame_fds(sock: socket.socket, cap: int, max_fds: int = 4) -> tuple[obj
     try:
         if not data:
             raise FrameEOF()
-        head = data + _read_exact(sock.fileno(), 4 - len(data), None, started=True)
-        (n,) = struct.unpack(">I", head)
-        if n > cap:
-            raise FrameError(f"frame of {n} bytes is over the {cap}-byte cap")
-        body = _read_exact(sock.fileno(), n, None, started=True)
-        return json.loads(body), fds
+        return _body(sock.fileno(), data + _read_exact(sock.fileno(), 4 - len(data), None, started=True), cap, None), fds
     except BaseException:
         for fd in fds:
             os.close(fd)

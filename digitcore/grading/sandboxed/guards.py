@@ -1,11 +1,7 @@
-"""Python-level guards inside the worker: an audit hook and an import blocker.
-
-They sit on top of the operating system's isolation (sandbox.py) and are what remains when that is
-not available. The audit hook refuses reading the project's files, writing outside the worker's
-own folder, starting processes, sockets, ctypes and gc introspection. The import blocker hands out
-inert stand-ins ("poison") for the project's own modules (digitcore's reference, solutions/,
-checks/): harmless while the file loads, but calling one while an exercise is being checked
-raises ReferenceUseError and the check scores zero.
+"""Python-level guards in the worker: an audit hook and an import blocker. Diagnostics, not the confinement
+(the kernel's, sandbox.py): they name what a student tried (the project's files, writing outside, processes,
+sockets, ctypes, gc) so the feedback can say so. The project's own modules import as inert "poison": harmless
+while the file loads, but calling one while a check runs raises ReferenceUseError and the check scores zero.
 """
 
 import os

@@ -1,9 +1,8 @@
 """Plain data: the only thing that crosses from a student's worker back to the grader.
 
-to_plain runs in the untrusted worker and never raises; it looks only at exact built-in types and
-exact torch tensors, so a student's object never gets to run its own __eq__, __repr__ or
-__torch_function__. from_plain runs on the trusted side and trusts nothing: anything malformed
-raises GarbledError, and the grader fails the check.
+to_plain runs in the worker and never raises; it looks only at exact built-in types and exact tensors, so a
+student's object never runs its own __eq__, __repr__ or __torch_function__. from_plain runs on the trusted side
+and trusts nothing: anything malformed raises GarbledError, and the check fails.
 """
 
 import base64

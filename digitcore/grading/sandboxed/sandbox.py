@@ -1,24 +1,9 @@
-"""Operating-system isolation for student code: what the kernel enforces, set up by well-kept tools.
+"""Operating-system isolation for student code, enforced by the kernel (docs/isolation.md says what holds where).
 
-Two halves:
-
-* The trusted side (client.py) starts each zygote inside bubblewrap (`bwrap`) with a new root that is
-  an ALLOW-LIST: Python's own folders and the venv read-only, a private copy of the few grading files
-  the worker needs, a /tmp that nobody may write, a minimal /dev and a fresh /proc, and new user (where
-  needed), PID, network, IPC, UTS and cgroup namespaces. Nothing of the checkout (solutions/, checks/,
-  digitcore/chapter.py), no other student's files, no /run/lock, /dev/shm or /var/tmp of the host exist
-  in it. `bwrap_command` builds that command line; `seccomp_program` asks libseccomp (Debian's
-  python3-seccomp, for /usr/bin/python3) for a BPF filter that refuses fork, exec, ptrace and other
-  escapes while allowing threads.
-* The sandboxed child (worker.py, via zygote.py), before any student code: `lock_down` gives it its own
-  mount namespace with a private tmpfs work folder and /dev/shm (gone when it dies), its own network
-  namespace, resource limits, the user nobody, no-new-privileges, death with its parent, and the
-  seccomp filter.
-
-Where a layer is missing (no bwrap, no python3-seccomp, not root) the grader runs with what remains,
-and a child without a mount namespace of its own gets a uid of its own (as root) and Landlock instead;
-student code never runs as root. The report lists the layers that were in force; docs/isolation.md says
-what holds in each place an instructor grades.
+The trusted side (client.py) starts each zygote in bubblewrap with an allow-list root (`bwrap_command`) and asks
+libseccomp for a BPF filter (`seccomp_program`); the sandboxed child (worker.py), before any student code, locks
+itself down (`lock_down`). Where a layer is missing the grader runs with what remains, never as root, and the
+report lists the layers in force.
 """
 
 import ctypes
@@ -26,7 +11,6 @@ import ctypes.util
 import os
 import platform
 import resource
-import shutil
 import signal
 import struct
 import subprocess
@@ -102,7 +86,7 @@ def _mount(source, target, fstype, flags, data=None) -> bool:
 
 
 def under(path: str, roots) -> bool:
-    """Is `path` one of `roots` or inside one of them? (`roots` may be any iterable, read once.)"""
+    """Is `path` one of `roots` or inside one of them?"""
     return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
 
@@ -110,8 +94,8 @@ def under(path: str, roots) -> bool:
 
 
 def sandbox_setting() -> str:
-    """DIGITCORE_SANDBOX: "weak" grades as if no namespace could be made (bubblewrap missing, a container);
-    "none" also goes without seccomp and Landlock (as on macOS). Neither ever runs student code as root."""
+    """DIGITCORE_SANDBOX: "weak" grades as if no namespace could be made (a container); "none" also goes without
+    seccomp and Landlock (as on macOS). Neither ever runs student code as root."""
     return os.environ.get("DIGITCORE_SANDBOX", "")
 
 
@@ -121,10 +105,6 @@ def weak_requested() -> bool:
 
 def bare_requested() -> bool:
     return sandbox_setting() == "none"
-
-
-def privileged() -> bool:
-    return os.geteuid() == 0
 
 
 def bwrap_usable() -> bool:
@@ -151,8 +131,8 @@ def seccomp_program() -> bytes | None:
 
 
 def python_binds(project: str) -> list[str]:
-    """The folders (and the executable) Python needs to import the standard library, torch and the rest:
-    its prefixes and site-packages, never the project's checkout (a .venv inside it is fine)."""
+    """The folders (and the executable) Python needs: its prefixes and site-packages, never the project's
+    checkout (a .venv inside it is fine)."""
     paths = set()
     for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix):
         if p and os.path.realpath(p) not in ("/", "/usr", "/usr/local"):
@@ -171,8 +151,8 @@ def python_binds(project: str) -> list[str]:
 
 
 def _inside_a_venv(path: str, project: str) -> bool:
-    """Is `path` inside a virtual environment (a folder with pyvenv.cfg) that lies inside `project`: the checkout's
-    own .venv, whichever Python runs the grader (its own venv, or another venv that borrows its packages)?"""
+    """Is `path` inside a virtual environment (a folder with pyvenv.cfg) inside `project`, whichever Python runs
+    the grader (the checkout's .venv, or a Debian venv that borrows its packages)?"""
     folder = path
     while under(folder, [project]) and folder != project:
         if os.path.isfile(os.path.join(folder, "pyvenv.cfg")):
@@ -181,36 +161,11 @@ def _inside_a_venv(path: str, project: str) -> bool:
     return False
 
 
-def executable_links(path: str) -> list[tuple[str, str]]:
-    """The symbolic links from `path` to the real Python executable, as (link, what it points to): a venv made
-    by Debian's /usr/bin/python3 starts through .venv/bin/python -> /usr/bin/python3 -> python3.11."""
-    links = []
-    while os.path.islink(path) and len(links) < 40:
-        target = os.readlink(path)
-        links.append((path, target))
-        path = os.path.normpath(os.path.join(os.path.dirname(path), target))
-    return links
-
-
 def _masked(binds: list[str]) -> list[str]:
     """Copies of the project installed inside Python's folders (a non-editable `pip install`): covered."""
-    found = []
-    for root in binds:
-        if os.path.isdir(root):
-            for sub in ("digitcore", "solutions", "checks"):
-                for base in (root, *(os.path.join(root, d) for d in _site_dirs(root))):
-                    candidate = os.path.join(base, sub)
-                    if os.path.isdir(candidate):
-                        found.append(candidate)
-    return sorted(set(found))
-
-
-def _site_dirs(root: str) -> list[str]:
-    try:
-        return [os.path.relpath(p, root) for p in sys.path
-                if p and under(os.path.realpath(p), [root]) and p.rstrip(os.sep).endswith("-packages")]
-    except ValueError:
-        return []
+    sites = {os.path.realpath(p) for p in sys.path if p and p.rstrip(os.sep).endswith("-packages")}
+    bases = [*binds, *(p for p in sites if under(p, binds))]
+    return sorted({c for b in bases for sub in ("digitcore", "solutions", "checks") if os.path.isdir(c := os.path.join(b, sub))})
 
 
 def bwrap_command(grader_dir: str, project: str, argv: list[str], *, root: bool, env: dict) -> list[str]:
@@ -250,9 +205,13 @@ def bwrap_command(grader_dir: str, project: str, argv: list[str], *, root: bool,
     for p in binds:
         if not under(p, bound):
             cmd += parents(p) + ["--ro-bind", p, p]
-    for link, target in executable_links(sys.executable):
+    # the links from sys.executable to the real Python (a Debian venv: .venv/bin/python -> /usr/bin/python3 -> ...)
+    link, hops = sys.executable, 0
+    while os.path.islink(link) and hops < 40:
+        target, hops = os.readlink(link), hops + 1
         if not under(link, binds + bound):
             cmd += parents(link) + ["--symlink", target, link]
+        link = os.path.normpath(os.path.join(os.path.dirname(link), target))
     for p in _masked(binds):
         cmd += ["--perms", "0555", "--tmpfs", p]
     cmd += ["--ro-bind", grader_dir, GRADER_DIR,
@@ -484,6 +443,20 @@ def _landlock_allow(ruleset: int, path: str, rights: int) -> bool:
         os.close(fd)
 
 
+def children_of(ppid: int) -> list[int]:
+    kids = []
+    for name in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    stat = f.read()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == ppid:
+                    kids.append(int(name))
+            except (OSError, ValueError, IndexError):
+                pass
+    return kids
+
+
 def _vm_bytes() -> int:
     try:
         with open("/proc/self/status") as f:
@@ -493,7 +466,3 @@ def _vm_bytes() -> int:
     except OSError:
         pass
     return 0
-
-
-def remove_tree(path: str) -> None:
-    shutil.rmtree(path, ignore_errors=True)

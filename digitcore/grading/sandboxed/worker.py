@@ -1,12 +1,10 @@
 # ruff: noqa: BLE001, S102, S110  (this file runs student code: it must catch everything and exec their files)
 """The worker: inside the sandboxed child, load the student's files and run one exercise's probes.
 
-Everything here runs in the untrusted process. It is handed two descriptors: a memfd with the job
-(the student's files, the exercise, the probes' inputs), read only after the lock-down, and the result
-pipe that goes straight to the grader. It reports there, one frame at a time, each under its byte cap:
-ready (the isolation layers), loaded (or fatal), then one result per probe, then done. Every
-student call is wrapped in `except BaseException`, so sys.exit, KeyboardInterrupt or pytest.skip
-from student code become a failed check with the student's own line number, never a traceback.
+It locks down, then reads the job (a memfd) and reports on the result pipe, one frame at a time, each under its
+byte cap: ready (the isolation layers), loaded (or fatal), one result per probe, done. Every student call is
+wrapped in `except BaseException`: sys.exit, KeyboardInterrupt or pytest.skip become a failed check with the
+student's own line number, never a traceback.
 """
 
 import importlib.abc
@@ -21,10 +19,9 @@ import time
 import types
 
 from . import guards, plain, sandbox
-from .frames import write_frame
+from .frames import SMALL_FRAME, write_frame
 
 MESSAGE_CHARS = 300
-SMALL_FRAME = 16 << 10      # ready, loaded, fatal, done: a few hundred bytes each
 
 
 class SubmissionFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -42,11 +39,9 @@ class SubmissionFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def create_module(self, spec):
         return None
 
-    def exec_module(self, module):
-        filename = self.by_name[module.__name__]
-        module.__file__ = filename
-        source = self.sources[filename]
-        exec(compile(source, filename, "exec", dont_inherit=True), module.__dict__)
+    def exec_module(self, module, filename=None):
+        module.__file__ = filename = filename or self.by_name[module.__name__]
+        exec(compile(self.sources[filename], filename, "exec", dont_inherit=True), module.__dict__)
 
 
 def describe(exc: BaseException, files) -> dict:
@@ -94,10 +89,8 @@ def load_submission(sources: dict[str, str]) -> dict[str, types.ModuleType]:
             name = f"_submission_{len(modules)}"
             while name in sys.modules or name in finder.by_name:
                 name += "_"
-            module = types.ModuleType(name)
-            module.__file__ = filename
-            sys.modules[name] = module
-            exec(compile(sources[filename], filename, "exec", dont_inherit=True), module.__dict__)
+            sys.modules[name] = types.ModuleType(name)
+            finder.exec_module(sys.modules[name], filename)
         modules[filename] = sys.modules[name] if name in sys.modules else importlib.import_module(name)
     return modules
 
@@ -142,14 +135,9 @@ def read_job(fd: int) -> dict:
     size = os.fstat(fd).st_size
     if size > JOB_CAP:
         raise ValueError(f"job of {size} bytes is over the cap")
-    chunks = []
-    while True:
-        chunk = os.pread(fd, 1 << 20, sum(map(len, chunks)))
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(fd)
-    return json.loads(b"".join(chunks))
+    with open(fd, "rb") as f:   # the grader wrote it: its offset is at the end
+        f.seek(0)
+        return json.loads(f.read(JOB_CAP))
 
 
 def run(job_fd: int, result_fd: int, limits: dict, probes: dict, *, in_pid_namespace: bool, sandboxed: bool,

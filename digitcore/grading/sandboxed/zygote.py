@@ -1,29 +1,20 @@
 """The zygote: a warm process that has imported torch once and forks a sandboxed child per exercise.
 
-    python -m digitcore.grading.sandboxed.zygote [--probes FILE ...] [--seccomp FILE]
+    python -m digitcore.grading.sandboxed.zygote [--probes FILE ...] [--seccomp FILE] [--sandboxed]
 
-It runs inside the bwrap sandbox (sandbox.bwrap_command), from a private copy of the grading files,
-and speaks length-prefixed JSON frames with the trusted grader (client.py) over a unix socket on fd 0.
-It is only a fork server and never sees a student:
-
-* spawn: the request carries two descriptors (SCM_RIGHTS): a memfd holding the job (the student's
-  files, the exercise, the probes' inputs) and the write end of a result pipe. The zygote forks A
-  without reading the job. A is PID 1 of a new PID namespace (Zygote.fresh_pid_namespace), starts a new
-  session and forks B, the worker (worker.py), which reads the job after it is locked down and writes
-  its frames straight to the grader. So no student's source, output or error ever passes through the
-  zygote's memory, and every later child is forked from a heap that has never held any of them.
-* end: the grader read what it needed (or a deadline passed): SIGKILL A's process group (when A, the
-  namespace's init, dies, every process in the namespace dies), reap, and answer with A's exit status.
-
-The zygote never runs student code and never runs a torch op itself, so forking stays safe. It
-imports neither the reference (digitcore.chapter) nor digitcore.exercises: its copy of digitcore
-holds only the grading files the worker needs.
+A fork server that never sees a student: on "spawn" it gets a memfd with the job and the write end of the result
+pipe (SCM_RIGHTS) and forks A without reading them. A, PID 1 of a fresh PID namespace where it can have one,
+forks B, the worker (worker.py), which reads the job only once locked down and writes its frames straight to the
+grader: no student's source, output or error passes through the zygote's memory, so every later child is forked
+from a heap that never held any. On "end" it kills A's process group and answers with A's exit status. It never
+runs a torch op (forking stays safe) and imports neither the reference nor the exercises' judges.
 """
 
 import argparse
 import importlib.util
 import os
 import select
+import shutil
 import signal
 import socket
 import sys
@@ -31,9 +22,8 @@ import tempfile
 import time
 
 from . import sandbox, worker
-from .frames import FrameEOF, FrameError, recv_frame_fds, write_frame
-
-REQUEST_CAP = 64 << 10          # control frames only: the job itself travels in a memfd
+from .frames import CONTROL_CAP, FrameEOF, FrameError, recv_frame_fds, write_frame
+from .sandbox import children_of
 
 
 def load_probes(paths: list[str]) -> dict:
@@ -127,23 +117,18 @@ class Zygote:
         while True:
             done, status = os.wait()
             if done == pid:
-                return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+                return exit_code(status)
 
     def end(self, pid: int, wait: float | None) -> int | None:
-        """Stop child A. wait=None: kill now and reap later; else wait up to `wait` s for its exit status."""
-        code = None
+        """Stop child A: wait up to `wait` s for it to end by itself, then kill it and return its exit status
+        (None: unknown). wait=None: kill now, reap later (reap_ending)."""
         self.live.discard(pid)
-        if wait:
-            limit = time.monotonic() + wait
-            while time.monotonic() < limit:
-                try:
-                    done, status = os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:
-                    return None
-                if done:
-                    self.after_child(pid)
-                    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+        limit = time.monotonic() + (wait or 0)
+        try:
+            while time.monotonic() < limit and not os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
                 time.sleep(0.01)
+        except ChildProcessError:   # not ours (or gone): nothing to kill
+            return None
         for kill in (os.killpg, os.kill):
             try:
                 kill(pid, signal.SIGKILL)
@@ -153,35 +138,31 @@ class Zygote:
             self.ending.append(pid)
             return None
         try:
-            _, status = os.waitpid(pid, 0)
-            code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+            code = exit_code(os.waitpid(pid, 0)[1])
         except ChildProcessError:
-            pass
-        self.after_child(pid)
+            code = None
+        self.after_child()
         return code
 
-    def after_child(self, pid: int):
-        """Kill and reap what is left of a child (B, orphaned to us when A died first, or anything it
+    def after_child(self):
+        """Kill and reap what is left of ended children (B, orphaned to us when A died first, or anything it
         started without a PID namespace of its own), and remove the work folders of every child that is gone
         (never a live one's: a child killed now is reaped later, after the next one has started)."""
         self.kill_strays(keep=self.live | set(self.ending))
-        for child, folder in list(self.folders.items()):
-            if child not in self.live and child not in self.ending:
-                sandbox.remove_tree(folder)
-                del self.folders[child]
+        for child in [c for c in self.folders if c not in self.live and c not in self.ending]:
+            shutil.rmtree(self.folders.pop(child), ignore_errors=True)
 
     def reap_ending(self, block: bool):
         still = []
         for pid in self.ending:
             try:
-                done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
+                if not os.waitpid(pid, 0 if block else os.WNOHANG)[0]:
+                    still.append(pid)
             except ChildProcessError:
-                continue
-            if not done:
-                still.append(pid)
+                pass
         self.ending = still
         if not still:
-            self.after_child(0)
+            self.after_child()
 
     def kill_strays(self, keep=frozenset()):
         """As a child subreaper we inherit orphans: none may outlive a request."""
@@ -202,7 +183,7 @@ class Zygote:
 
     # -- serving ------------------------------------------------------------------------------
     def answer(self, obj):
-        write_frame(self.sock.fileno(), obj, cap=REQUEST_CAP)
+        write_frame(self.sock.fileno(), obj, cap=CONTROL_CAP)
 
     def serve(self):
         sandbox.prctl(sandbox.PR_SET_CHILD_SUBREAPER, 1)
@@ -215,45 +196,27 @@ class Zygote:
             if self.ending and not select.select([self.sock], [], [], 0.2)[0]:
                 self.reap_ending(block=True)   # idle: finish the reaping
             try:
-                req, fds = recv_frame_fds(self.sock, REQUEST_CAP)
+                req, fds = recv_frame_fds(self.sock, CONTROL_CAP)
             except (FrameEOF, FrameError, OSError, ValueError):
                 break
             cmd = req.get("cmd") if isinstance(req, dict) else None
-            if cmd == "spawn" and len(fds) == 2:
-                self.reap_ending(block=False)
-                try:
-                    pid = self.spawn(req, *fds)
-                finally:
-                    for fd in fds:
-                        os.close(fd)
-                self.answer({"kind": "spawned", "pid": pid})
-            elif cmd == "end":
+            try:
+                if cmd == "spawn" and len(fds) == 2:
+                    self.reap_ending(block=False)
+                    reply = {"kind": "spawned", "pid": self.spawn(req, *fds)}
+                elif cmd == "end":
+                    reply = {"kind": "ended", "code": self.end(int(req["pid"]), req.get("wait"))}
+                else:
+                    break
+            finally:
                 for fd in fds:
                     os.close(fd)
-                self.answer({"kind": "ended", "code": self.end(int(req["pid"]), req.get("wait"))})
-            else:
-                for fd in fds:
-                    os.close(fd)
-                break
+            self.answer(reply)
         for pid in self.ending:
             self.end(pid, 0)
         self.reap_ending(block=True)
         self.kill_strays()
-        sandbox.remove_tree(self.scratch)
-
-
-def children_of(ppid: int) -> list[int]:
-    kids = []
-    for name in os.listdir("/proc") if os.path.isdir("/proc") else []:
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat") as f:
-                    stat = f.read()
-                if int(stat.rsplit(")", 1)[1].split()[1]) == ppid:
-                    kids.append(int(name))
-            except (OSError, ValueError, IndexError):
-                pass
-    return kids
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def main(argv=None):
@@ -275,6 +238,11 @@ def main(argv=None):
     preload()
     probes = load_probes(args.probes)
     Zygote(sock, probes, bpf, args.sandboxed).serve()
+
+
+def exit_code(status: int) -> int:
+    """A wait status as an exit status: the process's own, or 128 + the signal that ended it."""
+    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
 
 
 if __name__ == "__main__":

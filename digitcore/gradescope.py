@@ -1,4 +1,5 @@
-"""Gradescope: `digitcore gradescope OUT` builds the autograder's bundle, and `run` is what it runs.
+"""Gradescope: `digitcore gradescope OUT` builds the autograder's bundle; `python -m digitcore.gradescope ROOT` is
+what its run_autograder runs (grading.report.autograde).
 
 The bundle is what Gradescope asks for (docs/gradescope.md): `setup.sh`, run once as root to build the image
 (Python, PyTorch for the CPU, digitcore, and bubblewrap and python3-seccomp for the sandbox where the image's
@@ -13,15 +14,12 @@ in force (Isolation: ...). DIGITCORE_AUTOGRADER (default /autograder) and DIGITC
 the bundle's venv) move the tree, so a test can run run_autograder in a simulated one.
 """
 
-import json
 import shutil
 import sys
 import zipfile
 from pathlib import Path
 
-from .report import GRADESCOPE_FORMAT, gradescope_results
-
-PROJECT = Path(__file__).resolve().parents[2]
+PROJECT = Path(__file__).resolve().parents[1]
 # What the bundle carries of the project, and never anything else (solutions/, tests/, lessons/ stay behind).
 BUNDLE_PATHS = ("pyproject.toml", "README.md", "LICENSE", "digitcore", "checks")
 CACHES = ("__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", "*.egg-info")
@@ -54,7 +52,7 @@ set -u
 ROOT="${DIGITCORE_AUTOGRADER:-/autograder}"
 PYTHON="${DIGITCORE_AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
 cd "$ROOT/source"
-PYTHONPATH="$ROOT/source" exec "$PYTHON" -m digitcore.grading.gradescope "$ROOT"
+PYTHONPATH="$ROOT/source" exec "$PYTHON" -m digitcore.gradescope "$ROOT"
 """
 
 SCRIPTS = {"setup.sh": SETUP_SH, "run_autograder": RUN_AUTOGRADER}
@@ -111,28 +109,7 @@ def write_bundle(dest, project: Path = PROJECT) -> list[str]:
     return [*SCRIPTS, *files]
 
 
-def run(root) -> dict:
-    """Grade ROOT/submission (public and hidden checks) and write ROOT/results/results.json; returns it.
-    A failure of the grader itself is written there too, as such, for the instructor to see."""
-    from .classroom import _write  # the grader's modules import torch: only here, not to write a bundle
-
-    root = Path(root)
-    try:
-        from .runner import grade_submission
-
-        report = grade_submission(root / "submission", include_hidden=True, student="submission",
-                                  hidden_dir=root / "source" / "checks" / "hidden")
-        results = gradescope_results(report)
-        print(f"{report.total:g} / {report.max_total:g} points; isolation: {report.isolation}")
-    except Exception as e:  # noqa: BLE001 - the grader's own failure: said in results.json, never a missing file
-        print(f"the grader failed: {type(e).__name__}: {e}", file=sys.stderr)
-        results = {"score": 0, "output": f"The grader itself failed ({type(e).__name__}), not your submission: "
-                                         "please tell your instructor.", "output_format": GRADESCOPE_FORMAT,
-                   "visibility": "visible", "stdout_visibility": "hidden", "tests": []}
-    (root / "results").mkdir(parents=True, exist_ok=True)
-    _write(root / "results" / "results.json", json.dumps(results, indent=2) + "\n")
-    return results
-
-
 if __name__ == "__main__":
-    run(sys.argv[1] if len(sys.argv) > 1 else "/autograder")
+    from .grading.report import autograde
+
+    autograde(sys.argv[1] if len(sys.argv) > 1 else "/autograder")
