@@ -61,7 +61,7 @@ class Zygote:
         self.seccomp_bpf = seccomp_bpf
         self.sandboxed = sandboxed
         self.root = os.geteuid() == 0
-        self.namespaces = self.root and not sandbox.weak_requested()
+        self.namespaces = self.root and sandbox.sandbox_setting() == "full"
         self.spawned = 0
         self.folders: dict[int, str] = {}   # child A -> the work folder made for its worker, until A is reaped
         self.scratch = tempfile.mkdtemp(prefix="digitcore-grading-", dir=sandbox.WORK_DIR if sandboxed else None)
