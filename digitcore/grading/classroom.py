@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .client import refuse_unseparated_class
-from .report import feedback_markdown, gradescope_results, write_text
+from .report import feedback_markdown, gradescope_results, points_value, write_text
 from .runner import close_all, draw_seed, failed_report, grade_with, zygotes_for
 from .sources import RESERVED, SubmissionError, check_out_dir, scan_class
 
@@ -84,9 +84,8 @@ def _cell(value):
 def grades_json(registry, reports) -> dict:
     """grades.json: the run's seed (to reproduce it: --seed), the maxima, every student's points."""
     seeds = sorted({r.seed for r in reports if r.seed is not None})
-    maxima = {ex: sum(c.points for c in cs) for ex, cs in registry.items()}
-    maxima = {ex: int(v) if v == int(v) else v for ex, v in maxima.items()}
-    maxima["total"] = sum(maxima.values())
+    maxima = {ex: points_value(sum(c.points for c in cs)) for ex, cs in registry.items()}
+    maxima["total"] = points_value(sum(maxima.values()))
     return {"seed": seeds[0] if len(seeds) == 1 else seeds or None, "max": maxima,
             "students": {r.student: r.points() for r in reports}}
 

@@ -97,10 +97,11 @@ class SubmissionReport:
 
     def points(self) -> dict:
         """{exercise: points, ..., "total": points}"""
-        return {**{ex: _num(e.score) for ex, e in self.exercises.items()}, "total": _num(self.total)}
+        return {**{ex: points_value(e.score) for ex, e in self.exercises.items()}, "total": points_value(self.total)}
 
 
-def _num(x: float):
+def points_value(x: float):
+    """Points as JSON shows them: an int when whole, else rounded to 4 places."""
     x = round(float(x), 4)
     return int(x) if x == int(x) else x
 
@@ -203,8 +204,8 @@ def gradescope_results(report: SubmissionReport) -> dict:
             tests.append({
                 "name": gradescope_text(f"{ex.exercise}: {check.title}"),
                 "number": f"{i}.{j}",
-                "score": _num(check.points if verdict.passed else 0.0),
-                "max_score": _num(check.points),
+                "score": points_value(check.points if verdict.passed else 0.0),
+                "max_score": points_value(check.points),
                 "status": "passed" if verdict.passed else "failed",
                 "output": gradescope_text(output),
                 "output_format": GRADESCOPE_FORMAT,
@@ -216,7 +217,7 @@ def gradescope_results(report: SubmissionReport) -> dict:
         output += "\nYour file could not be graded as a whole: " + report.fatal
     if report.skipped:
         output += "\nNot graded (not read):" + "".join(f"\n- {line}" for line in skipped_lines(report.skipped, 20))
-    return results_json(_num(report.total), "\n".join([output, *trailer(report)]), tests)
+    return results_json(points_value(report.total), "\n".join([output, *trailer(report)]), tests)
 
 
 def results_json(score, output: str, tests: list) -> dict:

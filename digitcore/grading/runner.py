@@ -48,30 +48,28 @@ def project_paths() -> tuple[str, ...]:
     return tuple(sorted(set(found)))
 
 
-def judge_record(check, inp, rec, info, time_limit: float, load_guard=None):
+def judge_record(check, inp, rec, info, time_limit: float, load_guard=None) -> Verdict:
     """One check's Verdict from the worker's record for it (anything malformed fails the check).
     `load_guard`: {"refused": [...], "reference": [...]}, what the guards noticed while the file loaded (the
     response's "load_guard", from the worker's "loaded" frame); any of it fails every check of the exercise.
-    A hidden check's failure is told in the grader's words only (sealed)."""
-    verdict = _judge_open(check, inp, rec, info, time_limit, load_guard)
-    return sealed(verdict, rec, load_guard) if getattr(check, "hidden", False) else verdict
-
-
-def sealed(verdict, rec, load_guard):
-    """A hidden check's failed verdict in the grader's own words: how it failed, never a message, value or
-    shape from the student's code (which saw the hidden input). A wrong value keeps the judge's diagnosis,
-    a question and hint of the grader's own table."""
-    if verdict.passed:
-        return verdict
+    A hidden check's failure is told in the grader's words only (wording.ending); a wrong value keeps the
+    judge's diagnosis, a question and hint of the grader's own table."""
+    hidden = bool(getattr(check, "hidden", False))
     rec = rec if isinstance(rec, dict) else {}
-    status = rec.get("status") if type(rec.get("status")) is str and rec.get("status") in wording.HIDDEN_HOW else None
-    if _refusal(rec, load_guard):
-        status = "refused"
-    elif status == "ok" and rec.get("overflow"):
-        status = "overflow"
-    message = wording.HIDDEN_FAILED.format(how=wording.HIDDEN_HOW[status])
-    return Verdict(False, message, misconception=verdict.misconception, hint=verdict.hint, tag=verdict.tag) if (
-        status == "ok") else Verdict(False, message)
+    status, refusal = rec.get("status"), _refusal(rec, load_guard)
+    if refusal or (status == "ok" and rec.get("overflow")):
+        status = "refused" if refusal else "overflow"
+    if status == "ok":
+        verdict = _judge_value(check, inp, rec)
+        if hidden and not verdict.passed:
+            return Verdict(False, wording.ending(status, rec, time_limit, hidden), misconception=verdict.misconception,
+                           hint=verdict.hint, tag=verdict.tag)
+        return verdict
+    if not hidden and refusal:
+        return Verdict(False, refusal)
+    if not hidden and status == "error":   # the message, and the exercise's diagnosis
+        return error_diagnosis(check.exercise, wording.error_message(rec.get("error"), info))
+    return Verdict(False, wording.ending(status, rec, time_limit, hidden))
 
 
 def _refusal(rec: dict, load_guard) -> str | None:
@@ -82,31 +80,17 @@ def _refusal(rec: dict, load_guard) -> str | None:
                                        "while being checked"))
 
 
-def _judge_open(check, inp, rec, info, time_limit: float, load_guard=None):
-    if not isinstance(rec, dict):
-        return Verdict(False, "no result came back from your code for this check")
-    status = rec.get("status")
-    info = info if isinstance(info, dict) else {}
-    refusal = _refusal(rec, load_guard)
-    if refusal:
-        return Verdict(False, refusal)
-    if status == "ok":
-        if rec.get("overflow"):
-            return Verdict(False, "your code printed more than the grader keeps (about half a megabyte) "
-                                  "while being checked: remove the debugging prints")
-        try:
-            obs = from_plain(rec.get("obs"))
-        except Exception:  # noqa: BLE001 - GarbledError, or anything else the plain data makes torch raise
-            return Verdict(False, "the result your code gave could not be read back (garbled)")
-        try:
-            verdict = check.judge(inp, obs)
-        except Exception as e:  # noqa: BLE001 - a judge must not raise; if one does, the check fails without a traceback
-            return Verdict(False, f"your result could not be checked ({type(e).__name__}): it is probably "
-                                  "not the kind of value this exercise asks for")
-        return verdict if isinstance(verdict, Verdict) else Verdict(False, "the check gave no verdict")
-    if status == "error":
-        return error_diagnosis(check.exercise, wording.error_message(rec.get("error"), info))   # and the exercise's diagnosis
-    return Verdict(False, wording.status_message(rec, time_limit))
+def _judge_value(check, inp, rec: dict) -> Verdict:
+    try:
+        obs = from_plain(rec.get("obs"))
+    except Exception:  # noqa: BLE001 - GarbledError, or anything else the plain data makes torch raise
+        return Verdict(False, "the result your code gave could not be read back (garbled)")
+    try:
+        verdict = check.judge(inp, obs)
+    except Exception as e:  # noqa: BLE001 - a judge must not raise; if one does, the check fails without a traceback
+        return Verdict(False, f"your result could not be checked ({type(e).__name__}): it is probably "
+                              "not the kind of value this exercise asks for")
+    return verdict if isinstance(verdict, Verdict) else Verdict(False, "the check gave no verdict")
 
 
 def not_started(check, inp, rec) -> bool:
@@ -233,31 +217,25 @@ class _Student:
     def exercise(self, exercise, checks, budget: Budget) -> tuple[ExerciseResult, float]:
         """The public checks in one job, then the hidden ones in another (a child of their own: the public
         child's memory never holds a hidden input or name). A problem with the file or the grader that stops
-        the public job stops the exercise; one in the hidden job fails the hidden checks, in the grader's words.
+        the first job stops the exercise; one in the hidden job fails the hidden checks, in the grader's words.
         Returns the result and the seconds spent waiting for a worker to start (not the student's time)."""
-        t0 = time.monotonic()
-        public, hidden = [c for c in checks if not c.hidden], [c for c in checks if c.hidden]
-        first = public or hidden
-        resp, inputs = self.job(exercise, first, budget)
-        waited = _seconds(resp.get("waited"))
-        stop = self.whole_exercise(exercise, checks, resp, budget, t0)
-        if stop:
-            return stop, waited
-        if first and not_started(first[0], inputs[0], _results(resp).get(first[0].name)):
-            return ExerciseResult.zero(exercise, checks, wording.NOT_STARTED, not_started=True), waited
-        items = self.judged(first, inputs, resp)
-        timings = [_timing(resp)]
-        note = wording.budget_note(resp, budget, time.monotonic() - t0)
-        if public and hidden:
-            resp, inputs = self.job(exercise, hidden, budget)
+        t0, items, timings, waited, note = time.monotonic(), [], [], 0.0, None
+        for part in ([c for c in checks if not c.hidden], [c for c in checks if c.hidden]):
+            if not part:
+                continue
+            resp, inputs = self.job(exercise, part, budget)
             waited += _seconds(resp.get("waited"))
-            if resp.get("engine"):   # the grader's own failure is still the instructor's to hear of
+            if not timings:
+                stop = self.whole_exercise(exercise, checks, resp, budget, t0)
+                if stop or not_started(part[0], inputs[0], _results(resp).get(part[0].name)):
+                    return stop or ExerciseResult.zero(exercise, checks, wording.NOT_STARTED, not_started=True), waited
+            elif resp.get("engine"):   # the grader's own failure is still the instructor's to hear of
                 self.report.engine_errors.append(f"{exercise} (hidden checks): {untrusted(resp['engine'], 300)}")
             info = resp.get("info")
-            if not resp.get("engine") and not resp.get("fatal") and isinstance(info, dict) and info.get("status") == "found":
-                items += self.judged(hidden, inputs, resp)
-            else:   # the job's checks did not run (the file did not load, the function was not found)
-                items += [(c, Verdict(False, wording.HIDDEN_FAILED.format(how=wording.HIDDEN_HOW[None]))) for c in hidden]
+            ran = not resp.get("engine") and not resp.get("fatal") and isinstance(info, dict) and info.get("status") == "found"
+            results = _results(resp) if ran else {}   # the hidden job's checks did not run: "no usable result"
+            items += [(c, judge_record(c, x, results.get(c.name), info, self.time_limit, resp.get("load_guard")))
+                      for c, x in zip(part, inputs)]
             timings.append(_timing(resp))
             note = note or wording.budget_note(resp, budget, time.monotonic() - t0)
         order = {c.name: i for i, c in enumerate(checks)}
@@ -295,11 +273,6 @@ class _Student:
             return ExerciseResult.zero(exercise, checks, wording.budget_note(resp, budget, time.monotonic() - t0))
         note = wording.exercise_note(exercise, info, list(self.sources))
         return ExerciseResult.zero(exercise, checks, note) if note else None
-
-    def judged(self, checks, inputs, resp) -> list:
-        results = _results(resp)
-        return [(c, judge_record(c, x, results.get(c.name), resp.get("info"), self.time_limit, resp.get("load_guard")))
-                for c, x in zip(checks, inputs)]
 
 
 def _results(resp) -> dict:

@@ -137,15 +137,6 @@ def refusal_message(reference, refused, when: str) -> str | None:
     return None
 
 
-HIDDEN_FAILED = "failed (hidden check: {how})"
-HIDDEN_HOW = {"ok": "gave a wrong value", "error": "your function raised an exception",
-              "timeout": "your function did not finish in time", "crashed": "your function ended the grading process",
-              "garbled": "its result could not be read back", "budget": "not run: the time budget was used up",
-              "not_run": "not run: an earlier check had to stop your code",
-              "overflow": "your code printed more than the grader keeps", "refused": "your code tried something "
-              "grading does not allow", None: "no usable result came back"}
-
-
 def exercise_note(exercise: str, info, files: list[str]) -> str | None:
     """Why no check of this exercise could run (missing, not a function, the project's code), or None."""
     status = info.get("status") if isinstance(info, dict) else None
@@ -195,18 +186,27 @@ def isolation_text(layers) -> str:
     return text
 
 
-def status_message(rec: dict, time_limit: float) -> str:
-    """Why a check failed when its record holds no value to judge: its status (timeout, crashed, ...)."""
-    status = rec.get("status")
-    if status == "timeout":
-        return (f"your function did not finish within {time_limit:g} s and was stopped: "
-                "is there an endless loop (or a loop that never reaches its end)?")
-    if status == "crashed":
-        return f"your function {ended(rec)}"
-    if status == "garbled":
-        return f"the result your code gave could not be read back ({untrusted(rec.get('why'), 120)})"
-    if status == "budget":
-        return "not run: your submission used up its time budget (see the note on this exercise)"
-    if status == "not_run":
-        return "not run: an earlier check of this exercise had to stop your code (see the check that timed out)"
-    return "no usable result came back from your code for this check"
+# A hidden check's failure, told in the grader's words alone: its input reached the student's code, so nothing
+# that code wrote or chose (a message, a value, a signal or an exit status) may come back to the student.
+SEALED = {"ok": "gave a wrong value", "error": "your function raised an exception", "refused": "your code tried "
+          "something grading does not allow", "crashed": "your function ended the grading process",
+          "garbled": "its result could not be read back"}
+
+
+def ending(status, rec: dict, time_limit: float, hidden: bool = False) -> str:
+    """Why a check failed, by its status (timeout, crashed, ...), where its record holds no value to judge; for a
+    hidden check (`hidden`), whatever the status, and only in the grader's words (SEALED)."""
+    status = status if type(status) is str else None
+    if hidden and status in SEALED:
+        return f"failed (hidden check: {SEALED[status]})"
+    message = {
+        "timeout": f"your function did not finish within {time_limit:g} s and was stopped: "
+                   "is there an endless loop (or a loop that never reaches its end)?",
+        "crashed": f"your function {ended(rec)}",
+        "garbled": f"the result your code gave could not be read back ({untrusted(rec.get('why'), 120)})",
+        "overflow": "your code printed more than the grader keeps (about half a megabyte) while being checked: "
+                    "remove the debugging prints",
+        "budget": "not run: your submission used up its time budget (see the note on this exercise)",
+        "not_run": "not run: an earlier check of this exercise had to stop your code (see the check that timed out)",
+    }.get(status, "no usable result came back from your code for this check")
+    return f"failed (hidden check: {message})" if hidden else message

@@ -129,6 +129,13 @@ class Guard:
                         self.refuse(f"looking into {what}", reference=True)
 
 
+def poison(guard: Guard, name: str, attr: str) -> "Poison":
+    """`name.attr` as poison; a special name (__spec__, __wrapped__, ...) is missing, as introspection expects."""
+    if attr.startswith("__") and attr.endswith("__"):
+        raise AttributeError(attr)
+    return Poison(guard, f"{name}.{attr}")
+
+
 class Poison:
     """An inert stand-in for anything taken from the project's own modules."""
 
@@ -137,9 +144,7 @@ class Poison:
         object.__setattr__(self, "_name", name)
 
     def __getattr__(self, attr):
-        if attr.startswith("__") and attr.endswith("__"):
-            raise AttributeError(attr)
-        return Poison(self._guard, f"{self._name}.{attr}")
+        return poison(self._guard, self._name, attr)
 
     def __call__(self, *args, **kwargs):
         guard = self._guard
@@ -161,11 +166,7 @@ class Poison:
 class PoisonModule(types.ModuleType):
     def __getattr__(self, attr):
         guard = self.__dict__["_guard"]
-        if attr == "__all__":
-            return list(guard.exercise_names)
-        if attr.startswith("__") and attr.endswith("__"):
-            raise AttributeError(attr)
-        return Poison(guard, f"{self.__name__}.{attr}")
+        return list(guard.exercise_names) if attr == "__all__" else poison(guard, self.__name__, attr)
 
 
 class ImportBlocker:
@@ -174,12 +175,8 @@ class ImportBlocker:
     def __init__(self, guard: Guard):
         self.guard = guard
 
-    def _blocked(self, name: str) -> bool:
-        top = name.split(".")[0]
-        return top == "digitcore" or top in BLOCKED_TOP_MODULES
-
     def find_spec(self, name, path=None, target=None):
-        if not self._blocked(name):
+        if name.split(".")[0] not in ("digitcore", *BLOCKED_TOP_MODULES):
             return None
         from importlib.machinery import ModuleSpec
         return ModuleSpec(name, self, is_package=True)

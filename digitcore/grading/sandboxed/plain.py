@@ -37,10 +37,6 @@ def to_plain(obj) -> object:
         return {"__unplain__": f"unconvertible ({type(e).__name__})"}
 
 
-def _unplain(obj) -> dict:
-    return {"__unplain__": type(obj).__name__}
-
-
 def _to_plain(obj, depth, budget):
     t = type(obj)
     if obj is None or t is bool or t is str:
@@ -69,7 +65,7 @@ def _to_plain(obj, depth, budget):
                 return {"__unplain__": "dict with non-str keys"}
             out[k] = _to_plain(v, depth + 1, budget)
         return {"__dict__": out} if any(k in MARKERS for k in out) else out
-    return _unplain(obj)
+    return {"__unplain__": t.__name__}
 
 
 def _tensor_to_plain(t):
@@ -106,9 +102,10 @@ def _from_plain(p, depth):
         if key == "__unplain__":
             return p  # an object the worker could not send: judges see this dict and fail the check
         if key == "__float__":
-            if value not in ("nan", "inf", "-inf") and not (type(value) is str and _is_float(value)):
-                raise GarbledError("bad float")
-            return float(value)
+            try:
+                return float(value if type(value) is str else "not a float")
+            except ValueError:
+                raise GarbledError("bad float") from None
         if key == "__tuple__":
             if type(value) is not list:
                 raise GarbledError("bad tuple")
@@ -116,22 +113,10 @@ def _from_plain(p, depth):
         if key == "__dict__":
             if type(value) is not dict:
                 raise GarbledError("bad dict")
-            return {_key(k): _from_plain(v, depth + 1) for k, v in value.items()}
-    return {_key(k): _from_plain(v, depth + 1) for k, v in p.items()}
-
-
-def _key(k):
-    if type(k) is not str:
+            p = value
+    if any(type(k) is not str for k in p):
         raise GarbledError("non-str key")
-    return k
-
-
-def _is_float(s):
-    try:
-        float(s)
-        return True
-    except ValueError:
-        return False
+    return {k: _from_plain(v, depth + 1) for k, v in p.items()}
 
 
 def _tensor_from_plain(v):

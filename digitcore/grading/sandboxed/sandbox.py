@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 import sysconfig
+from pathlib import PurePosixPath
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
@@ -94,22 +95,16 @@ def under(path: str, roots) -> bool:
 
 
 def sandbox_setting() -> str:
-    """DIGITCORE_SANDBOX: "weak" grades as if no namespace could be made (a container); "none" also goes without
-    seccomp and Landlock (as on macOS). Neither ever runs student code as root."""
-    return os.environ.get("DIGITCORE_SANDBOX", "")
-
-
-def weak_requested() -> bool:
-    return sandbox_setting() in ("weak", "none")
-
-
-def bare_requested() -> bool:
-    return sandbox_setting() == "none"
+    """DIGITCORE_SANDBOX: "full" (unset) uses every layer that can be had; "weak" grades as if no namespace could
+    be made (a container); "none" also goes without seccomp and Landlock (as on macOS). None of them ever runs
+    student code as root."""
+    setting = os.environ.get("DIGITCORE_SANDBOX", "")
+    return setting if setting in ("weak", "none") else "full"
 
 
 def bwrap_usable() -> bool:
     """bwrap is installed and can make its namespaces here (as root, or with unprivileged user namespaces)."""
-    if weak_requested() or not os.access(BWRAP, os.X_OK):
+    if sandbox_setting() != "full" or not os.access(BWRAP, os.X_OK):
         return False
     try:
         return subprocess.run([BWRAP, "--unshare-all", "--ro-bind", "/", "/", "--", "/bin/true"],
@@ -120,7 +115,7 @@ def bwrap_usable() -> bool:
 
 def seccomp_program() -> bytes | None:
     """The BPF filter (REFUSED_SYSCALLS) from libseccomp, or None where python3-seccomp is missing."""
-    if bare_requested() or not os.access(SYSTEM_PYTHON, os.X_OK):
+    if sandbox_setting() == "none" or not os.access(SYSTEM_PYTHON, os.X_OK):
         return None
     try:
         done = subprocess.run([SYSTEM_PYTHON, "-I", "-c", SECCOMP_GENERATOR], capture_output=True, timeout=60)
@@ -177,41 +172,28 @@ def bwrap_command(grader_dir: str, project: str, argv: list[str], *, root: bool,
     else:     # a user namespace makes the others possible without root
         cmd += ["--unshare-user"]
     cmd += ["--perms", "0755", "--tmpfs", "/tmp"]  # first: Python's folders may live under /tmp, bound below
-    made, bound = {"/tmp"}, []
-
-    def parents(path):
-        out = []
-        parts = path.strip(os.sep).split(os.sep)[:-1]
-        for i in range(1, len(parts) + 1):
-            d = os.sep + os.sep.join(parts[:i])
-            if d not in made:
-                made.add(d)
-                out += ["--perms", "0755", "--dir", d]
-        return out
-
-    for top in ("/usr/lib", "/usr/lib64", "/usr/lib32"):
-        if os.path.isdir(top) and not os.path.islink(top):
-            cmd += parents(top) + ["--ro-bind", top, top]
-            bound.append(top)
+    tops = [top for top in ("/usr/lib", "/usr/lib64", "/usr/lib32") if os.path.isdir(top) and not os.path.islink(top)]
+    mounts = [("--ro-bind", top, top) for top in tops]   # (option, source, destination), in order
     for link in ("/lib", "/lib64", "/lib32", "/bin"):
         if os.path.islink(link):
-            cmd += ["--symlink", os.readlink(link), link]
+            mounts.append(("--symlink", os.readlink(link), link))
         elif os.path.isdir(link) and link != "/bin":
-            cmd += ["--ro-bind", link, link]
-    for etc in ("/etc/ld.so.cache", "/etc/localtime"):
-        if os.path.exists(etc):
-            cmd += parents(etc) + ["--ro-bind", etc, etc]
+            mounts.append(("--ro-bind", link, link))
+    mounts += [("--ro-bind", etc, etc) for etc in ("/etc/ld.so.cache", "/etc/localtime") if os.path.exists(etc)]
     binds = python_binds(project)
-    for p in binds:
-        if not under(p, bound):
-            cmd += parents(p) + ["--ro-bind", p, p]
+    mounts += [("--ro-bind", p, p) for p in binds if not under(p, tops)]
     # the links from sys.executable to the real Python (a Debian venv: .venv/bin/python -> /usr/bin/python3 -> ...)
     link, hops = sys.executable, 0
     while os.path.islink(link) and hops < 40:
         target, hops = os.readlink(link), hops + 1
-        if not under(link, binds + bound):
-            cmd += parents(link) + ["--symlink", target, link]
+        if not under(link, binds + tops):
+            mounts.append(("--symlink", target, link))
         link = os.path.normpath(os.path.join(os.path.dirname(link), target))
+    made = {"/", "/tmp"}
+    for option, source, dest in mounts:   # each parent folder made once, readable by the user nobody
+        new = [str(d) for d in reversed(PurePosixPath(dest).parents) if str(d) not in made]
+        made.update(new)
+        cmd += [*(x for d in new for x in ("--perms", "0755", "--dir", d)), option, source, dest]
     for p in _masked(binds):
         cmd += ["--perms", "0555", "--tmpfs", p]
     cmd += ["--ro-bind", grader_dir, GRADER_DIR,
@@ -300,7 +282,7 @@ def lock_down(*, sandboxed: bool, memory_mb: int, cpu_seconds: int, output_cap: 
     becomes then, as root (a container)."""
     layers = (["bwrap"] if sandboxed else []) + ["fork", "setsid"] + (["pidns"] if in_pid_namespace else [])
     root = os.geteuid() == 0
-    if root and not weak_requested() and unshare(CLONE_NEWNET):
+    if root and sandbox_setting() == "full" and unshare(CLONE_NEWNET):
         layers.append("netns")
     own_userns = sandboxed and not root and own_user_namespace()
     private = sandboxed and (private_folders(NOBODY) if root else own_userns and private_folders(os.getuid()))
@@ -317,15 +299,9 @@ def lock_down(*, sandboxed: bool, memory_mb: int, cpu_seconds: int, output_cap: 
     os.dup2(null, 0)
     os.dup2(out, 1)
     os.dup2(out, 2)
-    keep = sorted(set(keep_fds))
-    for fd in (out, null):
-        if fd > 2 and fd not in keep:
-            os.close(fd)
-    low = 3
-    for fd in keep:
-        os.closerange(low, fd)
-        low = fd + 1
-    os.closerange(low, 1 << 16)
+    bounds = [2, *sorted(set(keep_fds)), 1 << 16]   # every descriptor but 0-2 and keep_fds (out and null too)
+    for low, high in zip(bounds, bounds[1:]):
+        os.closerange(low + 1, high)
 
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     vm = _vm_bytes()
@@ -354,7 +330,7 @@ def lock_down(*, sandboxed: bool, memory_mb: int, cpu_seconds: int, output_cap: 
         layers.append("userns")
     if prctl(PR_SET_NO_NEW_PRIVS, 1):
         layers.append("no_new_privs")
-    if not (root and private) and not bare_requested() and landlock(workdir):
+    if not (root and private) and sandbox_setting() != "none" and landlock(workdir):
         layers.append("landlock")
     prctl(PR_SET_DUMPABLE, 0)   # no /proc/PID/mem of this process for anyone else
     parent = os.getppid()

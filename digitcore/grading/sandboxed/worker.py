@@ -82,7 +82,7 @@ def load_submission(sources: dict[str, str]) -> dict[str, types.ModuleType]:
     modules = {}
     for filename in sorted(sources):
         name = os.path.splitext(os.path.basename(filename))[0]
-        if not _importable(name) or (name in sys.modules and sys.modules[name].__spec__ is not None
+        if not name.isidentifier() or keyword.iskeyword(name) or (name in sys.modules and sys.modules[name].__spec__ is not None
                                      and sys.modules[name].__spec__.loader is not finder):
             # a stem Python cannot import by name (`jane.doe` would be the package `jane`; `1st-try`, `class`),
             # or one that shadows a real module (torch.py): load it privately, under a name no file takes
@@ -93,10 +93,6 @@ def load_submission(sources: dict[str, str]) -> dict[str, types.ModuleType]:
             finder.exec_module(sys.modules[name], filename)
         modules[filename] = sys.modules[name] if name in sys.modules else importlib.import_module(name)
     return modules
-
-
-def _importable(name: str) -> bool:
-    return name.isidentifier() and not keyword.iskeyword(name)
 
 
 def find_exercise(name: str, modules: dict, files, hidden) -> tuple[object, dict]:

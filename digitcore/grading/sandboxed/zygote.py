@@ -61,7 +61,7 @@ class Zygote:
         self.seccomp_bpf = seccomp_bpf
         self.sandboxed = sandboxed
         self.root = os.geteuid() == 0
-        self.namespaces = self.root and not sandbox.weak_requested()
+        self.namespaces = self.root and sandbox.sandbox_setting() == "full"
         self.spawned = 0
         self.folders: dict[int, str] = {}   # child A -> the work folder made for its worker, until A is reaped
         self.scratch = tempfile.mkdtemp(prefix="digitcore-grading-", dir=sandbox.WORK_DIR if sandboxed else None)
@@ -153,15 +153,13 @@ class Zygote:
             shutil.rmtree(self.folders.pop(child), ignore_errors=True)
 
     def reap_ending(self, block: bool):
-        still = []
-        for pid in self.ending:
+        for pid in list(self.ending):
             try:
-                if not os.waitpid(pid, 0 if block else os.WNOHANG)[0]:
-                    still.append(pid)
+                if os.waitpid(pid, 0 if block else os.WNOHANG)[0]:
+                    self.ending.remove(pid)
             except ChildProcessError:
-                pass
-        self.ending = still
-        if not still:
+                self.ending.remove(pid)
+        if not self.ending:
             self.after_child()
 
     def kill_strays(self, keep=frozenset()):
@@ -212,9 +210,7 @@ class Zygote:
                 for fd in fds:
                     os.close(fd)
             self.answer(reply)
-        for pid in self.ending:
-            self.end(pid, 0)
-        self.reap_ending(block=True)
+        self.reap_ending(block=True)   # already killed (end)
         self.kill_strays()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
