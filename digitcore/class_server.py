@@ -273,7 +273,7 @@ class ClassServer:
         self.procs[name] = _spawn(self.worker_cmd(name), self.run_dir / f"{name}.log", env=env)
 
     def worker_cmd(self, name: str) -> list[str]:
-        return [sys.executable, "-m", "digitcore", "lesson", str(self.lesson), "--headless", "--host", "127.0.0.1",
+        return [sys.executable, "-m", "digitcore", "lesson", str(self.lesson), "--run-first", "--headless", "--host", "127.0.0.1",
                 "--port", str(self.ports[name]), "--no-token", "--session-ttl", str(self.session_ttl),
                 # marimo's skew protection rejects (401) every slider move that a page loaded from one worker sends
                 # to another: exactly what a student's page must do when its worker dies and HAProxy moves it.

@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
               digitcore lesson 05 --port 2719 --headless"""))
     lesson.add_argument("name", nargs="?", default=None, help="lesson number or name (default: 05_sgd)")
     lesson.add_argument("--edit", action="store_true", help="open with `marimo edit` to write code in it")
+    lesson.add_argument("--run-first", action="store_true",
+                        help="run the lesson once before serving, so the first student's kernel finds what every "
+                             "kernel computes alike already done (what `digitcore class` does in each worker)")
 
     klass = sub.add_parser(
         "class", help="serve a lesson to a class on one link (marimo workers behind HAProxy)",
@@ -206,7 +209,7 @@ def main(argv=None) -> int:
         from .lesson_server import serve
 
         try:
-            serve(args.name, edit=args.edit, marimo_args=extra)
+            serve(args.name, edit=args.edit, marimo_args=extra, run_first=args.run_first)
         except KeyboardInterrupt:
             return 130
         return 0

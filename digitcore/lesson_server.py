@@ -40,9 +40,10 @@ def find_lesson(name: str | None = None) -> Path:
     raise SystemExit(f"digitcore lesson: {name!r} {why}; the lessons are: {known}")
 
 
-def warm_up(lesson: Path) -> float:
-    """Import what the lessons import and load the data they load, in this process; returns the seconds taken.
-    Errors are the lesson's to report (it says what is wrong with the data), so they are ignored here."""
+def warm_up(lesson: Path, run_lesson: bool = False) -> float:
+    """Import what the lessons import and load the data they load, in this process (with `run_lesson`, also run the
+    lesson once as a script); returns the seconds taken. Errors are the lesson's to report (it says what is wrong
+    with the data), so they are ignored here."""
     start = time.perf_counter()
     try:
         import torch
@@ -55,18 +56,25 @@ def warm_up(lesson: Path) -> float:
         load_sample()
         if "load_mnist(" in lesson.read_text(errors="replace"):
             load_mnist()
+        if run_lesson:
+            # What every student's kernel computes identically (the sample's float images, the lab's first sweep,
+            # the book's runs: lesson_kit.once_per_process, sweep's memo) is then done before the first student
+            # arrives, who otherwise pays for it. Not for one student's `digitcore lesson`: it would only delay
+            # the page, while the first kernel computes the same beside marimo's page loading.
+            runpy.run_path(str(lesson), run_name="digitcore_warm_up")["app"].run()
     except Exception:  # noqa: BLE001
         pass
     return time.perf_counter() - start
 
 
-def serve(name: str | None = None, edit: bool = False, marimo_args: list[str] = ()) -> None:
-    """Run `marimo run` (or `marimo edit`) on the lesson in this process, warmed up first in run mode."""
+def serve(name: str | None = None, edit: bool = False, marimo_args: list[str] = (), run_first: bool = False) -> None:
+    """Run `marimo run` (or `marimo edit`) on the lesson in this process, warmed up first in run mode (with
+    `run_first`, by running the lesson once: what `digitcore class` asks of its workers)."""
     lesson = find_lesson(name)
     if not edit:
         print(f"digitcore: getting {lesson.stem} ready (importing torch, loading the digits)", file=sys.stderr,
               flush=True)
-        print(f"digitcore: ready in {warm_up(lesson):.1f} s; starting marimo", file=sys.stderr, flush=True)
+        print(f"digitcore: ready in {warm_up(lesson, run_first):.1f} s; starting marimo", file=sys.stderr, flush=True)
         from .class_metrics import install_from_env
         install_from_env()  # a `digitcore class` worker times its slider moves for the instructor's status line
     sys.argv = ["marimo", "edit" if edit else "run", *marimo_args, str(lesson)]

@@ -97,3 +97,21 @@ def test_the_front_keeps_a_student_on_one_machine(tmp_path):
     (tmp_path / "front.cfg").write_text(config)
     result = subprocess.run([HAPROXY, "-c", "-f", str(tmp_path / "front.cfg")], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_class_worker_runs_its_lesson_before_its_first_student(tmp_path):
+    """A worker runs the lesson once before serving, so what every kernel computes alike (the lab's sweep, the
+    book's runs) is done before the first student arrives, who would otherwise pay for it."""
+    from digitcore import sweep
+    from digitcore.class_server import ClassServer
+    from digitcore.lesson_kit import shared
+    from digitcore.lesson_server import find_lesson, warm_up
+
+    lesson = find_lesson("05_sgd")
+    server = ClassServer(lesson, 2, run_dir=tmp_path, ports={"w1": 2719})
+    assert "--run-first" in server.worker_cmd("w1")
+    sweep._DONE.clear(), shared._SHARED.clear()
+    warm_up(lesson)  # one student's `digitcore lesson`: imports and data only
+    assert not sweep._DONE and not shared._SHARED
+    warm_up(lesson, run_lesson=True)
+    assert sweep._DONE and shared._SHARED, "the lesson's shared work was not done before serving"
