@@ -268,12 +268,15 @@ class ClassServer:
     def metrics_file(self, name: str) -> Path:
         return self.run_dir / f"{name}.runs"
 
-    def spawn_worker(self, name: str) -> None:
+    def spawn_worker(self, name: str, run_first: bool = True) -> None:
         env = {**os.environ, METRICS_ENV: str(self.metrics_file(name))}
-        self.procs[name] = _spawn(self.worker_cmd(name), self.run_dir / f"{name}.log", env=env)
+        self.procs[name] = _spawn(self.worker_cmd(name, run_first), self.run_dir / f"{name}.log", env=env)
 
-    def worker_cmd(self, name: str) -> list[str]:
-        return [sys.executable, "-m", "digitcore", "lesson", str(self.lesson), "--run-first", "--headless", "--host", "127.0.0.1",
+    def worker_cmd(self, name: str, run_first: bool = True) -> list[str]:
+        """The worker's command: at the class's start it runs its lesson once before serving (`--run-first`); a
+        restart does not, so it takes no CPU from the survivors while they take in the dead worker's students."""
+        return [sys.executable, "-m", "digitcore", "lesson", str(self.lesson), *["--run-first"] * run_first,
+                "--headless", "--host", "127.0.0.1",
                 "--port", str(self.ports[name]), "--no-token", "--session-ttl", str(self.session_ttl),
                 # marimo's skew protection rejects (401) every slider move that a page loaded from one worker sends
                 # to another: exactly what a student's page must do when its worker dies and HAProxy moves it.
@@ -378,7 +381,7 @@ class ClassServer:
                     print(f"digitcore class: worker {name} exited ({proc.returncode}); restarting it "
                           f"(its log: {self.run_dir / (name + '.log')})", file=sys.stderr, flush=True)
                     self.restarts[name] = self.restarts.get(name, 0) + 1
-                    self.spawn_worker(name)
+                    self.spawn_worker(name, run_first=False)
 
     def stop(self) -> None:
         """HAProxy first (no new requests), then the workers, each with its whole process group."""
