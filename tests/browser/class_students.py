@@ -60,9 +60,12 @@ def plan(n: int, span: float, rng: random.Random) -> list[Student]:
 
 def _check(s: Student) -> None:
     """Record what is wrong on the page now: errors in cells, failed runs, a websocket that closed."""
+    state = s.page.state()
+    if state is None:   # the page is between documents (a reload): its recorder is not in it yet
+        return
     if s.page.errors() or s.page.failed_runs():
         s.errors.append(s.page.describe_errors()[:300])
-    closes = [e for e in s.page.state()["ws"] if e["ev"] == "close"]
+    closes = [e for e in state["ws"] if e["ev"] == "close"]
     s.noticed += closes[s.closes_seen:]
     s.closes_seen = len(closes)
 

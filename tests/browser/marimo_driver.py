@@ -372,7 +372,8 @@ class LessonPage:
         return self.page.locator(f'marimo-slider[data-label*="{label}"] [role="slider"]').first
 
     def slider_steps(self, label: str) -> list:
-        raw = self.page.locator(f'marimo-slider[data-label*="{label}"]').first.get_attribute("data-steps")
+        raw = self.page.locator(f'marimo-slider[data-label*="{label}"]').first.get_attribute("data-steps",
+                                                                                          timeout=60_000)
         return json.loads(raw or "[]")
 
     def slider_index(self, label: str) -> int:
