@@ -110,6 +110,7 @@ def test_a_class_worker_runs_its_lesson_before_its_first_student(tmp_path):
     lesson = find_lesson("05_sgd")
     server = ClassServer(lesson, 2, run_dir=tmp_path, ports={"w1": 2719})
     assert "--run-first" in server.worker_cmd("w1")
+    assert "--run-first" not in server.worker_cmd("w1", run_first=False)  # a restart leaves the CPU to the survivors
     sweep._DONE.clear(), shared._SHARED.clear()
     warm_up(lesson)  # one student's `digitcore lesson`: imports and data only
     assert not sweep._DONE and not shared._SHARED
