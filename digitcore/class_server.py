@@ -269,8 +269,16 @@ class ClassServer:
         return self.run_dir / f"{name}.runs"
 
     def spawn_worker(self, name: str, run_first: bool = True) -> None:
-        env = {**os.environ, METRICS_ENV: str(self.metrics_file(name))}
-        self.procs[name] = _spawn(self.worker_cmd(name, run_first), self.run_dir / f"{name}.log", env=env)
+        self.procs[name] = _spawn(self.worker_cmd(name, run_first), self.run_dir / f"{name}.log",
+                                  env=self.worker_env(name))
+
+    def worker_env(self, name: str) -> dict[str, str]:
+        """The worker's environment: where it records its kernels' runs, and at most 2 malloc arenas. Each marimo
+        session's kernel is a thread, and glibc gives new threads arenas of their own (up to 8 per core) that keep
+        the memory a closed session freed: a worker grew by about 20 MB per student for good (777 MB to 1,248 MB
+        after 8 waves of 3 students who all left) and stayed within 15% of its first wave with 2 arenas. An
+        instructor's own MALLOC_ARENA_MAX wins."""
+        return {"MALLOC_ARENA_MAX": "2", **os.environ, METRICS_ENV: str(self.metrics_file(name))}
 
     def worker_cmd(self, name: str, run_first: bool = True) -> list[str]:
         """The worker's command: at the class's start it runs its lesson once before serving (`--run-first`); a

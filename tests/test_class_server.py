@@ -116,3 +116,16 @@ def test_a_class_worker_runs_its_lesson_before_its_first_student(tmp_path):
     assert not sweep._DONE and not shared._SHARED
     warm_up(lesson, run_lesson=True)
     assert sweep._DONE and shared._SHARED, "the lesson's shared work was not done before serving"
+
+
+def test_a_class_worker_keeps_few_malloc_arenas(tmp_path, monkeypatch):
+    """Closed sessions' memory goes back to the worker only with few malloc arenas (docs/class.md, "Memory over a
+    whole class"); an instructor's own setting is kept."""
+    from digitcore.class_server import ClassServer
+    from digitcore.lesson_server import find_lesson
+
+    server = ClassServer(find_lesson("05_sgd"), 1, run_dir=tmp_path)
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert server.worker_env("w1")["MALLOC_ARENA_MAX"] == "2"
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert server.worker_env("w1")["MALLOC_ARENA_MAX"] == "4"
