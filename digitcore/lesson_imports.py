@@ -22,8 +22,9 @@ On Python 3.11 it also lets one thread at a time build Python AST objects (see `
 compiles every cell of a new tab's lesson, and 3.11's parser is not safe in threads.
 
 It also does once per process what every new tab would otherwise do again, identically (see
-`_share_what_every_tab_repeats`): parsing the lesson's file and rendering its markdown. Every student arriving on a
-lesson server costs the server CPU time (docs/class.md), and these two were a sixth of it.
+`_share_what_every_tab_repeats` and `_share_cell_compiles`): parsing the lesson's file, compiling its cells and
+rendering its markdown. Every student arriving on a lesson server costs the server CPU time (docs/class.md), and
+these were more than half of it.
 
 `digitcore lesson` (and so `digitcore class`, whose workers are `digitcore lesson`) imports this module before
 marimo serves at all, so there neither race can even begin. Under plain `marimo run`, the parser is guarded from
@@ -132,9 +133,74 @@ def _share_what_every_tab_repeats() -> bool:
     return True
 
 
+def _fresh_cell(template):
+    """A new CellImpl like `template`: what compiling found (code objects, AST, names) is shared, as marimo's own
+    `App.clone` shares it; every field a kernel changes (config, import workspace, run state, output) is a copy of
+    the template's untouched value, and the name sets are copies too."""
+    import copy
+    import dataclasses
+
+    values = {}
+    for f in dataclasses.fields(template):
+        value = getattr(template, f.name)
+        if f.default_factory is not dataclasses.MISSING:
+            value = copy.deepcopy(value)
+        elif isinstance(value, (set, dict, list)):
+            value = copy.copy(value)
+        values[f.name] = value
+    return type(template)(**values)
+
+
+def _share_cell_compiles() -> bool:
+    """Each new tab compiles every cell of the lesson three times: for the page, for the session and in its
+    kernel (marimo's `compile_cell`: parse, scope analysis, two `compile()`s), and its kernel parses the whole file
+    once more to find the cells' line numbers. All are pure functions of the cell's code, its id (marimo numbers
+    the cells of a file alike in every session) and the file, so one process does each once and hands every
+    caller a fresh CellImpl (`_fresh_cell`). A cell compiled with anything else (carried imports, a test rewrite,
+    a given source position) is compiled as before. True when shared; a marimo without these functions fails
+    tests/test_lesson_imports.py rather than a lesson."""
+    import importlib
+    import os
+
+    try:
+        compiler = importlib.import_module("marimo._ast.compiler")
+        parse = importlib.import_module("marimo._ast.parse")
+        runtime = importlib.import_module("marimo._runtime.runtime")
+    except ImportError:
+        return False
+    if not all(callable(getattr(m, n, None)) for m, n in
+               ((compiler, "compile_cell"), (runtime, "compile_cell"), (parse, "parse_notebook"))):
+        return False
+    if not getattr(parse.parse_notebook, "digitcore_shared", False):
+        parse.parse_notebook = _remember(parse.parse_notebook, size=64)
+    compile_cell = compiler.compile_cell
+    if getattr(compile_cell, "digitcore_shared", False):
+        return True
+    template = _remember(lambda code, cell_id, filename, _file_version: compile_cell(code, cell_id, filename=filename))
+
+    def compile_cell_once(code, cell_id, source_position=None, carried_imports=None, test_rewrite=False,
+                          filename=None):
+        if source_position is not None or carried_imports or test_rewrite:
+            return compile_cell(code, cell_id, source_position=source_position, carried_imports=carried_imports,
+                                test_rewrite=test_rewrite, filename=filename)
+        version = None
+        if filename is not None:  # the cell's line number comes from the file: an edited file compiles anew
+            try:
+                stat = os.stat(filename)
+            except OSError:
+                return compile_cell(code, cell_id, filename=filename)
+            version = (stat.st_mtime_ns, stat.st_size)
+        return _fresh_cell(template(code, cell_id, filename, version))
+
+    compile_cell_once.digitcore_shared = True
+    compile_cell_once.template = template
+    compiler.compile_cell = runtime.compile_cell = compile_cell_once
+    return True
+
+
 if sys.version_info < (3, 12):
     _serialize_ast_building()
-MARIMO_WORK_SHARED = _share_what_every_tab_repeats()
+MARIMO_WORK_SHARED = _share_what_every_tab_repeats() and _share_cell_compiles()
 
 with IMPORT_LOCK:
     MARIMO_FORMATTERS_GUARDED = _guard_marimo_formatters()  # before torch can appear in sys.modules

@@ -145,6 +145,8 @@ import digitcore.lesson_imports as li
 from marimo._ast.load import load_app
 from marimo._output import md
 from marimo._session.notebook.serializer import PythonNotebookSerializer
+from marimo._ast.compiler import compile_cell
+from marimo._runtime import runtime
 import marimo as mo
 
 assert li.MARIMO_WORK_SHARED
@@ -152,6 +154,15 @@ lesson = sys.argv[1]
 a, b = load_app(lesson), load_app(lesson)   # the page, then the session: a second tab costs no second parse
 assert PythonNotebookSerializer.deserialize.parsed.cache_info().hits == 1
 assert a is not b and list(a._cell_manager.codes()) == list(b._cell_manager.codes()) and len(list(a._cell_manager.codes())) > 20
+cells = lambda app: [d.cell._cell for d in app._cell_manager.cell_data() if d.cell is not None]
+compiled = [(x, y) for x, y in zip(cells(a), cells(b), strict=True)]
+assert compile_cell.template.cache_info().hits == len(compiled) > 20   # the second app compiled nothing anew
+for x, y in compiled:   # ... yet each app has cells of its own: only what compiling found is shared
+    assert x is not y and x.body is y.body and x.code == y.code and x.defs == y.defs
+    assert x.config is not y.config and x._status is not y._status and x._output is not y._output
+    assert x.import_workspace is not y.import_workspace and x.defs is not y.defs
+kernel_cell = runtime.compile_cell(compiled[3][0].code, compiled[3][0].cell_id, carried_imports=[], filename=lesson)
+assert kernel_cell is not compiled[3][0] and kernel_cell.code == compiled[3][0].code   # a kernel's: its own too
 assert md._render_markdown.cache_info().hits == 0
 first = mo.md("**bold** and a [link](https://example.org) and a footnote[^1]\n\n[^1]: here").text
 assert mo.md("**bold** and a [link](https://example.org) and a footnote[^1]\n\n[^1]: here").text == first
@@ -160,9 +171,10 @@ print("ok")
 """
 
 
-def test_a_new_tab_reuses_the_parse_and_the_markdown_of_the_last():
-    """What every tab of a lesson server computes identically is done once per process (a sixth of the CPU each
-    arriving student cost the server): the lesson file's parse, and the rendering of each markdown text. The apps
-    built from the shared parse are still separate, and rendered markdown is the same as rendered afresh."""
+def test_a_new_tab_reuses_the_parse_compiles_and_markdown_of_the_last():
+    """What every tab of a lesson server computes identically is done once per process (more than half the CPU each
+    arriving student cost the server): the lesson file's parse, its cells' compiles, and the rendering of each
+    markdown text. The apps and kernels built from them still have cells of their own, and rendered markdown is the
+    same as rendered afresh."""
     done = subprocess.run([sys.executable, "-c", SHARED, str(LESSONS[4])], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stdout + done.stderr
