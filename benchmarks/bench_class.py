@@ -4,12 +4,16 @@ For each number of students N (and each number of marimo workers asked for), thi
 loopback, opens N Chromium pages at the same moment (each with its own cookies, so each is a new student) and
 measures, on each page's own clock:
 - first render: navigation to every cell idle (the lab's curves drawn);
+- live on the server: from the moment the students arrive to the end of their kernels' first run, as the workers
+  record it; where the browsers share the server's cores this comes before the page has drawn it;
 - slider latency: every student drags the learning rate at the same moment, release to the end of the run it starts
   (new curves), MOVES times; each student goes to a different rate where the slider has enough of them, so the
   shared training cache does not hide the work (it would in a class told "everyone, try 0.1");
 - memory: resident memory of the workers and HAProxy after the moves (the browser's own memory not counted);
 - CPU seconds the servers spent per student's first render and per slider move: what sizes a machine, and
-  (unlike the latencies) hardly changed by other programs sharing the cores.
+  (unlike the latencies) hardly changed by other programs sharing the cores;
+- CPU seconds Chromium spent per first render (this benchmark's own browser processes): on a machine that runs
+  the browsers too, server and browser CPU together over the cores is the floor under the render times.
 
     python benchmarks/bench_class.py                         # 1, 2, 4, 8, 16 students, workers as the command plans
     python benchmarks/bench_class.py --students 8 --workers 1,2,4   # processes per core, side by side
@@ -22,6 +26,7 @@ import argparse
 import os
 import statistics
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,12 +59,50 @@ def cpu_seconds(pids) -> float:
     return total
 
 
+def browser_cpu_seconds() -> float:
+    """User + system CPU seconds of this benchmark's Chromium processes (descendants of this process named chrom*
+    or headless*), with the exited children they have waited for."""
+    parent, name = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        name[pid] = text[text.index("(") + 1:text.rindex(")")]
+        parent[pid] = int(text.rsplit(")", 1)[1].split()[1])
+    total = 0.0
+    for pid in parent:
+        ancestor = parent[pid]
+        while ancestor not in (0, 1, os.getpid()):
+            ancestor = parent.get(ancestor, 0)
+        if ancestor == os.getpid() and name[pid].startswith(("chrom", "headless")):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def server_live(run_dir: Path, since: float) -> list[float]:
+    """Seconds from `since` to the end of each kernel's first run (every cell run: the lab live on the server),
+    from the workers' own records (digitcore/class_metrics.py)."""
+    ends = []
+    for runs in Path(run_dir).glob("*.runs"):
+        for line in runs.read_text().splitlines():
+            if line.endswith(" first") and float(line.split()[0]) >= since:
+                ends.append(float(line.split()[0]) - since)
+    return ends
+
+
 def one_class(browser, lesson: Path, students: int, workers: int, moves: int) -> dict:
     with serve_class(lesson, workers, students=students) as run:
         pages = [LessonPage(browser, run.url) for _ in range(students)]
         pids = run.info()["pids"]
         try:
-            cpu = [cpu_seconds(pids.values())]
+            cpu, browser_cpu = [cpu_seconds(pids.values())], browser_cpu_seconds()
+            arrived = time.time()
             for page in pages:  # everyone at once: the next page starts before this one has loaded
                 page.page.goto(run.url, wait_until="commit")
             renders = []
@@ -67,6 +110,8 @@ def one_class(browser, lesson: Path, students: int, workers: int, moves: int) ->
                 page.wait_idle(timeout=900)
                 renders.append(page.page.evaluate("() => Math.max(...Object.values(window.__mo.idleAt)) / 1000"))
             cpu.append(cpu_seconds(pids.values()))
+            browser_cpu = browser_cpu_seconds() - browser_cpu
+            live = server_live(run.run_dir, arrived)
             steps = len(pages[0].slider_steps(LR))
             usable = list(range(0, steps - 4))  # the top rates diverge at once: not a fair training run
             latencies = []
@@ -91,6 +136,7 @@ def one_class(browser, lesson: Path, students: int, workers: int, moves: int) ->
                 page.close()
     return {"students": students, "workers": workers, "render": renders, "slider": latencies, "errors": errors,
             "memory_mb": memory, "cpu_render": (cpu[1] - cpu[0]) / students,
+            "browser_cpu_render": browser_cpu / students, "live": live,
             "cpu_move": (cpu[2] - cpu[1]) / (students * moves)}
 
 
@@ -105,8 +151,9 @@ def main() -> int:
 
     print(f"{os.cpu_count()} cores; load average at start {os.getloadavg()[0]:.1f}; lesson {Path(args.lesson).name}; "
           f"{args.moves} slider moves per student; seconds on each page's clock", flush=True)
-    print(f"{'students':>8}{'workers':>8}{'render med':>11}{'p95':>7}{'slider med':>11}{'p95':>7}"
-          f"{'server MB':>10}{'MB/worker':>10}{'cpu s/render':>13}{'cpu s/move':>11}{'errors':>7}", flush=True)
+    print(f"{'students':>8}{'workers':>8}{'live med':>9}{'render med':>11}{'p95':>7}{'slider med':>11}{'p95':>7}"
+          f"{'server MB':>10}{'MB/worker':>10}{'cpu s/render':>13}{'cpu s/move':>11}{'browser s/render':>17}"
+          f"{'errors':>7}", flush=True)
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
         for n in [int(x) for x in args.students.split(",")]:
@@ -115,9 +162,11 @@ def main() -> int:
                 r = one_class(browser, Path(args.lesson), n, k, args.moves)
                 mem = r["memory_mb"]
                 worker_mb = [v for name, v in mem.items() if name != "haproxy"]
-                print(f"{n:>8}{k:>8}{statistics.median(r['render']):>11.1f}{p95(r['render']):>7.1f}"
+                print(f"{n:>8}{k:>8}{statistics.median(r['live']) if r['live'] else float('nan'):>9.1f}"
+                      f"{statistics.median(r['render']):>11.1f}{p95(r['render']):>7.1f}"
                       f"{statistics.median(r['slider']):>11.2f}{p95(r['slider']):>7.2f}{sum(mem.values()):>10.0f}"
-                      f"{statistics.mean(worker_mb):>10.0f}{r['cpu_render']:>13.2f}{r['cpu_move']:>11.2f}{len(r['errors']):>7}",
+                      f"{statistics.mean(worker_mb):>10.0f}{r['cpu_render']:>13.2f}{r['cpu_move']:>11.2f}"
+                      f"{r['browser_cpu_render']:>17.2f}{len(r['errors']):>7}",
                       flush=True)
         browser.close()
     print(f"load average at the end {os.getloadavg()[0]:.1f}")

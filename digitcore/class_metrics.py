@@ -4,7 +4,8 @@ Neither HAProxy nor marimo can tell it: a slider move reaches marimo as a POST t
 new outputs come back later over the websocket. So each worker of `digitcore class` times its kernels' own runs,
 from marimo's preparation of a run to the end of it (marimo's runner hooks), and appends one line per run to a
 file the class server reads: `<unix time> <seconds>`. A kernel's first run (opening the page) is a first render,
-not a move, and is not counted.
+not a move: its line ends in `first`, which the status line does not count and benchmarks/bench_class.py reads (when
+a student's lab was live on the server, whatever their browser took to draw it).
 
 Only workers started by `digitcore class` do this (it sets DIGITCORE_CLASS_METRICS); `marimo run` and `digitcore
 lesson` on their own are untouched.
@@ -39,9 +40,7 @@ class KernelRunTimer:
         self.local.t0 = None
         runs = getattr(self.local, "runs", 0)
         self.local.runs = runs + 1
-        if runs == 0:
-            return  # the tab's first run: its first render
-        line = f"{time.time():.3f} {time.perf_counter() - t0:.4f}\n"
+        line = f"{time.time():.3f} {time.perf_counter() - t0:.4f}{' first' * (runs == 0)}\n"
         with self.lock, open(self.path, "a") as f:
             f.write(line)
 
@@ -73,6 +72,8 @@ def recent_runs(path: Path, window: float = 60.0, now: float | None = None) -> l
         return []
     runs = []
     for line in lines:
+        if line.endswith(" first"):
+            continue  # a first render, not a move
         try:
             when, seconds = (float(x) for x in line.split())
         except ValueError:

@@ -57,6 +57,8 @@ def test_a_worker_times_every_run_but_the_first_render(tmp_path):
     timer.finished()     # a finish with no start (hooks installed mid-run) is not a run
     runs = recent_runs(tmp_path / "w1.runs")
     assert len(runs) == 2 and all(0 <= r < 1 for r in runs)
+    lines = (tmp_path / "w1.runs").read_text().splitlines()   # the first render is recorded, marked as such
+    assert len(lines) == 3 and lines[0].endswith(" first") and not lines[1].endswith(" first")
     assert recent_runs(tmp_path / "w1.runs", now=10**12) == []          # older than the window
     assert recent_runs(tmp_path / "missing.runs") == []
 
