@@ -49,16 +49,14 @@ def _to_plain(obj, depth, budget):
         return {"__unplain__": "too deeply nested"}
     if t is torch.Tensor or t is torch.nn.Parameter:
         return _tensor_to_plain(obj)
-    if t is list or t is tuple:
+    if t is list or t is tuple or t is dict:
         budget[0] -= len(obj)
         if budget[0] < 0:
             return {"__unplain__": "too many items"}
+    if t is list or t is tuple:
         items = [_to_plain(x, depth + 1, budget) for x in (list.__iter__(obj) if t is list else tuple.__iter__(obj))]
         return items if t is list else {"__tuple__": items}
     if t is dict:
-        budget[0] -= len(obj)
-        if budget[0] < 0:
-            return {"__unplain__": "too many items"}
         out = {}
         for k, v in dict.items(obj):
             if type(k) is not str:

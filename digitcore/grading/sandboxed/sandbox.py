@@ -397,13 +397,9 @@ def children_of(ppid: int) -> list[int]:
     kids = []
     for name in os.listdir("/proc") if os.path.isdir("/proc") else []:
         if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat") as f:
-                    stat = f.read()
-                if int(stat.rsplit(")", 1)[1].split()[1]) == ppid:
+            with contextlib.suppress(OSError, ValueError, IndexError), open(f"/proc/{name}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == ppid:   # the field after the name (which may hold ")")
                     kids.append(int(name))
-            except (OSError, ValueError, IndexError):
-                pass
     return kids
 
 

@@ -10,6 +10,7 @@ student's own line number, never a traceback.
 import importlib.abc
 import importlib.util
 import inspect
+import io
 import json
 import keyword
 import linecache
@@ -215,7 +216,7 @@ def _fd_size(fd) -> int:
         return 0
 
 
-class CappedText:
+class CappedText(io.TextIOBase):
     """sys.stdout for student code: keeps the first `cap` characters in the output file, drops the rest."""
 
     def __init__(self, cap: int):
@@ -237,12 +238,6 @@ class CappedText:
             except OSError:
                 self.overflow = True
         return len(text)
-
-    def flush(self):
-        pass
-
-    def isatty(self):
-        return False
 
     def fileno(self):
         return 1

@@ -11,6 +11,7 @@ runs a torch op (forking stays safe) and imports neither the reference nor the e
 """
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import select
@@ -20,6 +21,7 @@ import socket
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from . import sandbox, worker
 from .frames import CONTROL_CAP, FrameEOF, FrameError, recv_frame_fds, write_frame
@@ -46,11 +48,9 @@ def preload() -> list[str]:
     # torch._dynamo: the first torch.optim optimizer imports it (6 s), which would eat a check's time limit.
     for name in ("torch", "torch.optim", "torch._dynamo", "numpy", "math", "random", "functools", "itertools",
                  "collections", "marimo"):
-        try:
+        with contextlib.suppress(Exception):   # optional: whatever is missing is imported on demand
             __import__(name)
             done.append(name)
-        except Exception:  # noqa: BLE001, S110 - optional: whatever is missing is imported on demand
-            pass
     return done
 
 
@@ -91,7 +91,12 @@ class Zygote:
                     worker.run(job_fd, result_fd, req, self.probes, in_pid_namespace=in_ns, sandboxed=self.sandboxed,
                                folder=folder, seccomp_bpf=self.seccomp_bpf)
                     os._exit(73)
-                code = self.wait_for(b, job_fd, result_fd)
+                os.close(job_fd)
+                os.close(result_fd)
+                # reap until the worker ends (as an init, orphans come to A too); its exit status is A's own
+                while (ended := os.wait())[0] != b:
+                    pass
+                code = exit_code(ended[1])
             finally:
                 os._exit(code)
         self.live.add(pid)
@@ -110,17 +115,6 @@ class Zygote:
                 return False
         return sandbox.libc_call("setns", self.own_pid_ns, sandbox.CLONE_NEWPID) and sandbox.unshare(sandbox.CLONE_NEWPID)
 
-    @staticmethod
-    def wait_for(pid: int, *fds) -> int:
-        """Close A's copies of the worker's descriptors, reap until the worker ends (as an init, orphans come
-        to A too), and return its exit status, or 128 + the signal that ended it: A's own exit status."""
-        for fd in fds:
-            os.close(fd)
-        while True:
-            done, status = os.wait()
-            if done == pid:
-                return exit_code(status)
-
     def end(self, pid: int, wait: float | None) -> int | None:
         """Stop child A: wait up to `wait` s for it to end by itself, then kill it and return its exit status
         (None: unknown). wait=None: kill now, reap later (reap_ending)."""
@@ -132,10 +126,8 @@ class Zygote:
         except ChildProcessError:   # not ours (or gone): nothing to kill
             return None
         for kill in (os.killpg, os.kill):
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
         if wait is None:
             self.ending.append(pid)
             return None
@@ -171,15 +163,11 @@ class Zygote:
             if not kids:
                 break
             for k in kids:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(k, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             for k in kids:
-                try:
+                with contextlib.suppress(ChildProcessError):
                     os.waitpid(k, 0)
-                except ChildProcessError:
-                    pass
 
     # -- serving ------------------------------------------------------------------------------
     def answer(self, obj):
@@ -229,10 +217,7 @@ def main(argv=None):
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(2, 1)  # stray prints in the zygote must not reach anything
-    bpf = None
-    if args.seccomp:
-        with open(args.seccomp, "rb") as f:
-            bpf = f.read()
+    bpf = Path(args.seccomp).read_bytes() if args.seccomp else None
     preload()
     probes = load_probes(args.probes)
     Zygote(sock, probes, bpf, args.sandboxed).serve()
