@@ -96,7 +96,7 @@ def pytest_configure(config):
     if one:  # start the worker now: it imports torch while pytest collects
         from digitcore.grading.client import ZygoteClient
         from digitcore.grading.registry import PROBES_FILE
-        state["zygote"] = ZygoteClient([str(PROBES_FILE)]).start(wait=False)
+        state["zygote"] = ZygoteClient([str(PROBES_FILE)]).start()
     else:
         from digitcore.grading.sources import SubmissionError, check_out_dir
         try:

@@ -84,6 +84,7 @@ def registry():
 @pytest.fixture(scope="module")
 def zygote(registry):
     with ZygoteClient(probe_files(registry)).start() as z:
+        z.wait_ready()
         yield z
         assert no_children_left(z.host_pid)
 
