@@ -29,11 +29,10 @@ from .sandbox import children_of
 
 
 def load_probes(paths: list[str]) -> dict:
-    """Load probe modules by file path, standalone (their package's __init__ is not run)."""
+    """Load probe modules by file path (the private copy's, client.private_copy), standalone (their package's
+    __init__ is not run)."""
     probes = {}
     for i, path in enumerate(paths):
-        if not os.path.exists(path):
-            continue
         spec = importlib.util.spec_from_file_location(f"digitcore_probes_{i}", path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
@@ -61,7 +60,6 @@ class Zygote:
         self.seccomp_bpf = seccomp_bpf
         self.sandboxed = sandboxed
         self.root = os.geteuid() == 0
-        self.namespaces = self.root and sandbox.sandbox_setting() == "full"
         self.spawned = 0
         self.folders: dict[int, str] = {}   # child A -> the work folder made for its worker, until A is reaped
         self.scratch = tempfile.mkdtemp(prefix="digitcore-grading-", dir=sandbox.WORK_DIR if sandboxed else None)
@@ -70,9 +68,8 @@ class Zygote:
         self.live: set[int] = set()       # spawned, not yet ended: never a stray
         self.own_pid_ns: int | None = None  # the zygote's own PID namespace (fresh_pid_namespace)
 
-    # -- one child ------------------------------------------------------------------------------
     def spawn(self, req: dict, job_fd: int, result_fd: int) -> int:
-        in_ns = self.namespaces and self.fresh_pid_namespace()
+        in_ns = self.root and sandbox.sandbox_setting() == "full" and self.fresh_pid_namespace()
         self.spawned += 1
         # a user id that no other child of any zygote on this host has at the same time
         uid = sandbox.CHILD_UID_BASE + os.getpid() * sandbox.CHILD_UIDS_PER_ZYGOTE + self.spawned % sandbox.CHILD_UIDS_PER_ZYGOTE
@@ -169,18 +166,15 @@ class Zygote:
                 with contextlib.suppress(ChildProcessError):
                     os.waitpid(k, 0)
 
-    # -- serving ------------------------------------------------------------------------------
-    def answer(self, obj):
-        write_frame(self.sock.fileno(), obj, cap=CONTROL_CAP)
-
     def serve(self):
         sandbox.prctl(sandbox.PR_SET_CHILD_SUBREAPER, 1)
         sandbox.prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
         sandbox.prctl(sandbox.PR_SET_DUMPABLE, 0)
         loaded = sorted(m for m in sys.modules if m.startswith("digitcore"))
-        self.answer({"kind": "ready", "pid": os.getpid(), "root": self.root, "sandboxed": self.sandboxed,
-                     "seccomp": bool(self.seccomp_bpf), "probes": sorted(self.probes), "modules": loaded})
+        reply = {"kind": "ready", "pid": os.getpid(), "root": self.root, "sandboxed": self.sandboxed,
+                 "seccomp": bool(self.seccomp_bpf), "probes": sorted(self.probes), "modules": loaded}
         while True:
+            write_frame(self.sock.fileno(), reply, cap=CONTROL_CAP)
             if self.ending and not select.select([self.sock], [], [], 0.2)[0]:
                 self.reap_ending(block=True)   # idle: finish the reaping
             try:
@@ -199,7 +193,6 @@ class Zygote:
             finally:
                 for fd in fds:
                     os.close(fd)
-            self.answer(reply)
         self.reap_ending(block=True)   # already killed (end)
         self.kill_strays()
         shutil.rmtree(self.scratch, ignore_errors=True)
@@ -219,8 +212,7 @@ def main(argv=None):
     os.dup2(2, 1)  # stray prints in the zygote must not reach anything
     bpf = Path(args.seccomp).read_bytes() if args.seccomp else None
     preload()
-    probes = load_probes(args.probes)
-    Zygote(sock, probes, bpf, args.sandboxed).serve()
+    Zygote(sock, load_probes(args.probes), bpf, args.sandboxed).serve()
 
 
 def exit_code(status: int) -> int:
