@@ -187,17 +187,14 @@ class ZygoteClient:
         return resp
 
     def _spawn(self, req: dict, pending: list) -> tuple[int, int]:
-        job = {k: req.get(k) for k in ("sources", "exercise", "all_exercises", "output_cap", "hide")}
-        job["probes"] = pending
-        if isolation_mode()["bwrap"]:   # in the allow-list root those paths do not exist: never tell the worker them
-            job["hide"] = []
-        data = json.dumps(job, separators=(",", ":"), allow_nan=False).encode()
+        job = {k: req.get(k) for k in ("sources", "exercise", "all_exercises", "output_cap")}
+        # in the allow-list root the hidden paths do not exist: never tell the worker them
+        job.update(probes=pending, hide=[] if isolation_mode()["bwrap"] else req.get("hide"))
         memfd = job_file()
         r, w = os.pipe()
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(memfd, view):]
+            with open(memfd, "wb", closefd=False) as f:
+                f.write(json.dumps(job, separators=(",", ":"), allow_nan=False).encode())
             limits = {"cmd": "spawn", "memory_mb": int(req["memory_mb"]), "output_cap": int(req["output_cap"]),
                       "cpu_seconds": int(req["time_limit"] * (len(pending) + 1)) + 5}
             resp = self._call(limits, fds=[memfd, w])

@@ -89,10 +89,6 @@ class SubmissionReport:
     def max_total(self) -> float:
         return round(sum(e.max_score for e in self.exercises.values()), 4)
 
-    @property
-    def passed(self) -> bool:
-        return self.fatal is None and all(e.passed for e in self.exercises.values())
-
     def points(self) -> dict:
         """{exercise: points, ..., "total": points}"""
         return {**{ex: points_value(e.score) for ex, e in self.exercises.items()}, "total": points_value(self.total)}

@@ -241,8 +241,7 @@ class _Student:
                "probes": [{"check": c.name, "probe": c.probe.__name__, "input": to_plain(x)} for c, x in zip(checks, inputs)],
                "time_limit": float(self.time_limit), "memory_mb": int(self.memory_mb), "output_cap": OUTPUT_CAP,
                "hide": self.hide}
-        resp = self.zygote.grade(req, deadline=deadline)
-        return (resp if isinstance(resp, dict) else {"engine": "no response"}), inputs
+        return self.zygote.grade(req, deadline=deadline), inputs
 
     def whole_exercise(self, exercise, checks, resp, t0) -> ExerciseResult | None:
         """The exercise's result when the public job says no check could run (the grader failed, the file did

@@ -179,13 +179,9 @@ LONG_NAME = 120   # characters of a shown name before it is shortened (with a ha
 NAME_BYTES = 255  # ... or of bytes in UTF-8: a name is also a folder of the grades, and a path component holds 255
 
 
-def find_students(submissions_dir) -> dict[str, Path]:
-    """{name: path}: every .py file, notebook or folder directly in the class folder is a student."""
-    return scan_class(submissions_dir)[0]
-
-
 def scan_class(submissions_dir) -> tuple[dict[str, Path], dict[str, str]]:
-    """({name: path} for every student, {entry: why it is not graded} for everything else in the folder)."""
+    """({name: path} for every student: every .py file, notebook or folder directly in the class folder; {entry:
+    why it is not graded} for everything else in the folder)."""
     folder = Path(submissions_dir)
     if not folder.is_dir():
         raise SubmissionError(f"the submissions folder {folder} does not exist")
@@ -226,14 +222,10 @@ def show(text: str) -> str:
 def _escaped(text: str) -> str:
     out = []
     for c in text:
-        if c == "%" or not c.isprintable():
-            try:
-                raw = c.encode("utf-8", "surrogateescape")
-            except UnicodeEncodeError:
-                raw = c.encode("utf-8", "surrogatepass")
-            out.append("".join(f"%{b:02X}" for b in raw))
-        else:
-            out.append(c)
+        if c == "%" or not c.isprintable():   # a lone surrogate from os.fsdecode stands for the byte it escaped
+            raw = bytes([ord(c) - 0xDC00]) if 0xDC80 <= ord(c) <= 0xDCFF else c.encode("utf-8", "surrogatepass")
+            c = "".join(f"%{b:02X}" for b in raw)
+        out.append(c)
     return "".join(out)
 
 
