@@ -63,10 +63,7 @@ def clean_env(pythonpath: str) -> dict:
     """The zygote's environment: nothing of the grader's own (no tokens, no paths of interest)."""
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "PYTHONPATH": pythonpath, "HOME": "/"}
-    for key in ("MARIMO_SKIP_UPDATE_CHECK", "DIGITCORE_SANDBOX"):
-        if key in os.environ:
-            env[key] = os.environ[key]
-    return env
+    return env | {key: os.environ[key] for key in ("MARIMO_SKIP_UPDATE_CHECK", "DIGITCORE_SANDBOX") if key in os.environ}
 
 
 def private_copy(probe_files: list[str], bpf: bytes | None) -> tuple[str, list[str]]:

@@ -118,8 +118,7 @@ def seccomp_program() -> bytes | None:
         done = subprocess.run([SYSTEM_PYTHON, "-I", "-c", SECCOMP_GENERATOR], capture_output=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    bpf = done.stdout
-    return bpf if done.returncode == 0 and bpf and len(bpf) % 8 == 0 else None
+    return done.stdout if done.returncode == 0 and done.stdout and len(done.stdout) % 8 == 0 else None
 
 
 def python_binds(project: str) -> list[str]:
@@ -191,9 +190,7 @@ def bwrap_command(grader_dir: str, project: str, argv: list[str], *, root: bool,
     cmd += ["--ro-bind", grader_dir, GRADER_DIR,
             "--perms", "0755", "--dir", WORK_DIR,
             "--dev", "/dev", "--proc", "/proc", "--chdir", "/"]
-    for k, v in env.items():
-        cmd += ["--setenv", k, v]
-    return cmd + ["--", *argv]
+    return cmd + [x for k, v in env.items() for x in ("--setenv", k, v)] + ["--", *argv]
 
 
 # --- the sandboxed child, before student code ----------------------------------------------------------

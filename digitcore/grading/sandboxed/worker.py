@@ -47,11 +47,7 @@ def describe(exc: BaseException, files) -> dict:
         if isinstance(exc, SyntaxError) and exc.filename in files:
             return {"type": kind, "message": _short(exc.msg), "file": os.path.basename(exc.filename),
                     "line": exc.lineno, "code": _short(exc.text or "")}
-        if isinstance(exc, SystemExit):
-            message = f"sys.exit({exc.code!r}) was called" if exc.code is not None else "sys.exit() was called"
-        else:
-            message = _short(str(exc))
-        where = {}
+        message, where = _short(str(exc)), {}   # (the wording of a SystemExit is the grader's: wording.py)
         tb = exc.__traceback__
         while tb is not None:
             code = tb.tb_frame.f_code
