@@ -151,8 +151,7 @@ def notebook_source(data: bytes, name: str) -> tuple[str, list]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
-        cells = [c for c in notebook.cells if c.get("cell_type") == "code"]
-        sources = [c.get("source") or "" for c in cells]
+        sources = [c.get("source") or "" for c in notebook.cells if c.get("cell_type") == "code"]
     except Exception as e:  # noqa: BLE001 - any failure to parse the student's notebook is theirs to fix
         raise SubmissionError(f"{untrusted(name)} is not a notebook Jupyter can read ({untrusted(type(e).__name__)}: "
                               f"{untrusted(str(e), 120)}); open it in Jupyter and save it again") from None
