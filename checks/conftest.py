@@ -96,7 +96,7 @@ def pytest_configure(config):
     if one:  # start the worker now: it imports torch while pytest collects
         from digitcore.grading.client import ZygoteClient
         from digitcore.grading.registry import PROBES_FILE
-        state["zygote"] = ZygoteClient([str(PROBES_FILE)]).start(wait=False)
+        state["zygote"] = ZygoteClient([str(PROBES_FILE)]).start()
     else:
         from digitcore.grading.sources import SubmissionError, check_out_dir
         try:
@@ -137,8 +137,8 @@ def pytest_generate_tests(metafunc):
         ids = [(ex, c.name) for ex, cs in _registry(config).items() for c in cs]
         metafunc.parametrize("check_id", ids, ids=[f"{ex}-{name}" for ex, name in ids])
     if "student" in metafunc.fixturenames:
-        from digitcore.grading.sources import find_students
-        names = list(find_students(config.stash[STATE]["path"]))
+        from digitcore.grading.sources import scan_class
+        names = list(scan_class(config.stash[STATE]["path"])[0])
         metafunc.parametrize("student", names, ids=names)
 
 

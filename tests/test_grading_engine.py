@@ -14,7 +14,7 @@ from digitcore.grading.registry import checks_for, probe_files
 from digitcore.grading.report import feedback_markdown, gradescope_results
 from digitcore.grading.runner import grade_with
 from digitcore.grading.sandboxed.zygote import children_of
-from digitcore.grading.sources import SubmissionError, find_students
+from digitcore.grading.sources import SubmissionError, scan_class
 
 SOLUTION = Path(__file__).parent.parent / "solutions" / "exercises.py"
 
@@ -84,6 +84,7 @@ def registry():
 @pytest.fixture(scope="module")
 def zygote(registry):
     with ZygoteClient(probe_files(registry)).start() as z:
+        z.wait_ready()
         yield z
         assert no_children_left(z.host_pid)
 
@@ -222,4 +223,4 @@ def test_students_are_files_and_folders(tmp_path):
     for name in ("bob", "__pycache__", ".git"):
         (tmp_path / name).mkdir()
     os.symlink(SOLUTION, tmp_path / "mallory.py")
-    assert sorted(find_students(tmp_path)) == ["alice", "bob"]
+    assert sorted(scan_class(tmp_path)[0]) == ["alice", "bob"]

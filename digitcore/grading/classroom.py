@@ -81,19 +81,16 @@ def _cell(value):
     return _FORMULA_START.sub(r"\1\2'", value) if isinstance(value, str) else value
 
 
-def grades_json(registry, reports) -> dict:
-    """grades.json: the run's seed (to reproduce it: --seed), the maxima, every student's points."""
+def write_outputs(out_dir, registry, reports) -> dict:
+    """gradebook.csv; grades.json (the run's seed, to reproduce it with --seed, the maxima, every student's points,
+    which it returns); and each student's results.json and feedback.md."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
     seeds = sorted({r.seed for r in reports if r.seed is not None})
     maxima = {ex: points_value(sum(c.points for c in cs)) for ex, cs in registry.items()}
     maxima["total"] = points_value(sum(maxima.values()))
-    return {"seed": seeds[0] if len(seeds) == 1 else seeds or None, "max": maxima,
-            "students": {r.student: r.points() for r in reports}}
-
-
-def write_outputs(out_dir, registry, reports) -> dict:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    grades = grades_json(registry, reports)
+    grades = {"seed": seeds[0] if len(seeds) == 1 else seeds or None, "max": maxima,
+              "students": {r.student: r.points() for r in reports}}
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([_cell(x) for x in ("student", *registry, "total")])
@@ -122,7 +119,7 @@ def write_outputs(out_dir, registry, reports) -> dict:
 def grade_class(submissions_dir, out_dir, **options) -> dict:
     """Grade a class folder and write OUT/gradebook.csv, OUT/grades.json, OUT/<student>/{results.json,
     feedback.md}. Returns the content of grades.json. `options`: as for grade_reports."""
-    _, out = check_out_dir(submissions_dir, out_dir)
+    out = check_out_dir(submissions_dir, out_dir)
     out.mkdir(parents=True, exist_ok=True)
     registry, reports, _ = grade_reports(submissions_dir, hide=[out], **options)
     return write_outputs(out, registry, reports)

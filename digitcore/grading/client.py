@@ -6,6 +6,7 @@ are read with a deadline per step and a byte cap per frame. A zygote that dies i
 gets an engine error.
 """
 
+import contextlib
 import functools
 import json
 import os
@@ -62,10 +63,7 @@ def clean_env(pythonpath: str) -> dict:
     """The zygote's environment: nothing of the grader's own (no tokens, no paths of interest)."""
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "PYTHONPATH": pythonpath, "HOME": "/"}
-    for key in ("MARIMO_SKIP_UPDATE_CHECK", "DIGITCORE_SANDBOX"):
-        if key in os.environ:
-            env[key] = os.environ[key]
-    return env
+    return env | {key: os.environ[key] for key in ("MARIMO_SKIP_UPDATE_CHECK", "DIGITCORE_SANDBOX") if key in os.environ}
 
 
 def private_copy(probe_files: list[str], bpf: bytes | None) -> tuple[str, list[str]]:
@@ -106,7 +104,8 @@ class ZygoteClient:
         self.restarts = -1
         self.startup_seconds = None
 
-    def start(self, wait: bool = True):
+    def start(self):
+        """Start the zygote; it imports torch meanwhile (wait_ready waits for it, and grade does)."""
         mode = isolation_mode()
         self.private, probes = private_copy(self.probe_files, mode["seccomp"])
         inside = sandbox.GRADER_DIR if mode["bwrap"] else self.private
@@ -127,8 +126,6 @@ class ZygoteClient:
             theirs.close()
         self.restarts += 1
         self.info = None
-        if wait:
-            self.wait_ready()
         return self
 
     def wait_ready(self):
@@ -137,7 +134,8 @@ class ZygoteClient:
         try:
             self.info = read_frame(self.sock.fileno(), cap=CONTROL_CAP, deadline=self._t0 + STARTUP_TIMEOUT)
         except (FrameEOF, FrameError, FrameTimeout, OSError) as e:
-            tail = self._stderr_tail()
+            self.stderr.seek(0)
+            tail = self.stderr.read()[-2000:].decode(errors="replace").strip()
             self.close()
             raise GraderError(f"the grading worker did not start ({type(e).__name__}): {tail}") from e
         self.startup_seconds = time.monotonic() - self._t0
@@ -151,21 +149,11 @@ class ZygoteClient:
         todo = [self.proc.pid]
         while todo:
             pid = todo.pop()
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    if b"digitcore.grading.sandboxed.zygote" in f.read() and not os.readlink(f"/proc/{pid}/exe").endswith("bwrap"):
-                        return pid
-            except OSError:
-                pass
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"digitcore.grading.sandboxed.zygote" in f.read() and not os.readlink(f"/proc/{pid}/exe").endswith("bwrap"):
+                    return pid
             todo += sandbox.children_of(pid)
         return None
-
-    def _stderr_tail(self) -> str:
-        try:
-            self.stderr.seek(0)
-            return self.stderr.read()[-2000:].decode(errors="replace").strip()
-        except (OSError, ValueError):
-            return ""
 
     def close(self):
         proc, self.proc = self.proc, None
@@ -173,14 +161,10 @@ class ZygoteClient:
             self.sock.close()   # the zygote sees EOF, ends its children and exits
             self.sock = None
         if proc is not None:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
             proc.wait()
         if self.private:
             shutil.rmtree(self.private, ignore_errors=True)
@@ -200,17 +184,14 @@ class ZygoteClient:
         return resp
 
     def _spawn(self, req: dict, pending: list) -> tuple[int, int]:
-        job = {k: req.get(k) for k in ("sources", "exercise", "all_exercises", "output_cap", "hide")}
-        job["probes"] = pending
-        if isolation_mode()["bwrap"]:   # in the allow-list root those paths do not exist: never tell the worker them
-            job["hide"] = []
-        data = json.dumps(job, separators=(",", ":"), allow_nan=False).encode()
+        job = {k: req.get(k) for k in ("sources", "exercise", "all_exercises", "output_cap")}
+        # in the allow-list root the hidden paths do not exist: never tell the worker them
+        job.update(probes=pending, hide=[] if isolation_mode()["bwrap"] else req.get("hide"))
         memfd = job_file()
         r, w = os.pipe()
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(memfd, view):]
+            with open(memfd, "wb", closefd=False) as f:
+                f.write(json.dumps(job, separators=(",", ":"), allow_nan=False).encode())
             limits = {"cmd": "spawn", "memory_mb": int(req["memory_mb"]), "output_cap": int(req["output_cap"]),
                       "cpu_seconds": int(req["time_limit"] * (len(pending) + 1)) + 5}
             resp = self._call(limits, fds=[memfd, w])
@@ -233,7 +214,7 @@ class ZygoteClient:
             return {}
         return {"signal": code - 128} if code >= 128 else {"exit_code": code}
 
-    def grade(self, req: dict, deadline: float | None = None) -> dict:
+    def grade(self, req: dict, deadline: float) -> dict:
         """Run one exercise's probes in sandboxed children. `deadline` (time.monotonic()): the end of the
         student's and the exercise's wall budget; checks it cuts off get status "budget"."""
         waiting = time.monotonic()
@@ -244,8 +225,7 @@ class ZygoteClient:
         except GraderError as e:
             return {"kind": "response", "engine": str(e)[:300]}
         waited = time.monotonic() - waiting   # a zygote starting (or restarting) is not the student's time
-        if deadline is not None:
-            deadline += waited
+        deadline += waited
         limit = float(req["time_limit"])
         out = {"kind": "response", "layers": None, "fatal": None, "info": None, "results": {},
                "forks": 0, "seconds": {"load": None, "probes": {}}, "engine": None, "budget": False,
@@ -255,7 +235,7 @@ class ZygoteClient:
         t0 = time.monotonic()
         try:
             while pending:
-                if deadline is not None and time.monotonic() >= deadline:
+                if time.monotonic() >= deadline:
                     break
                 pid, fd = self._spawn(req, pending)
                 out["forks"] += 1
@@ -267,22 +247,22 @@ class ZygoteClient:
                     break
         except (FrameEOF, FrameError, FrameTimeout, OSError) as e:
             self.close()
-            self.start(wait=False)
+            self.start()
             return {"kind": "response", "engine": f"the grading worker failed ({type(e).__name__})"}
-        cut = deadline is not None and time.monotonic() >= deadline
+        cut = time.monotonic() >= deadline
         for spec in pending:
             out["results"].setdefault(spec["check"], {"status": "budget" if cut else "not_run"})
         out["budget"] = out["budget"] or (cut and bool(pending))
         out["seconds"]["total"] = round(time.monotonic() - t0, 4)
         return out
 
-    def follow(self, pid: int, fd: int, pending: list, out: dict, limit: float, deadline: float | None) -> bool:
+    def follow(self, pid: int, fd: int, pending: list, out: dict, limit: float, deadline: float) -> bool:
         """Read one child's frames. Returns True when the remaining probes deserve a fresh child."""
         phase, mark = "start", time.monotonic()
         step_end, results, ended = mark + STARTUP_SECONDS, out["results"], None
         try:
             while True:
-                cut = deadline is not None and phase != "start" and deadline < step_end
+                cut = phase != "start" and deadline < step_end
                 cap = int(pending[0]["cap"]) if phase == "probe" and pending else SMALL_FRAME
                 frame = read_frame(fd, cap=cap, deadline=deadline if cut else step_end)
                 kind = frame.get("kind") if isinstance(frame, dict) else None

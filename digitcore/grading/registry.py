@@ -18,13 +18,9 @@ class RegistryError(Exception):
     """A hidden-check file that cannot be used (the message says which and why)."""
 
 
-def default_hidden_dir() -> Path:
-    return Path(os.environ.get("DIGITCORE_HIDDEN_CHECKS") or PROJECT / "checks" / "hidden")
-
-
 def load_hidden(hidden_dir=None) -> dict[str, list]:
     """Run every hidden-check file in the folder (trusted instructor code) and collect its checks."""
-    folder = Path(hidden_dir) if hidden_dir is not None else default_hidden_dir()
+    folder = Path(hidden_dir or os.environ.get("DIGITCORE_HIDDEN_CHECKS") or PROJECT / "checks" / "hidden")
     found: dict[str, list] = {}
     if not folder.is_dir():
         return found

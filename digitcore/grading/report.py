@@ -53,11 +53,9 @@ class ExerciseResult:
         return bool(self.checks) and all(v.passed for _, v in self.checks)
 
     def markdown(self) -> str:
-        """The lessons' short feedback: success, or the first failing check's diagnosis and hint."""
+        """The lessons' short feedback: success, or the first failing check's diagnosis and hint (a result not
+        started is told by lesson_kit.exercise_feedback)."""
         head = f"`{self.exercise}`"
-        if self.not_started:
-            return (f"**{head}: not started yet.** Replace `raise NotImplementedError` with your code "
-                    "(and `return` the result where the exercise asks for one), then run again.")
         if self.passed:
             return f"**{head}: all {len(self.checks)} checks pass ({pts(self.score)}/{pts(self.max_score)}).**"
         check, verdict = next((c, v) for c, v in self.checks if not v.passed)
@@ -90,10 +88,6 @@ class SubmissionReport:
     @property
     def max_total(self) -> float:
         return round(sum(e.max_score for e in self.exercises.values()), 4)
-
-    @property
-    def passed(self) -> bool:
-        return self.fatal is None and all(e.passed for e in self.exercises.values())
 
     def points(self) -> dict:
         """{exercise: points, ..., "total": points}"""

@@ -12,7 +12,7 @@ import os
 import secrets
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from digitcore.exercises import Verdict, error_diagnosis
@@ -24,7 +24,7 @@ from .registry import PROBES_FILE, PROJECT, checks_for, probe_files
 from .report import ExerciseResult, SubmissionReport, untrusted
 from .sandboxed.guards import hidden_entry
 from .sandboxed.plain import from_plain, to_plain
-from .sources import SubmissionError, read_submission, student_name
+from .sources import SubmissionError, read_submission
 
 OUTPUT_CAP = 1 << 20
 MEMORY_MB = 1024
@@ -49,22 +49,19 @@ def project_paths() -> tuple[str, ...]:
 
 
 def judge_record(check, inp, rec, info, time_limit: float, load_guard=None) -> Verdict:
-    """One check's Verdict from the worker's record for it (anything malformed fails the check).
-    `load_guard`: {"refused": [...], "reference": [...]}, what the guards noticed while the file loaded (the
-    response's "load_guard", from the worker's "loaded" frame); any of it fails every check of the exercise.
-    A hidden check's failure is told in the grader's words only (wording.ending); a wrong value keeps the
-    judge's diagnosis, a question and hint of the grader's own table."""
-    hidden = bool(getattr(check, "hidden", False))
+    """One check's Verdict from the worker's record for it (anything malformed fails the check). `load_guard`:
+    what the guards saw while the file loaded (the response's "load_guard"); any of it fails every check of the
+    exercise. A hidden check's failure is told in the grader's words only (wording.ending); a wrong value keeps
+    the judge's diagnosis, a question and hint of the grader's own table."""
+    hidden = check.hidden
     rec = rec if isinstance(rec, dict) else {}
     status, refusal = rec.get("status"), _refusal(rec, load_guard)
     if refusal or (status == "ok" and rec.get("overflow")):
         status = "refused" if refusal else "overflow"
     if status == "ok":
         verdict = _judge_value(check, inp, rec)
-        if hidden and not verdict.passed:
-            return Verdict(False, wording.ending(status, rec, time_limit, hidden), misconception=verdict.misconception,
-                           hint=verdict.hint, tag=verdict.tag)
-        return verdict
+        hidden_failure = hidden and not verdict.passed
+        return replace(verdict, message=wording.ending(status, rec, time_limit, hidden)) if hidden_failure else verdict
     if not hidden and refusal:
         return Verdict(False, refusal)
     if not hidden and status == "error":   # the message, and the exercise's diagnosis
@@ -132,14 +129,6 @@ def _seconds(x) -> float:
     return float(x) if type(x) in (int, float) and math.isfinite(x) and x >= 0 else 0.0
 
 
-@dataclass(frozen=True)
-class Budget:
-    """One exercise's wall time: when it ends (time.monotonic()), and the two limits behind that end."""
-    deadline: float
-    exercise_budget: float
-    student_budget: float
-
-
 def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed=None, time_limit=10.0,
                memory_mb=MEMORY_MB, hide=(), exercise_budget=None, student_budget=None) -> SubmissionReport:
     """Grade one submission with an already started zygote (class grading shares them). No student costs
@@ -147,11 +136,8 @@ def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed
     the student's process sends can make this raise: whatever fails while reading or judging an exercise
     is that exercise's failure (unreadable). `seed`: the inputs' seed (None: a fresh one, draw_seed)."""
     t0 = time.monotonic()
-    exercise_budget = EXERCISE_BUDGET if exercise_budget is None else exercise_budget
-    student_budget = STUDENT_BUDGET if student_budget is None else student_budget
-    student_end = t0 + student_budget
     path = Path(path)
-    report = SubmissionReport(student=student or student_name(path), path=str(path),
+    report = SubmissionReport(student=student or (path.stem if path.is_file() else path.name), path=str(path),
                               seed=draw_seed() if seed is None else seed)
     try:
         submission = read_submission(path)
@@ -160,18 +146,18 @@ def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed
     except (SubmissionError, OSError) as e:
         report.fatal = str(e)
     hide = [[os.path.realpath(p), what] for p, what in map(hidden_entry, (*hide, *project_paths()))]
+    student_budget = STUDENT_BUDGET if student_budget is None else student_budget
     one = None if report.fatal else _Student(zygote, report, job_sources(path, submission.sources), registry,
-                                             time_limit, memory_mb, hide)
+                                             time_limit, memory_mb, hide, student_budget, t0 + student_budget,
+                                             EXERCISE_BUDGET if exercise_budget is None else exercise_budget)
     for exercise, checks in registry.items():
         if report.fatal:
             report.exercises[exercise] = ExerciseResult.zero(exercise, checks, "not graded: " + report.fatal)
             continue
-        budget = Budget(min(time.monotonic() + exercise_budget, student_end), exercise_budget, student_budget)
         try:
-            report.exercises[exercise], waited = one.exercise(exercise, checks, budget)
+            report.exercises[exercise] = one.exercise(exercise, checks)
         except Exception as e:  # noqa: BLE001 - nothing a student's process sends may abort grading
-            report.exercises[exercise], waited = unreadable(exercise, checks, e), 0.0
-        student_end += waited   # time spent waiting for a worker to start is not the student's
+            report.exercises[exercise] = unreadable(exercise, checks, e)
     if not report.isolation:
         report.isolation = "not run (the file could not be read)" if report.fatal else "unknown"
     report.seconds = round(time.monotonic() - t0, 3)
@@ -213,22 +199,25 @@ class _Student:
     time_limit: float
     memory_mb: int
     hide: list             # [[path, what it is]] the worker may not read (its audit hook names them)
+    student_budget: float  # wall seconds for all of this student's exercises (wording.budget_note names both)
+    student_end: float     # when they end (time.monotonic()), moved on by the time spent waiting for a worker
+    exercise_budget: float
 
-    def exercise(self, exercise, checks, budget: Budget) -> tuple[ExerciseResult, float]:
+    def exercise(self, exercise, checks) -> ExerciseResult:
         """The public checks in one job, then the hidden ones in another (a child of their own: the public
         child's memory never holds a hidden input or name). A problem with the file or the grader that stops
-        the first job stops the exercise; one in the hidden job fails the hidden checks, in the grader's words.
-        Returns the result and the seconds spent waiting for a worker to start (not the student's time)."""
-        t0, items, timings, waited, note = time.monotonic(), [], [], 0.0, None
+        the first job stops the exercise; one in the hidden job fails the hidden checks, in the grader's words."""
+        t0, items, timings, note = time.monotonic(), [], [], None
+        deadline = min(t0 + self.exercise_budget, self.student_end)
         for part in ([c for c in checks if not c.hidden], [c for c in checks if c.hidden]):
             if not part:
                 continue
-            resp, inputs = self.job(exercise, part, budget)
-            waited += _seconds(resp.get("waited"))
+            resp, inputs = self.job(exercise, part, deadline)
+            self.student_end += _seconds(resp.get("waited"))   # waiting for a worker to start is not the student's time
             if not timings:
-                stop = self.whole_exercise(exercise, checks, resp, budget, t0)
+                stop = self.whole_exercise(exercise, checks, resp, t0)
                 if stop or not_started(part[0], inputs[0], _results(resp).get(part[0].name)):
-                    return stop or ExerciseResult.zero(exercise, checks, wording.NOT_STARTED, not_started=True), waited
+                    return stop or ExerciseResult.zero(exercise, checks, wording.NOT_STARTED, not_started=True)
             elif resp.get("engine"):   # the grader's own failure is still the instructor's to hear of
                 self.report.engine_errors.append(f"{exercise} (hidden checks): {untrusted(resp['engine'], 300)}")
             info = resp.get("info")
@@ -237,25 +226,24 @@ class _Student:
             items += [(c, judge_record(c, x, results.get(c.name), info, self.time_limit, resp.get("load_guard")))
                       for c, x in zip(part, inputs)]
             timings.append(_timing(resp))
-            note = note or wording.budget_note(resp, budget, time.monotonic() - t0)
+            note = note or wording.budget_note(resp, self, time.monotonic() - t0)
         order = {c.name: i for i, c in enumerate(checks)}
         items.sort(key=lambda item: order[item[0].name])
         score = sum(c.points for c, v in items if v.passed)
         return ExerciseResult(exercise, round(score, 4), sum(c.points for c in checks), items, note=note or "",
                               seconds=round(time.monotonic() - t0, 3),
-                              timing={k: round(sum(t[k] for t in timings), 4) for k in timings[0]}), waited
+                              timing={k: round(sum(t[k] for t in timings), 4) for k in timings[0]})
 
-    def job(self, exercise, checks, budget: Budget):
+    def job(self, exercise, checks, deadline: float):
         """Run `checks` (one job, one or more forked children); (the response, the inputs it was given)."""
         inputs = [c.make_input(self.report.seed) for c in checks]
         req = {"sources": self.sources, "exercise": exercise, "all_exercises": list(self.registry),
                "probes": [{"check": c.name, "probe": c.probe.__name__, "input": to_plain(x)} for c, x in zip(checks, inputs)],
                "time_limit": float(self.time_limit), "memory_mb": int(self.memory_mb), "output_cap": OUTPUT_CAP,
                "hide": self.hide}
-        resp = self.zygote.grade(req, deadline=budget.deadline)
-        return (resp if isinstance(resp, dict) else {"engine": "no response"}), inputs
+        return self.zygote.grade(req, deadline=deadline), inputs
 
-    def whole_exercise(self, exercise, checks, resp, budget, t0) -> ExerciseResult | None:
+    def whole_exercise(self, exercise, checks, resp, t0) -> ExerciseResult | None:
         """The exercise's result when the public job says no check could run (the grader failed, the file did
         not load, the function is missing, the budget ran out while loading), else None."""
         report = self.report
@@ -270,7 +258,7 @@ class _Student:
             return ExerciseResult.zero(exercise, checks, "not graded: " + report.fatal)
         info = resp.get("info")
         if resp.get("budget") and not isinstance(info, dict):
-            return ExerciseResult.zero(exercise, checks, wording.budget_note(resp, budget, time.monotonic() - t0))
+            return ExerciseResult.zero(exercise, checks, wording.budget_note(resp, self, time.monotonic() - t0))
         note = wording.exercise_note(exercise, info, list(self.sources))
         return ExerciseResult.zero(exercise, checks, note) if note else None
 
@@ -290,7 +278,7 @@ def _timing(resp) -> dict:
 def zygotes_for(n: int, include_hidden: bool, hidden_dir, checks) -> tuple[dict, list[ZygoteClient]]:
     """(exercise -> checks, n started workers loading their probes). The workers start before the checks load
     (each imports torch meanwhile) and are replaced when a custom registry (tests) needs other probes."""
-    zygotes = [ZygoteClient([str(PROBES_FILE)]).start(wait=False) for _ in range(n)] if checks is None else []
+    zygotes = [ZygoteClient([str(PROBES_FILE)]).start() for _ in range(n)] if checks is None else []
     try:
         registry = checks_for(include_hidden, hidden_dir, checks)
         files = probe_files(registry)
@@ -300,7 +288,7 @@ def zygotes_for(n: int, include_hidden: bool, hidden_dir, checks) -> tuple[dict,
         close_all(zygotes)
         raise
     close_all(zygotes)
-    return registry, [ZygoteClient(files).start(wait=False) for _ in range(n)]
+    return registry, [ZygoteClient(files).start() for _ in range(n)]
 
 
 def close_all(zygotes: list[ZygoteClient]):

@@ -33,10 +33,6 @@ class Submission:
     skipped: list = field(default_factory=list)   # [(what, why)] for every entry of the submission not graded
 
 
-def student_name(path: Path) -> str:
-    return path.stem if path.is_file() else path.name
-
-
 def read_submission(path) -> Submission:
     """The text of every file of a submission (a .py file, a notebook, or a folder of them), and what was
     left out. The folder holding `path` is the instructor's; nothing below it is followed through a link."""
@@ -51,13 +47,13 @@ def read_submission(path) -> Submission:
         why = _not_graded(path.name, st, top=True)
         if why:
             raise SubmissionError(f"{untrusted(path.name)} is not graded: it is {why}")
+        if not stat.S_ISDIR(st.st_mode):
+            submission = Submission()
+            _read_file(parent_fd, parent, path.name, st, submission)
+            return submission
         fd = _open_checked(parent_fd, path.name, st)
         try:
-            if stat.S_ISDIR(st.st_mode):
-                return _read_folder(fd, os.path.join(parent, path.name), path.name)
-            submission = Submission()
-            _read_file(fd, os.path.join(parent, path.name), path.name, submission)
-            return submission
+            return _read_folder(fd, os.path.join(parent, path.name), path.name)
         finally:
             os.close(fd)
     finally:
@@ -115,11 +111,7 @@ def _read_folder(folder_fd: int, folder: str, shown: str) -> Submission:
         why = "".join(f"; {line}" for line in skipped_lines(submission.skipped, 5))
         raise SubmissionError(f"the folder {untrusted(shown)} has no .py files or notebooks to grade{why}")
     for name, st in candidates:
-        fd = _open_checked(folder_fd, name, st)
-        try:
-            _read_file(fd, os.path.join(folder, name), name, submission)
-        finally:
-            os.close(fd)
+        _read_file(folder_fd, folder, name, st, submission)
     return submission
 
 
@@ -133,13 +125,9 @@ def _skip_by_name(name: str, top: bool) -> str | None:
     return None
 
 
-def _read_file(fd: int, filename: str, name: str, submission: Submission):
-    data = os.read(fd, MAX_FILE_BYTES + 1)
-    while len(data) <= MAX_FILE_BYTES:
-        more = os.read(fd, MAX_FILE_BYTES + 1 - len(data))
-        if not more:
-            break
-        data += more
+def _read_file(dir_fd: int, folder: str, name: str, seen: os.stat_result, submission: Submission):
+    with open(_open_checked(dir_fd, name, seen), "rb") as f:   # a regular file (checked once open): up to the cap
+        data = f.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise SubmissionError(f"{untrusted(name)} is larger than {MAX_FILE_BYTES >> 20} MB")
     if name.endswith(".ipynb"):
@@ -150,7 +138,7 @@ def _read_file(fd: int, filename: str, name: str, submission: Submission):
             text = data.decode(tokenize.detect_encoding(io.BytesIO(data).readline)[0])
         except (SyntaxError, UnicodeDecodeError, LookupError) as e:
             raise SubmissionError(f"{untrusted(name)} could not be read as text ({untrusted(str(e))})") from e
-    submission.sources[filename] = text
+    submission.sources[os.path.join(folder, name)] = text
 
 
 def notebook_source(data: bytes, name: str) -> tuple[str, list]:
@@ -163,8 +151,7 @@ def notebook_source(data: bytes, name: str) -> tuple[str, list]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
-        cells = [c for c in notebook.cells if c.get("cell_type") == "code"]
-        sources = [c.get("source") or "" for c in cells]
+        sources = [c.get("source") or "" for c in notebook.cells if c.get("cell_type") == "code"]
     except Exception as e:  # noqa: BLE001 - any failure to parse the student's notebook is theirs to fix
         raise SubmissionError(f"{untrusted(name)} is not a notebook Jupyter can read ({untrusted(type(e).__name__)}: "
                               f"{untrusted(str(e), 120)}); open it in Jupyter and save it again") from None
@@ -191,13 +178,9 @@ LONG_NAME = 120   # characters of a shown name before it is shortened (with a ha
 NAME_BYTES = 255  # ... or of bytes in UTF-8: a name is also a folder of the grades, and a path component holds 255
 
 
-def find_students(submissions_dir) -> dict[str, Path]:
-    """{name: path}: every .py file, notebook or folder directly in the class folder is a student."""
-    return scan_class(submissions_dir)[0]
-
-
 def scan_class(submissions_dir) -> tuple[dict[str, Path], dict[str, str]]:
-    """({name: path} for every student, {entry: why it is not graded} for everything else in the folder)."""
+    """({name: path} for every student: every .py file, notebook or folder directly in the class folder; {entry:
+    why it is not graded} for everything else in the folder)."""
     folder = Path(submissions_dir)
     if not folder.is_dir():
         raise SubmissionError(f"the submissions folder {folder} does not exist")
@@ -238,14 +221,10 @@ def show(text: str) -> str:
 def _escaped(text: str) -> str:
     out = []
     for c in text:
-        if c == "%" or not c.isprintable():
-            try:
-                raw = c.encode("utf-8", "surrogateescape")
-            except UnicodeEncodeError:
-                raw = c.encode("utf-8", "surrogatepass")
-            out.append("".join(f"%{b:02X}" for b in raw))
-        else:
-            out.append(c)
+        if c == "%" or not c.isprintable():   # a lone surrogate from os.fsdecode stands for the byte it escaped
+            raw = bytes([ord(c) - 0xDC00]) if 0xDC80 <= ord(c) <= 0xDCFF else c.encode("utf-8", "surrogatepass")
+            c = "".join(f"%{b:02X}" for b in raw)
+        out.append(c)
     return "".join(out)
 
 
@@ -265,11 +244,11 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
-def check_out_dir(submissions_dir, out_dir) -> tuple[Path, Path]:
+def check_out_dir(submissions_dir, out_dir) -> Path:
     subs, out = Path(submissions_dir).resolve(), Path(out_dir).resolve()
     if out == subs or subs in out.parents:
         raise SubmissionError(f"the grades folder {out} is inside the submissions folder {subs}: "
                               "choose a folder outside it (a student could otherwise be graded as 'grades')")
     if out in subs.parents:
         raise SubmissionError(f"the submissions folder {subs} is inside the grades folder {out}: keep them apart")
-    return subs, out
+    return out

@@ -33,14 +33,10 @@ SIGNALS = {
 
 def signal_name(sig) -> str | None:
     """A signal's name from its number or name (plain data), or None when it is not one."""
-    try:
-        if type(sig) is int:
-            return signal.Signals(sig).name
-        if type(sig) is str and sig in signal.Signals.__members__:
-            return sig
-    except ValueError:
-        pass
-    return None
+    names = {s.value: s.name for s in signal.Signals}
+    if type(sig) is int:
+        return names.get(sig)
+    return sig if type(sig) is str and sig in names.values() else None
 
 
 def ended(rec) -> str:
@@ -155,7 +151,8 @@ def exercise_note(exercise: str, info, files: list[str]) -> str | None:
 
 
 def budget_note(resp, budget, spent: float) -> str | None:
-    """Feedback when the wall budget (runner.Budget) stopped this exercise: how much time, and what it cost."""
+    """Feedback when the wall budget (`budget`'s exercise_budget and student_budget: runner._Student) stopped
+    this exercise: how much time, and what it cost."""
     if not resp.get("budget"):
         return None
     return (f"Time budget used up after {spent:.0f} s: each exercise may take at most {budget.exercise_budget:g} s and "

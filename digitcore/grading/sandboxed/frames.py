@@ -41,25 +41,21 @@ def encode(obj, cap: int | None = None) -> bytes:
 def write_frame(fd: int, obj, cap: int | None = None) -> None:
     buf = memoryview(encode(obj, cap))
     while buf:
-        n = os.write(fd, buf)
-        buf = buf[n:]
+        buf = buf[os.write(fd, buf):]
 
 
 def _read_exact(fd: int, n: int, deadline: float | None, started: bool) -> bytes:
-    chunks, got = [], 0
-    while got < n:
+    data = bytearray()
+    while len(data) < n:
         if deadline is not None:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([fd], [], [], left)[0]:
                 raise FrameTimeout()
-        chunk = os.read(fd, min(n - got, 1 << 20))
+        chunk = os.read(fd, min(n - len(data), 1 << 20))
         if not chunk:
-            if not started and got == 0:
-                raise FrameEOF()
-            raise FrameError("frame cut short")
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
+            raise FrameEOF() if not started and not data else FrameError("frame cut short")
+        data += chunk
+    return data
 
 
 def read_frame(fd: int, *, cap: int, deadline: float | None = None):

@@ -7,6 +7,7 @@ while the file loads, but calling one while a check runs raises ReferenceUseErro
 import os
 import sys
 import types
+from importlib.machinery import ModuleSpec
 
 REFUSED_EVENTS = {
     "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "subprocess.Popen",
@@ -67,7 +68,6 @@ class Guard:
     def reset(self):
         self.refused, self.reference = [], []
 
-    # -- paths ---------------------------------------------------------------------------------
     def _real(self, path) -> str | None:
         if isinstance(path, int):
             return None
@@ -94,7 +94,6 @@ class Guard:
         (self.reference if reference else self.refused).append(what)
         raise SandboxRefusal(f"the grader does not allow this: {what}")
 
-    # -- the audit hook ------------------------------------------------------------------------
     def audit(self, event: str, args: tuple):
         if event == "open":
             real = self._real(args[0])
@@ -176,10 +175,7 @@ class ImportBlocker:
         self.guard = guard
 
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] not in ("digitcore", *BLOCKED_TOP_MODULES):
-            return None
-        from importlib.machinery import ModuleSpec
-        return ModuleSpec(name, self, is_package=True)
+        return ModuleSpec(name, self, is_package=True) if name.split(".")[0] in ("digitcore", *BLOCKED_TOP_MODULES) else None
 
     def create_module(self, spec):
         m = PoisonModule(spec.name)

@@ -49,16 +49,14 @@ def _to_plain(obj, depth, budget):
         return {"__unplain__": "too deeply nested"}
     if t is torch.Tensor or t is torch.nn.Parameter:
         return _tensor_to_plain(obj)
-    if t is list or t is tuple:
+    if t is list or t is tuple or t is dict:
         budget[0] -= len(obj)
         if budget[0] < 0:
             return {"__unplain__": "too many items"}
+    if t is list or t is tuple:
         items = [_to_plain(x, depth + 1, budget) for x in (list.__iter__(obj) if t is list else tuple.__iter__(obj))]
         return items if t is list else {"__tuple__": items}
     if t is dict:
-        budget[0] -= len(obj)
-        if budget[0] < 0:
-            return {"__unplain__": "too many items"}
         out = {}
         for k, v in dict.items(obj):
             if type(k) is not str:
@@ -80,19 +78,15 @@ def _tensor_to_plain(t):
     return {"__tensor__": {"dtype": DTYPE_NAMES[t.dtype], "shape": shape, "data": base64.b64encode(raw).decode()}}
 
 
-def from_plain(plain) -> object:
+def from_plain(p, depth: int = 0) -> object:
     """Rebuild python values and fresh plain CPU tensors; GarbledError on anything malformed."""
-    return _from_plain(plain, 0)
-
-
-def _from_plain(p, depth):
     if depth > MAX_DEPTH + 2:
         raise GarbledError("nested too deeply")
     t = type(p)
     if p is None or t in (bool, int, float, str):
         return p
     if t is list:
-        return [_from_plain(x, depth + 1) for x in p]
+        return [from_plain(x, depth + 1) for x in p]
     if t is not dict:
         raise GarbledError(f"unexpected {t.__name__}")
     if len(p) == 1:
@@ -109,14 +103,14 @@ def _from_plain(p, depth):
         if key == "__tuple__":
             if type(value) is not list:
                 raise GarbledError("bad tuple")
-            return tuple(_from_plain(x, depth + 1) for x in value)
+            return tuple(from_plain(x, depth + 1) for x in value)
         if key == "__dict__":
             if type(value) is not dict:
                 raise GarbledError("bad dict")
             p = value
     if any(type(k) is not str for k in p):
         raise GarbledError("non-str key")
-    return {k: _from_plain(v, depth + 1) for k, v in p.items()}
+    return {k: from_plain(v, depth + 1) for k, v in p.items()}
 
 
 def _tensor_from_plain(v):

@@ -6,6 +6,7 @@ itself down (`lock_down`). Where a layer is missing the grader runs with what re
 report lists the layers in force.
 """
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -64,26 +65,22 @@ except OSError:  # not Linux/glibc: no namespaces, no prctl
     _libc = None
 
 
-def _call(name: str, *args) -> bool:
+def libc_call(name: str, *args) -> bool:
     fn = getattr(_libc, name, None) if _libc is not None else None
     return fn is not None and fn(*args) == 0
 
 
 def unshare(flags: int) -> bool:
-    return _call("unshare", flags)
-
-
-def setns(fd: int, nstype: int) -> bool:
-    return _call("setns", fd, nstype)
+    return libc_call("unshare", flags)
 
 
 def prctl(option: int, value: int) -> bool:
-    return _call("prctl", option, ctypes.c_ulong(value), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
+    return libc_call("prctl", option, ctypes.c_ulong(value), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
 
 
 def _mount(source, target, fstype, flags, data=None) -> bool:
     enc = lambda s: None if s is None else s.encode()
-    return _call("mount", enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data))
+    return libc_call("mount", enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data))
 
 
 def under(path: str, roots) -> bool:
@@ -121,24 +118,18 @@ def seccomp_program() -> bytes | None:
         done = subprocess.run([SYSTEM_PYTHON, "-I", "-c", SECCOMP_GENERATOR], capture_output=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    bpf = done.stdout
-    return bpf if done.returncode == 0 and bpf and len(bpf) % 8 == 0 else None
+    return done.stdout if done.returncode == 0 and done.stdout and len(done.stdout) % 8 == 0 else None
 
 
 def python_binds(project: str) -> list[str]:
     """The folders (and the executable) Python needs: its prefixes and site-packages, never the project's
     checkout (a .venv inside it is fine)."""
-    paths = set()
-    for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix):
-        if p and os.path.realpath(p) not in ("/", "/usr", "/usr/local"):
-            paths.add(os.path.realpath(p))
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        p = sysconfig.get_paths().get(key)
-        if p and os.path.isdir(p):
-            paths.add(os.path.realpath(p))
-    for p in sys.path:
-        if p and os.path.isabs(p) and os.path.isdir(p) and p.rstrip(os.sep).endswith(("-packages", "lib-dynload")):
-            paths.add(os.path.realpath(p))
+    paths = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix) if p}
+    paths -= {"/", "/usr", "/usr/local"}
+    paths |= {os.path.realpath(p) for key in ("stdlib", "platstdlib", "purelib", "platlib")
+              if (p := sysconfig.get_paths().get(key)) and os.path.isdir(p)}
+    paths |= {os.path.realpath(p) for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p)
+              and p.rstrip(os.sep).endswith(("-packages", "lib-dynload"))}
     paths.add(os.path.realpath(sys.executable))
     project = os.path.realpath(project)
     safe = [p for p in paths if not under(project, [p]) and (not under(p, [project]) or _inside_a_venv(p, project))]
@@ -199,9 +190,7 @@ def bwrap_command(grader_dir: str, project: str, argv: list[str], *, root: bool,
     cmd += ["--ro-bind", grader_dir, GRADER_DIR,
             "--perms", "0755", "--dir", WORK_DIR,
             "--dev", "/dev", "--proc", "/proc", "--chdir", "/"]
-    for k, v in env.items():
-        cmd += ["--setenv", k, v]
-    return cmd + ["--", *argv]
+    return cmd + [x for k, v in env.items() for x in ("--setenv", k, v)] + ["--", *argv]
 
 
 # --- the sandboxed child, before student code ----------------------------------------------------------
@@ -223,10 +212,14 @@ def load_seccomp(bpf: bytes) -> bool:
 
 def private_folders(owner: int) -> bool:
     """A mount namespace of its own: a fresh tmpfs work folder and /dev/shm, owned by `owner`, that only this
-    child sees; and an IPC namespace of its own."""
+    child sees; and an IPC namespace of its own, with no SysV shared memory, queues or semaphores at all (memory
+    that RLIMIT_AS does not count; seccomp refuses the calls too, where it is in force)."""
     if not unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS):
         return False
-    no_sysv_ipc()
+    with contextlib.suppress(OSError):   # needs root
+        for name, value in (("shmall", "0"), ("shmmni", "0"), ("msgmni", "0"), ("sem", "0 0 0 0")):
+            with open(f"/proc/sys/kernel/{name}", "w") as f:
+                f.write(value)
     ok = _mount(None, "/", None, MS_REC | MS_PRIVATE)
     opts = f"size=64m,mode=700,uid={owner},gid={owner}"
     ok = ok and _mount("tmpfs", WORK_DIR, "tmpfs", MS_NOSUID | MS_NODEV, opts)
@@ -260,18 +253,6 @@ def leave_user_namespace() -> bool:
     header = (ctypes.c_uint32 * 2)(0x20080522, 0)   # _LINUX_CAPABILITY_VERSION_3, this process
     data = (ctypes.c_uint32 * 6)()
     return _libc.syscall(ctypes.c_long(SYS_CAPSET), ctypes.byref(header), ctypes.byref(data)) == 0
-
-
-def no_sysv_ipc() -> bool:
-    """In this child's own IPC namespace, no SysV shared memory, queues or semaphores at all (memory that
-    RLIMIT_AS does not count); seccomp refuses the calls too, where it is in force. Needs root."""
-    try:
-        for name, value in (("shmall", "0"), ("shmmni", "0"), ("msgmni", "0"), ("sem", "0 0 0 0")):
-            with open(f"/proc/sys/kernel/{name}", "w") as f:
-                f.write(value)
-    except OSError:
-        return False
-    return True
 
 
 def lock_down(*, sandboxed: bool, memory_mb: int, cpu_seconds: int, output_cap: int, keep_fds: tuple,
@@ -322,8 +303,15 @@ def lock_down(*, sandboxed: bool, memory_mb: int, cpu_seconds: int, output_cap: 
                 ok = False
     layers.append("rlimits" if ok else "some-rlimits")
 
-    if root:
-        layers.append(become(NOBODY if private else child_uid, workdir))
+    if root:   # student code never runs as root: leave it for good (and give the user its work folder), or stop
+        uid = NOBODY if private else child_uid
+        os.chown(workdir, uid, uid)
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+        if os.getresuid() != (uid, uid, uid) or 0 in os.getresgid():
+            raise PermissionError("could not leave root; student code never runs as root")
+        layers.append("setuid(nobody)" if private else "setuid(own-uid)")
     elif own_userns:
         if not leave_user_namespace():
             raise PermissionError("could not give up the capabilities of its own user namespace")
@@ -344,23 +332,6 @@ def lock_down(*, sandboxed: bool, memory_mb: int, cpu_seconds: int, output_cap: 
     if load_seccomp(seccomp_bpf):
         layers.append("seccomp")
     return layers, workdir
-
-
-def become(uid: int, workdir: str) -> str:
-    """Switch this root child to `uid` for good (and give it its work folder), or refuse to go on: student
-    code never runs as root. Returns the layer's name."""
-    os.chown(workdir, uid, uid)
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
-    if os.getresuid() != (uid, uid, uid) or 0 in os.getresgid():
-        raise PermissionError("could not leave root; student code never runs as root")
-    return "setuid(nobody)" if uid == NOBODY else "setuid(own-uid)"
-
-
-def child_uid(zygote_pid: int, count: int) -> int:
-    """A user id for a zygote's count-th child that no other child of any zygote on this host has at the same time."""
-    return CHILD_UID_BASE + zygote_pid * CHILD_UIDS_PER_ZYGOTE + count % CHILD_UIDS_PER_ZYGOTE
 
 
 # --- Landlock: what a child without a mount namespace of its own may read and write -----------------------
@@ -423,22 +394,16 @@ def children_of(ppid: int) -> list[int]:
     kids = []
     for name in os.listdir("/proc") if os.path.isdir("/proc") else []:
         if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat") as f:
-                    stat = f.read()
-                if int(stat.rsplit(")", 1)[1].split()[1]) == ppid:
+            with contextlib.suppress(OSError, ValueError, IndexError), open(f"/proc/{name}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == ppid:   # the field after the name (which may hold ")")
                     kids.append(int(name))
-            except (OSError, ValueError, IndexError):
-                pass
     return kids
 
 
 def _vm_bytes() -> int:
+    """This process's address space now (VmSize), which RLIMIT_AS counts from; 0 where it is not known."""
     try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0

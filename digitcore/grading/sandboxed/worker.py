@@ -10,6 +10,7 @@ student's own line number, never a traceback.
 import importlib.abc
 import importlib.util
 import inspect
+import io
 import json
 import keyword
 import linecache
@@ -32,12 +33,7 @@ class SubmissionFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self.sources = sources
 
     def find_spec(self, name, path=None, target=None):
-        if name in self.by_name:
-            return importlib.util.spec_from_loader(name, self, origin=self.by_name[name])
-        return None
-
-    def create_module(self, spec):
-        return None
+        return importlib.util.spec_from_loader(name, self, origin=self.by_name[name]) if name in self.by_name else None
 
     def exec_module(self, module, filename=None):
         module.__file__ = filename = filename or self.by_name[module.__name__]
@@ -51,11 +47,7 @@ def describe(exc: BaseException, files) -> dict:
         if isinstance(exc, SyntaxError) and exc.filename in files:
             return {"type": kind, "message": _short(exc.msg), "file": os.path.basename(exc.filename),
                     "line": exc.lineno, "code": _short(exc.text or "")}
-        if isinstance(exc, SystemExit):
-            message = f"sys.exit({exc.code!r}) was called" if exc.code is not None else "sys.exit() was called"
-        else:
-            message = _short(str(exc))
-        where = {}
+        message, where = _short(str(exc)), {}   # (the wording of a SystemExit is the grader's: wording.py)
         tb = exc.__traceback__
         while tb is not None:
             code = tb.tb_frame.f_code
@@ -126,16 +118,6 @@ def _is_project_file(path: str, hidden) -> bool:
 JOB_CAP = 256 << 20
 
 
-def read_job(fd: int) -> dict:
-    """The job the grader put in a memfd: read here, in the locked-down child, never by the zygote."""
-    size = os.fstat(fd).st_size
-    if size > JOB_CAP:
-        raise ValueError(f"job of {size} bytes is over the cap")
-    with open(fd, "rb") as f:   # the grader wrote it: its offset is at the end
-        f.seek(0)
-        return json.loads(f.read(JOB_CAP))
-
-
 def run(job_fd: int, result_fd: int, limits: dict, probes: dict, *, in_pid_namespace: bool, sandboxed: bool,
         folder: str, seccomp_bpf: bytes | None) -> None:
     """The child's whole life: lock down, read the job, load, probe, report. Always ends with os._exit."""
@@ -146,7 +128,12 @@ def run(job_fd: int, result_fd: int, limits: dict, probes: dict, *, in_pid_names
             cpu_seconds=int(limits["cpu_seconds"]), keep_fds=(job_fd, result_fd),
             in_pid_namespace=in_pid_namespace, folder=folder, seccomp_bpf=seccomp_bpf,
             child_uid=int(limits["child_uid"]))
-        req = read_job(job_fd)
+        # the job the grader put in a memfd: read here, in the locked-down child, never by the zygote
+        if (size := os.fstat(job_fd).st_size) > JOB_CAP:
+            raise ValueError(f"job of {size} bytes is over the cap")
+        with open(job_fd, "rb") as f:   # the grader wrote it: its offset is at the end
+            f.seek(0)
+            req = json.loads(f.read(JOB_CAP))
         import torch
         torch.set_num_threads(1)
         guard = guards.install(req.get("hide", []), workdir, req["all_exercises"])
@@ -215,7 +202,7 @@ def _fd_size(fd) -> int:
         return 0
 
 
-class CappedText:
+class CappedText(io.TextIOBase):
     """sys.stdout for student code: keeps the first `cap` characters in the output file, drops the rest."""
 
     def __init__(self, cap: int):
@@ -237,12 +224,6 @@ class CappedText:
             except OSError:
                 self.overflow = True
         return len(text)
-
-    def flush(self):
-        pass
-
-    def isatty(self):
-        return False
 
     def fileno(self):
         return 1

@@ -11,6 +11,7 @@ runs a torch op (forking stays safe) and imports neither the reference nor the e
 """
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import select
@@ -20,6 +21,7 @@ import socket
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from . import sandbox, worker
 from .frames import CONTROL_CAP, FrameEOF, FrameError, recv_frame_fds, write_frame
@@ -27,11 +29,10 @@ from .sandbox import children_of
 
 
 def load_probes(paths: list[str]) -> dict:
-    """Load probe modules by file path, standalone (their package's __init__ is not run)."""
+    """Load probe modules by file path (the private copy's, client.private_copy), standalone (their package's
+    __init__ is not run)."""
     probes = {}
     for i, path in enumerate(paths):
-        if not os.path.exists(path):
-            continue
         spec = importlib.util.spec_from_file_location(f"digitcore_probes_{i}", path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
@@ -46,11 +47,9 @@ def preload() -> list[str]:
     # torch._dynamo: the first torch.optim optimizer imports it (6 s), which would eat a check's time limit.
     for name in ("torch", "torch.optim", "torch._dynamo", "numpy", "math", "random", "functools", "itertools",
                  "collections", "marimo"):
-        try:
+        with contextlib.suppress(Exception):   # optional: whatever is missing is imported on demand
             __import__(name)
             done.append(name)
-        except Exception:  # noqa: BLE001, S110 - optional: whatever is missing is imported on demand
-            pass
     return done
 
 
@@ -61,7 +60,6 @@ class Zygote:
         self.seccomp_bpf = seccomp_bpf
         self.sandboxed = sandboxed
         self.root = os.geteuid() == 0
-        self.namespaces = self.root and sandbox.sandbox_setting() == "full"
         self.spawned = 0
         self.folders: dict[int, str] = {}   # child A -> the work folder made for its worker, until A is reaped
         self.scratch = tempfile.mkdtemp(prefix="digitcore-grading-", dir=sandbox.WORK_DIR if sandboxed else None)
@@ -70,11 +68,12 @@ class Zygote:
         self.live: set[int] = set()       # spawned, not yet ended: never a stray
         self.own_pid_ns: int | None = None  # the zygote's own PID namespace (fresh_pid_namespace)
 
-    # -- one child ------------------------------------------------------------------------------
     def spawn(self, req: dict, job_fd: int, result_fd: int) -> int:
-        in_ns = self.namespaces and self.fresh_pid_namespace()
+        in_ns = self.root and sandbox.sandbox_setting() == "full" and self.fresh_pid_namespace()
         self.spawned += 1
-        req = dict(req, child_uid=sandbox.child_uid(os.getpid(), self.spawned))
+        # a user id that no other child of any zygote on this host has at the same time
+        uid = sandbox.CHILD_UID_BASE + os.getpid() * sandbox.CHILD_UIDS_PER_ZYGOTE + self.spawned % sandbox.CHILD_UIDS_PER_ZYGOTE
+        req = dict(req, child_uid=uid)
         folder = os.path.join(self.scratch, f"c{self.spawned}")
         os.mkdir(folder, 0o700)
         pid = os.fork()
@@ -89,7 +88,12 @@ class Zygote:
                     worker.run(job_fd, result_fd, req, self.probes, in_pid_namespace=in_ns, sandboxed=self.sandboxed,
                                folder=folder, seccomp_bpf=self.seccomp_bpf)
                     os._exit(73)
-                code = self.wait_for(b, job_fd, result_fd)
+                os.close(job_fd)
+                os.close(result_fd)
+                # reap until the worker ends (as an init, orphans come to A too); its exit status is A's own
+                while (ended := os.wait())[0] != b:
+                    pass
+                code = exit_code(ended[1])
             finally:
                 os._exit(code)
         self.live.add(pid)
@@ -106,18 +110,7 @@ class Zygote:
                 self.own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
             except OSError:
                 return False
-        return sandbox.setns(self.own_pid_ns, sandbox.CLONE_NEWPID) and sandbox.unshare(sandbox.CLONE_NEWPID)
-
-    @staticmethod
-    def wait_for(pid: int, *fds) -> int:
-        """Close A's copies of the worker's descriptors, reap until the worker ends (as an init, orphans come
-        to A too), and return its exit status, or 128 + the signal that ended it: A's own exit status."""
-        for fd in fds:
-            os.close(fd)
-        while True:
-            done, status = os.wait()
-            if done == pid:
-                return exit_code(status)
+        return sandbox.libc_call("setns", self.own_pid_ns, sandbox.CLONE_NEWPID) and sandbox.unshare(sandbox.CLONE_NEWPID)
 
     def end(self, pid: int, wait: float | None) -> int | None:
         """Stop child A: wait up to `wait` s for it to end by itself, then kill it and return its exit status
@@ -130,10 +123,8 @@ class Zygote:
         except ChildProcessError:   # not ours (or gone): nothing to kill
             return None
         for kill in (os.killpg, os.kill):
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
         if wait is None:
             self.ending.append(pid)
             return None
@@ -169,28 +160,21 @@ class Zygote:
             if not kids:
                 break
             for k in kids:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(k, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             for k in kids:
-                try:
+                with contextlib.suppress(ChildProcessError):
                     os.waitpid(k, 0)
-                except ChildProcessError:
-                    pass
-
-    # -- serving ------------------------------------------------------------------------------
-    def answer(self, obj):
-        write_frame(self.sock.fileno(), obj, cap=CONTROL_CAP)
 
     def serve(self):
         sandbox.prctl(sandbox.PR_SET_CHILD_SUBREAPER, 1)
         sandbox.prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
         sandbox.prctl(sandbox.PR_SET_DUMPABLE, 0)
         loaded = sorted(m for m in sys.modules if m.startswith("digitcore"))
-        self.answer({"kind": "ready", "pid": os.getpid(), "root": self.root, "sandboxed": self.sandboxed,
-                     "seccomp": bool(self.seccomp_bpf), "probes": sorted(self.probes), "modules": loaded})
+        reply = {"kind": "ready", "pid": os.getpid(), "root": self.root, "sandboxed": self.sandboxed,
+                 "seccomp": bool(self.seccomp_bpf), "probes": sorted(self.probes), "modules": loaded}
         while True:
+            write_frame(self.sock.fileno(), reply, cap=CONTROL_CAP)
             if self.ending and not select.select([self.sock], [], [], 0.2)[0]:
                 self.reap_ending(block=True)   # idle: finish the reaping
             try:
@@ -209,7 +193,6 @@ class Zygote:
             finally:
                 for fd in fds:
                     os.close(fd)
-            self.answer(reply)
         self.reap_ending(block=True)   # already killed (end)
         self.kill_strays()
         shutil.rmtree(self.scratch, ignore_errors=True)
@@ -227,13 +210,9 @@ def main(argv=None):
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(2, 1)  # stray prints in the zygote must not reach anything
-    bpf = None
-    if args.seccomp:
-        with open(args.seccomp, "rb") as f:
-            bpf = f.read()
+    bpf = Path(args.seccomp).read_bytes() if args.seccomp else None
     preload()
-    probes = load_probes(args.probes)
-    Zygote(sock, probes, bpf, args.sandboxed).serve()
+    Zygote(sock, load_probes(args.probes), bpf, args.sandboxed).serve()
 
 
 def exit_code(status: int) -> int:
