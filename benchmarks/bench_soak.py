@@ -19,7 +19,11 @@ The students themselves (arrivals, moves, reloads, leaving, the kill) are tests/
 tests/browser/test_class_soak.py plays too, shorter.
 
     python benchmarks/bench_soak.py                                   # 400 sessions over 20 minutes on 4 workers
-    python benchmarks/bench_soak.py --sessions 60 --minutes 4 --workers 2 --plot docs/img/soak.png
+    python benchmarks/bench_soak.py --sessions 80 --minutes 12 --plot docs/img/soak.png   # docs/class.md's run
+
+Chromium runs here too and needs 5 to 7 CPU-seconds per page: on a 2-core machine 400 sessions in 20 minutes are
+more than the browsers alone can draw (docs/class.md, "Over a whole lesson"); 80 in 12 minutes is what one such
+machine can both serve and drive.
 
 What it reports against: memory at the end (after the last student left and the closed sessions were freed) within
 10% of its level after the first wave of students; no session errors; slider p95 under 1 s in every minute.
