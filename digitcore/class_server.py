@@ -276,7 +276,7 @@ class ClassServer:
         """The worker's environment: where it records its kernels' runs, and at most 2 malloc arenas. Each marimo
         session's kernel is a thread, and glibc gives new threads arenas of their own (up to 8 per core) that keep
         the memory a closed session freed: a worker grew by about 20 MB per student for good (777 MB to 1,248 MB
-        after 8 waves of 3 students who all left) and stayed within 15% of its first wave with 2 arenas. An
+        after 8 waves of 3 students who all left) and stayed within 4% of its first wave with 2 arenas. An
         instructor's own MALLOC_ARENA_MAX wins."""
         return {"MALLOC_ARENA_MAX": "2", **os.environ, METRICS_ENV: str(self.metrics_file(name))}
 
