@@ -104,8 +104,10 @@ def main() -> int:
             print(f"  way back: websocket {s.phases}, lesson ran again at {s.back_s}, move ran at {s.live_s}")
         print("  HAProxy, seconds after the kill: " + "; ".join(
             f"{t:.1f} {' '.join(f'{w} {st}' for w, st in sts.items() if w != 'BACKEND')}" for t, sts in played.haproxy))
-        noticed = [s for s in students if s.noticed and not s.victim]
-        print(f"  other students whose websocket closed: {len(noticed)}")
+        noticed = [s for s in students if s.noticed and not (s.victim or s.interrupted)]
+        interrupted = sum(s.interrupted for s in students)
+        print(f"  students still loading on it (their page loaded again elsewhere): {interrupted}; "
+              f"other students whose websocket closed: {len(noticed)}")
     out_csv = args.csv or (str(Path(args.plot).with_suffix(".csv")) if args.plot else None)
     if out_csv:
         keys = sorted({k for row in samples for k in row}, key=lambda k: (k != "t", k))

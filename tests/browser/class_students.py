@@ -8,8 +8,9 @@ each step polls a page and returns at once, so many students are on the lesson t
 one worker (the one with most students on a live lesson) is killed with SIGKILL, as the OOM killer would. Its students
 (the victims) are then watched, nobody pressing reload: when their page has run the lesson again (back), and when
 it has answered a slider move after that (live), with the phases in between from the page's own record of its
-websocket (closed, next try to connect, open, kernel ready). Every other student (a bystander) must notice
-nothing: its websocket never closes.
+websocket (closed, next try to connect, open, kernel ready). A student whose page was still loading on that
+worker loses its websocket too and simply renders later (interrupted). Every other student (a bystander) must
+notice nothing: its websocket never closes.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Student:
     noticed: list = field(default_factory=list)     # websocket closes this student's pages saw (a worker died)
     closes_seen: int = 0                            # ... of them, in the page's current document
     victim: bool = False
+    interrupted: bool = False  # still loading on the killed worker when it died: neither timed nor a bystander
     back_s: float | None = None    # seconds from the kill until the page had run the lesson again (page's clock)
     live_s: float | None = None    # ... until a slider move after that had run
     phases: dict = field(default_factory=dict)      # websocket events after the kill, seconds from it
@@ -127,6 +129,9 @@ def kill_busiest(students: list[Student], run) -> tuple[str, float, list[Student
         return None
     killed = max(sorted(counts), key=counts.get)
     victims = [s for s, w in on if w == killed]
+    for s in students:   # a page still loading there loses its websocket too; it just renders later, elsewhere
+        if s.state == "rendering" and s.page is not None and not s.page.page.is_closed() and s.cookie() == killed:
+            s.interrupted = True
     for s in victims:
         s.victim = True
         s.runs_before = s.page.runs()

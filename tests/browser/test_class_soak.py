@@ -26,8 +26,10 @@ HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.access("/usr/sbi
 # Opt-in (DIGITCORE_SOAK=1). One thread drives 24 pages on the machine that serves them, and on a 2-core machine in
 # the whole suite it has failed in two CI dry runs: first a page read mid-reload and a slider not drawn within 30 s
 # (both since fixed), then (2026-12-07) two students who were not counted among the killed worker's saw their
-# websocket close. Those two may have been on that worker before this test had read their cookie (a page still
-# loading); that was not settled. Alone, it passed at a load of 8 to 10 in 4 min 52 s.
+# websocket close. The students' state machine counted only students past their first render as the killed
+# worker's; one still loading there loses its websocket too, and is now counted apart (interrupted). Whether that
+# was all of it has not been seen in a full suite yet. Alone, it passed at a load of 8 to 10 in 4 min 52 s, and with
+# that change in 4 min 0 s.
 # Run it on its own: DIGITCORE_SOAK=1 ./dev.sh test tests/browser/test_class_soak.py
 pytestmark = [pytest.mark.skipif(os.environ.get("DIGITCORE_SOAK") != "1",
                                  reason="the soak test runs on request: DIGITCORE_SOAK=1 (several minutes, a quiet machine)"),
@@ -53,7 +55,7 @@ def test_a_class_survives_a_killed_worker(browser):
         assert s.back_s is not None, f"a student of the killed {played.killed} never got the lesson back: {s.phases}"
         assert s.live_s is not None, f"a student of {played.killed} got the lesson back but no slider move ran"
         assert s.back_s < WAY_BACK_BOUND, f"{s.back_s:.0f} s to the lesson's new run after the kill: {s.phases}"
-    noticed = [(i, s.noticed) for i, s in enumerate(students) if s.noticed and not s.victim]
+    noticed = [(i, s.noticed) for i, s in enumerate(students) if s.noticed and not (s.victim or s.interrupted)]
     assert not noticed, f"students of the surviving worker saw their websocket close: {noticed}"
     assert all(s.render_s is not None for s in students), "a student never saw the lesson"
     assert f"worker {played.killed} exited" in (run.run_dir / "class.out").read_text(), "no restart"
