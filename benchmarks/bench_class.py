@@ -51,12 +51,17 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def cpu_seconds(pids) -> float:
-    """User + system CPU seconds the processes have used so far (not their children: workers start none)."""
+def cpu_seconds(pids, waited_children: bool = False) -> float:
+    """User + system CPU seconds the processes have used so far; with `waited_children`, also those of the
+    children they have waited for (workers start none; Chromium's pages come and go). A process that has ended
+    since its pid was read counts nothing."""
     total = 0.0
     for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(x) for x in fields[11:15 if waited_children else 13]) / os.sysconf("SC_CLK_TCK")
     return total
 
 
@@ -81,18 +86,6 @@ def browser_pids() -> list[int]:
     return pids
 
 
-def browser_cpu_seconds() -> float:
-    """User + system CPU seconds of this benchmark's Chromium, with the exited children it has waited for."""
-    total = 0.0
-    for pid in browser_pids():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
 def nice_browser() -> None:
     """Give every thread of this benchmark's Chromium the lowest CPU priority (pages opened later are forked from
     them and inherit it), so the server's work goes first, as if the students' browsers ran on their own laptops."""
@@ -107,12 +100,9 @@ def nice_browser() -> None:
 def server_live(run_dir: Path, since: float) -> list[float]:
     """Seconds from `since` to the end of each kernel's first run (every cell run: the lab live on the server),
     from the workers' own records (digitcore/class_metrics.py)."""
-    ends = []
-    for runs in Path(run_dir).glob("*.runs"):
-        for line in runs.read_text().splitlines():
-            if line.endswith(" first") and float(line.split()[0]) >= since:
-                ends.append(float(line.split()[0]) - since)
-    return ends
+    ends = [float(line.split()[0]) - since for runs in Path(run_dir).glob("*.runs")
+            for line in runs.read_text().splitlines() if line.endswith(" first")]
+    return [t for t in ends if t >= 0]
 
 
 def one_class(browser, lesson: Path, students: int, workers: int, moves: int) -> dict:
@@ -120,7 +110,7 @@ def one_class(browser, lesson: Path, students: int, workers: int, moves: int) ->
         pages = [LessonPage(browser, run.url) for _ in range(students)]
         pids = run.info()["pids"]
         try:
-            cpu, browser_cpu = [cpu_seconds(pids.values())], browser_cpu_seconds()
+            cpu, browser_cpu = [cpu_seconds(pids.values())], cpu_seconds(browser_pids(), waited_children=True)
             arrived = time.time()
             for page in pages:  # everyone at once: the next page starts before this one has loaded
                 page.page.goto(run.url, wait_until="commit")
@@ -129,7 +119,7 @@ def one_class(browser, lesson: Path, students: int, workers: int, moves: int) ->
                 page.wait_idle(timeout=900)
                 renders.append(page.page.evaluate("() => Math.max(...Object.values(window.__mo.idleAt)) / 1000"))
             cpu.append(cpu_seconds(pids.values()))
-            browser_cpu = browser_cpu_seconds() - browser_cpu
+            browser_cpu = cpu_seconds(browser_pids(), waited_children=True) - browser_cpu
             live = server_live(run.run_dir, arrived)
             steps = len(pages[0].slider_steps(LR))
             usable = list(range(0, steps - 4))  # the top rates diverge at once: not a fair training run

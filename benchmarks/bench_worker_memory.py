@@ -17,13 +17,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_class import rss_mb  # noqa: E402
 from marimo_driver import LessonPage, launch_chromium, serve_class  # noqa: E402
 
 SESSION_TTL = 5
-
-
-def resident_mb(pid: int) -> float:
-    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def main() -> int:
@@ -43,7 +41,7 @@ def main() -> int:
                          extra=("--session-ttl", str(SESSION_TTL), "--status-every", "0")) as run:
             pid = run.info()["pids"]["w1"]
             print(f"MALLOC_ARENA_MAX={os.environ.get('MALLOC_ARENA_MAX', '2 (digitcore class)')}; "
-                  f"worker before any student: {resident_mb(pid):.0f} MB")
+                  f"worker before any student: {rss_mb(pid):.0f} MB")
             after = []
             for wave in range(1, args.waves + 1):
                 pages = [LessonPage(browser, run.url) for _ in range(args.students)]
@@ -51,14 +49,14 @@ def main() -> int:
                     page.page.goto(run.url, wait_until="domcontentloaded")
                 for page in pages:
                     page.wait_idle(timeout=300)
-                with_them = resident_mb(pid)
+                with_them = rss_mb(pid)
                 for i, page in enumerate(pages):
                     page.drag_slider("learning rate", 2 + (wave + i) % 5)
                 time.sleep(3)
                 for page in pages:
                     page.close()
                 time.sleep(SESSION_TTL + 7)  # marimo frees a closed tab's session after the TTL
-                after.append(resident_mb(pid))
+                after.append(rss_mb(pid))
                 print(f"wave {wave}: {with_them:.0f} MB with {args.students} students, {after[-1]:.0f} MB after "
                       f"they left", flush=True)
         browser.close()
