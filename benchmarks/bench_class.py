@@ -18,12 +18,18 @@ measures, on each page's own clock:
     python benchmarks/bench_class.py                         # 1, 2, 4, 8, 16 students, workers as the command plans
     python benchmarks/bench_class.py --students 8 --workers 1,2,4   # processes per core, side by side
     python benchmarks/bench_class.py --students 8 --nice-browser    # the browsers' CPU last, as on students' laptops
+    python benchmarks/bench_class.py --students 8 --wire            # no browsers: the server has the cores
 
 Chromium runs on the same machine and takes CPU of its own, more with more pages: on a small machine the figures
-are an upper bound on what students on their own laptops would see.
+are an upper bound on what students on their own laptops would see. With --wire each student is a wire student
+(tests/browser/wire_student.py): the page, its scripts, the kernel's websocket and the slider moves, as marimo's
+frontend sends them, and nothing drawn; the server's cost is the same, and this machine's cores are the server's,
+as in a room where every student brings a laptop. Then "render" is the time to the end of the first run as the
+student receives it, and the last column is this benchmark's own CPU per student.
 """
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -33,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 from marimo_driver import LessonPage, launch_chromium, serve_class  # noqa: E402 (found through sys.path above)
+from wire_student import WireStudent  # noqa: E402
 
 from digitcore.class_server import plan_workers  # noqa: E402
 
@@ -149,6 +156,37 @@ def one_class(browser, lesson: Path, students: int, workers: int, moves: int) ->
             "cpu_move": (cpu[2] - cpu[1]) / (students * moves)}
 
 
+def one_class_wire(lesson: Path, students: int, workers: int, moves: int) -> dict:
+    """one_class with wire students, each on a thread of its own: all arrive at once, then all move at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with serve_class(lesson, workers, students=students) as run, ThreadPoolExecutor(students) as pool:
+        pids = run.info()["pids"]
+        wires = [WireStudent(run.url, timeout=900) for _ in range(students)]
+        try:
+            cpu, own_cpu = [cpu_seconds(pids.values())], cpu_seconds([os.getpid()])
+            arrived = time.time()
+            renders = list(pool.map(lambda w: w.open(), wires))
+            cpu.append(cpu_seconds(pids.values()))
+            own_cpu = cpu_seconds([os.getpid()]) - own_cpu
+            live = server_live(run.run_dir, arrived)
+            usable = list(range(0, wires[0].lr_steps - 4))  # the top rates diverge at once: not a fair training run
+            latencies = []
+            for m in range(moves):
+                targets = [usable[(i + m * students + 1) % len(usable)] for i in range(students)]
+                latencies += pool.map(lambda wt: wt[0].move(wt[1]), zip(wires, targets))
+            errors = [f"{w.errors} {w.failed}" for w in wires if w.errors or w.failed]
+            cpu.append(cpu_seconds(pids.values()))
+            memory = {name: rss_mb(pid) for name, pid in pids.items()}
+        finally:
+            for w in wires:
+                w.close()
+    return {"students": students, "workers": workers, "render": renders, "slider": latencies, "errors": errors,
+            "memory_mb": memory, "cpu_render": (cpu[1] - cpu[0]) / students,
+            "browser_cpu_render": own_cpu / students, "live": live,
+            "cpu_move": (cpu[2] - cpu[1]) / (students * moves)}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--students", default="1,2,4,8,16", help="numbers of simultaneous students (default 1,2,4,8,16)")
@@ -157,22 +195,30 @@ def main() -> int:
     ap.add_argument("--lesson", default=str(ROOT / "lessons" / "05_sgd.py"))
     ap.add_argument("--nice-browser", action="store_true",
                     help="run Chromium at the lowest CPU priority: the server's figures as with browsers elsewhere")
+    ap.add_argument("--wire", action="store_true",
+                    help="wire students instead of Chromium pages: the server's figures with the browsers elsewhere")
     args = ap.parse_args()
-    from playwright.sync_api import sync_playwright
-
     print(f"{os.cpu_count()} cores; load average at start {os.getloadavg()[0]:.1f}; lesson {Path(args.lesson).name}; "
-          f"{args.moves} slider moves per student; seconds on each page's clock", flush=True)
+          f"{args.moves} slider moves per student; seconds on each {'student' if args.wire else 'page'}'s clock; "
+          f"students: {'wire (no browser)' if args.wire else 'Chromium pages'}", flush=True)
     print(f"{'students':>8}{'workers':>8}{'live med':>9}{'render med':>11}{'p95':>7}{'slider med':>11}{'p95':>7}"
-          f"{'server MB':>10}{'MB/worker':>10}{'cpu s/render':>13}{'cpu s/move':>11}{'browser s/render':>17}"
-          f"{'errors':>7}", flush=True)
-    with sync_playwright() as pw:
-        browser = launch_chromium(pw)
-        if args.nice_browser:
-            nice_browser()
+          f"{'server MB':>10}{'MB/worker':>10}{'cpu s/render':>13}{'cpu s/move':>11}"
+          f"{'client s/render' if args.wire else 'browser s/render':>17}{'errors':>7}", flush=True)
+    with contextlib.ExitStack() as stack:
+        if args.wire:
+            browser = None
+        else:
+            from playwright.sync_api import sync_playwright
+
+            browser = launch_chromium(stack.enter_context(sync_playwright()))
+            stack.callback(browser.close)
+            if args.nice_browser:
+                nice_browser()
         for n in [int(x) for x in args.students.split(",")]:
             ks = [plan_workers(n)] if args.workers == "auto" else [int(x) for x in args.workers.split(",")]
             for k in ks:
-                r = one_class(browser, Path(args.lesson), n, k, args.moves)
+                r = (one_class_wire(Path(args.lesson), n, k, args.moves) if args.wire
+                     else one_class(browser, Path(args.lesson), n, k, args.moves))
                 mem = r["memory_mb"]
                 worker_mb = [v for name, v in mem.items() if name != "haproxy"]
                 print(f"{n:>8}{k:>8}{statistics.median(r['live']) if r['live'] else float('nan'):>9.1f}"
@@ -181,7 +227,6 @@ def main() -> int:
                       f"{statistics.mean(worker_mb):>10.0f}{r['cpu_render']:>13.2f}{r['cpu_move']:>11.2f}"
                       f"{r['browser_cpu_render']:>17.2f}{len(r['errors']):>7}",
                       flush=True)
-        browser.close()
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
     return 0
 

@@ -4,8 +4,8 @@ reloading and leaving, and when a worker is killed in the middle of it?
 Starts `digitcore class` on loopback and plays SESSIONS students over MINUTES: each arrives at a random moment,
 waits for the lesson, moves the learning rate a few times with a pause to read between moves, sometimes reloads, and
 leaves (closes the tab). Chromium drives all of them from one thread, each student a small state machine, so many
-are on the lesson at once. Halfway through (--kill-at), one worker is killed with SIGKILL, as the kernel's OOM killer
-would. It prints, and writes as CSV and a picture (--plot, needs matplotlib):
+are on the lesson at once (with --wire, each student is a thread of its own). Halfway through (--kill-at), one
+worker is killed with SIGKILL, as the kernel's OOM killer would. It prints, and writes as CSV and a picture (--plot, needs matplotlib):
 
 - every 5 s: students connected and resident memory of each worker (from the class's own status.json);
 - every slider move: release to new curves, on the page's own clock;
@@ -16,20 +16,24 @@ would. It prints, and writes as CSV and a picture (--plot, needs matplotlib):
 - the other students: any whose websocket closed (they would have noticed).
 
 The students themselves (arrivals, moves, reloads, leaving, the kill) are tests/browser/class_students.py, which
-tests/browser/test_class_soak.py plays too, shorter.
+tests/browser/test_class_soak.py (Chromium) and tests/test_class_over_a_lesson.py (wire students) play too, shorter.
 
-    python benchmarks/bench_soak.py                                   # 400 sessions over 20 minutes on 4 workers
-    python benchmarks/bench_soak.py --sessions 80 --minutes 12 --plot docs/img/soak.png   # docs/class.md's run
+    python benchmarks/bench_soak.py --wire                            # 400 sessions over 20 minutes on 4 workers
+    python benchmarks/bench_soak.py --wire --plot docs/img/soak-wire.png   # docs/class.md's run, and its picture
+    python benchmarks/bench_soak.py --sessions 80 --minutes 12 --plot docs/img/soak.png   # the same in Chromium
 
 Chromium runs here too and needs 5 to 7 CPU-seconds per page: on a 2-core machine 400 sessions in 20 minutes are
 more than the browsers alone can draw (docs/class.md, "Over a whole lesson"); 80 in 12 minutes is what one such
-machine can both serve and drive.
+machine can both serve and drive. With --wire each student is a wire student (tests/browser/wire_student.py): the
+same requests, websocket and slider moves as a page, nothing drawn, about 0.1 CPU-second each, so the machine's
+cores serve the class as they would with the browsers on the students' laptops.
 
 What it reports against: memory at the end (after the last student left and the closed sessions were freed) within
 10% of its level after the first wave of students; no session errors; slider p95 under 1 s in every minute.
 """
 
 import argparse
+import contextlib
 import csv
 import os
 import random
@@ -60,18 +64,20 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--csv", default=None, help="write the samples here (default: beside the plot, or none)")
     ap.add_argument("--plot", default=None, help="a PNG of memory, students and slider times over time")
+    ap.add_argument("--wire", action="store_true", help="wire students (tests/browser/wire_student.py), no browser")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     span = args.minutes * 60
     students = plan(args.sessions, span, rng)
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        browser = launch_chromium(pw)
+    with contextlib.ExitStack() as stack:
+        browser = None if args.wire else launch_chromium(stack.enter_context(sync_playwright()))
+        if browser is not None:
+            stack.callback(browser.close)
         with serve_class(Path(args.lesson), args.workers, students=args.sessions,
                          extra=("--session-ttl", str(SESSION_TTL), "--status-every", "5")) as run:
             played = play(browser, run, students, span, rng, kill_at=args.kill_at, session_ttl=SESSION_TTL)
-        browser.close()
 
     samples, end = played.samples, played.end_status
     moves = [(t - played.t0, lat) for s in students for t, lat in s.latencies]
@@ -79,7 +85,8 @@ def main() -> int:
     renders = [s.render_s for s in students if s.render_s is not None]
     first = next((x for x in samples if x["t"] >= span * 0.15), samples[0] if samples else {})
     mem = lambda row: sum(v for k, v in row.items() if k.endswith("_gb") and v is not None)
-    print(f"{args.sessions} sessions over {args.minutes:g} min on {args.workers} workers, {os.cpu_count()} cores; "
+    print(f"{args.sessions} sessions over {args.minutes:g} min on {args.workers} workers, {os.cpu_count()} cores, "
+          f"{'wire students' if args.wire else 'Chromium pages'}; "
           f"load at the end {os.getloadavg()[0]:.1f}")
     print(f"first render: median {statistics.median(renders):.1f} s, p95 {p95(renders):.1f} s ({len(renders)} renders)")
     if moves:
@@ -145,8 +152,8 @@ def _plot(path: str, samples: list, moves: list, kill_t, args) -> None:
         if kill_t is not None:
             ax.axvline(kill_t / 60, color="red", linewidth=1)
     top.legend(loc="upper left", ncol=len(workers))
-    fig.suptitle(f"digitcore class: {args.sessions} students over {args.minutes:g} min on {args.workers} workers "
-                 "(red: one worker killed)")
+    fig.suptitle(f"digitcore class: {args.sessions} students over {args.minutes:g} min on {args.workers} workers"
+                 f"{', wire students' if args.wire else ''} (red: one worker killed)")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
 
