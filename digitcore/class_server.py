@@ -25,6 +25,7 @@ import ctypes
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import socket
@@ -236,6 +237,29 @@ def _healthy(port: int) -> bool:
         return False
 
 
+ASSET_LINKS = re.compile(r"""(?:src|href)=["']\.?(/assets/[^"']+)["']""")
+
+
+def warm_assets(url: str, timeout: float = 10.0) -> int:
+    """Fetch the page's script, style and font files once through HAProxy, before any student, so that HAProxy
+    keeps them: a class that arrives at once would otherwise find none kept, and every student would ask a worker
+    for each of them. Returns how many were fetched; best effort (a file not fetched here is kept from its first
+    student instead)."""
+    fetched = 0
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as page:   # deals a worker, like a student's first visit
+            cookie = page.headers.get("Set-Cookie", "").split(";")[0]
+            html = page.read().decode(errors="replace")
+        for path in dict.fromkeys(ASSET_LINKS.findall(html)):   # HAProxy keeps what a request with a cookie gets
+            with urllib.request.urlopen(urllib.request.Request(url.rstrip("/") + path, headers={"Cookie": cookie}),
+                                        timeout=timeout) as r:
+                r.read()
+                fetched += 1
+    except OSError:
+        pass
+    return fetched
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -321,6 +345,7 @@ class ClassServer:
                 raise SystemExit("digitcore class: HAProxy did not start (is the port free?):\n"
                                  + (self.run_dir / "haproxy.log").read_text(errors="replace")[-3000:])
             time.sleep(0.1)
+        warm_assets(self.url)
         (self.run_dir / "class.json").write_text(json.dumps(
             {"url": self.url, "lesson": str(self.lesson), "stats_socket": str(self.stats_socket),
              "stats_page": self.stats_url,
