@@ -22,7 +22,7 @@ from . import wording
 from .client import ZygoteClient
 from .registry import PROBES_FILE, PROJECT, checks_for, probe_files
 from .report import ExerciseResult, SubmissionReport, untrusted
-from .sandboxed.guards import hidden_entry
+from .sandboxed.guards import PROJECT_FILES
 from .sandboxed.plain import from_plain, to_plain
 from .sources import SubmissionError, read_submission
 
@@ -145,7 +145,7 @@ def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed
         check_job_size(submission.sources)
     except (SubmissionError, OSError) as e:
         report.fatal = str(e)
-    hide = [[os.path.realpath(p), what] for p, what in map(hidden_entry, (*hide, *project_paths()))]
+    hide = [[os.path.realpath(p), what] for p, what in (*hide, *((p, PROJECT_FILES) for p in project_paths()))]
     student_budget = STUDENT_BUDGET if student_budget is None else student_budget
     one = None if report.fatal else _Student(zygote, report, job_sources(path, submission.sources), registry,
                                              time_limit, memory_mb, hide, student_budget, t0 + student_budget,

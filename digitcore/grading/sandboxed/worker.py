@@ -87,7 +87,7 @@ def load_submission(sources: dict[str, str]) -> dict[str, types.ModuleType]:
     return modules
 
 
-def find_exercise(name: str, modules: dict, files, hidden) -> tuple[object, dict]:
+def find_exercise(name: str, modules: dict, files, guard: guards.Guard) -> tuple[object, dict]:
     """The student's object for an exercise, and what we know about it (found, reference, signature)."""
     for filename, module in modules.items():
         obj = vars(module).get(name, None)
@@ -98,7 +98,7 @@ def find_exercise(name: str, modules: dict, files, hidden) -> tuple[object, dict
         if not callable(obj):
             return None, {"status": "not_callable", "type": type(obj).__name__}
         code = getattr(obj, "__code__", None)
-        if isinstance(code, types.CodeType) and code.co_filename not in files and _is_project_file(code.co_filename, hidden):
+        if isinstance(code, types.CodeType) and code.co_filename not in files and guard.is_hidden(os.path.realpath(code.co_filename)):
             return None, {"status": "reference", "what": f"{name} from {os.path.basename(code.co_filename)}"}
         info = {"status": "found", "file": os.path.basename(filename)}
         try:
@@ -107,12 +107,6 @@ def find_exercise(name: str, modules: dict, files, hidden) -> tuple[object, dict
             pass
         return obj, info
     return None, {"status": "missing"}
-
-
-def _is_project_file(path: str, hidden) -> bool:
-    parts = path.replace("\\", "/").split("/")
-    return (any(p in ("digitcore", "solutions", "checks") for p in parts[:-1])
-            or sandbox.under(path, [guards.hidden_entry(h)[0] for h in hidden]))
 
 
 JOB_CAP = 256 << 20
@@ -152,7 +146,7 @@ def run(job_fd: int, result_fd: int, limits: dict, probes: dict, *, in_pid_names
         _safe_frame(result_fd, {"kind": "fatal", "error": describe(e, files)})
         os._exit(0)
     try:
-        obj, info = find_exercise(req["exercise"], modules, files, req.get("hide", []))
+        obj, info = find_exercise(req["exercise"], modules, files, guard)
     except BaseException as e:
         obj, info = None, {"status": "broken", "error": describe(e, files)}
     # what the guards noticed while the file loaded (diagnostics: the kernel is what confines it)
