@@ -147,7 +147,7 @@ def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed
         report.fatal = str(e)
     hide = [[os.path.realpath(p), what] for p, what in (*hide, *((p, PROJECT_FILES) for p in project_paths()))]
     student_budget = STUDENT_BUDGET if student_budget is None else student_budget
-    one = None if report.fatal else _Student(zygote, report, job_sources(path, submission.sources), registry,
+    one = None if report.fatal else _Student(zygote, report, submission.sources, registry,
                                              time_limit, memory_mb, hide, student_budget, t0 + student_budget,
                                              EXERCISE_BUDGET if exercise_budget is None else exercise_budget)
     for exercise, checks in registry.items():
@@ -174,27 +174,12 @@ def check_job_size(sources: dict) -> None:
                               f"{SOURCES_CAP >> 20} MB. Keep data out of your .py files.")
 
 
-def job_sources(path: Path, sources: dict) -> dict:
-    """The student's files as the worker sees them: under /submission, by their place in the submission,
-    so no host path (the class folder's) ever reaches the worker."""
-    root = Path(path).resolve()
-    root = root if root.is_dir() else root.parent
-    out = {}
-    for name, text in sources.items():
-        try:
-            relative = Path(name).relative_to(root).as_posix()
-        except ValueError:
-            relative = Path(name).name
-        out[f"/submission/{relative}"] = text
-    return out
-
-
 @dataclass
 class _Student:
     """What every job of one student's grading shares."""
     zygote: ZygoteClient
     report: SubmissionReport
-    sources: dict          # job_sources
+    sources: dict          # {"/submission/<file>": text} (sources.read_submission)
     registry: dict
     time_limit: float
     memory_mb: int

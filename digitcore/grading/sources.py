@@ -29,7 +29,7 @@ class SubmissionError(Exception):
 
 @dataclass
 class Submission:
-    sources: dict = field(default_factory=dict)   # {absolute file name: Python text}
+    sources: dict = field(default_factory=dict)   # {"/submission/<file>": Python text}: no host path reaches the worker
     skipped: list = field(default_factory=list)   # [(what, why)] for every entry of the submission not graded
 
 
@@ -37,8 +37,7 @@ def read_submission(path) -> Submission:
     """The text of every file of a submission (a .py file, a notebook, or a folder of them), and what was
     left out. The folder holding `path` is the instructor's; nothing below it is followed through a link."""
     path = Path(path)
-    parent = os.path.realpath(path.parent)
-    parent_fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    parent_fd = os.open(os.path.realpath(path.parent), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         try:
             st = os.stat(path.name, dir_fd=parent_fd, follow_symlinks=False)
@@ -49,11 +48,11 @@ def read_submission(path) -> Submission:
             raise SubmissionError(f"{untrusted(path.name)} is not graded: it is {why}")
         if not stat.S_ISDIR(st.st_mode):
             submission = Submission()
-            _read_file(parent_fd, parent, path.name, st, submission)
+            _read_file(parent_fd, path.name, st, submission)
             return submission
         fd = _open_checked(parent_fd, path.name, st)
         try:
-            return _read_folder(fd, os.path.join(parent, path.name), path.name)
+            return _read_folder(fd, path.name)
         finally:
             os.close(fd)
     finally:
@@ -93,7 +92,7 @@ def _not_graded(name: str, st: os.stat_result, *, top: bool) -> str | None:
     return None
 
 
-def _read_folder(folder_fd: int, folder: str, shown: str) -> Submission:
+def _read_folder(folder_fd: int, shown: str) -> Submission:
     submission = Submission()
     candidates = []
     for name in sorted(os.listdir(folder_fd)):
@@ -111,7 +110,7 @@ def _read_folder(folder_fd: int, folder: str, shown: str) -> Submission:
         why = "".join(f"; {line}" for line in skipped_lines(submission.skipped, 5))
         raise SubmissionError(f"the folder {untrusted(shown)} has no .py files or notebooks to grade{why}")
     for name, st in candidates:
-        _read_file(folder_fd, folder, name, st, submission)
+        _read_file(folder_fd, name, st, submission)
     return submission
 
 
@@ -125,7 +124,7 @@ def _skip_by_name(name: str, top: bool) -> str | None:
     return None
 
 
-def _read_file(dir_fd: int, folder: str, name: str, seen: os.stat_result, submission: Submission):
+def _read_file(dir_fd: int, name: str, seen: os.stat_result, submission: Submission):
     with open(_open_checked(dir_fd, name, seen), "rb") as f:   # a regular file (checked once open): up to the cap
         data = f.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
@@ -138,7 +137,7 @@ def _read_file(dir_fd: int, folder: str, name: str, seen: os.stat_result, submis
             text = data.decode(tokenize.detect_encoding(io.BytesIO(data).readline)[0])
         except (SyntaxError, UnicodeDecodeError, LookupError) as e:
             raise SubmissionError(f"{untrusted(name)} could not be read as text ({untrusted(str(e))})") from e
-    submission.sources[os.path.join(folder, name)] = text
+    submission.sources[f"/submission/{name}"] = text
 
 
 def notebook_source(data: bytes, name: str) -> tuple[str, list]:
