@@ -7,7 +7,6 @@ failed check with a kind, specific message; nothing of the checker's own traceba
 
 import functools
 import json
-import math
 import os
 import secrets
 import sys
@@ -124,11 +123,6 @@ def draw_seed() -> int:
     return secrets.randbelow(2**31 - 2) + 1
 
 
-def _seconds(x) -> float:
-    """A duration from a response (plain data): a finite non-negative float, else 0."""
-    return float(x) if type(x) in (int, float) and math.isfinite(x) and x >= 0 else 0.0
-
-
 def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed=None, time_limit=10.0,
                memory_mb=MEMORY_MB, hide=(), exercise_budget=None, student_budget=None) -> SubmissionReport:
     """Grade one submission with an already started zygote (class grading shares them). No student costs
@@ -198,16 +192,16 @@ class _Student:
             if not part:
                 continue
             resp, inputs = self.job(exercise, part, deadline)
-            self.student_end += _seconds(resp.get("waited"))   # waiting for a worker to start is not the student's time
+            self.student_end += resp.get("waited", 0.0)   # waiting for a worker to start is not the student's time
             if not timings:
                 stop = self.whole_exercise(exercise, checks, resp, t0)
-                if stop or not_started(part[0], inputs[0], _results(resp).get(part[0].name)):
+                if stop or not_started(part[0], inputs[0], resp["results"].get(part[0].name)):
                     return stop or ExerciseResult.zero(exercise, checks, wording.NOT_STARTED, not_started=True)
             elif resp.get("engine"):   # the grader's own failure is still the instructor's to hear of
                 self.report.engine_errors.append(f"{exercise} (hidden checks): {untrusted(resp['engine'], 300)}")
             info = resp.get("info")
             ran = not resp.get("engine") and not resp.get("fatal") and isinstance(info, dict) and info.get("status") == "found"
-            results = _results(resp) if ran else {}   # the hidden job's checks did not run: "no usable result"
+            results = resp["results"] if ran else {}   # the hidden job's checks did not run: "no usable result"
             items += [(c, judge_record(c, x, results.get(c.name), info, self.time_limit, resp.get("load_guard")))
                       for c, x in zip(part, inputs)]
             timings.append(_timing(resp))
@@ -248,16 +242,11 @@ class _Student:
         return ExerciseResult.zero(exercise, checks, note) if note else None
 
 
-def _results(resp) -> dict:
-    return resp.get("results") if isinstance(resp.get("results"), dict) else {}
-
-
 def _timing(resp) -> dict:
-    sec = resp.get("seconds") if isinstance(resp.get("seconds"), dict) else {}
-    probes = sec.get("probes") if isinstance(sec.get("probes"), dict) else {}
-    forks = resp.get("forks")
-    return {"forks": forks if type(forks) is int and 0 <= forks < 1 << 31 else 0, "load": _seconds(sec.get("load")),
-            "probes": round(sum(_seconds(v) for v in probes.values()), 4), "total": _seconds(sec.get("total"))}
+    """The worker's side of a job's time: ZygoteClient.grade's own figures (none when it failed early)."""
+    sec = resp.get("seconds", {})
+    return {"forks": resp.get("forks", 0), "load": sec.get("load") or 0.0,
+            "probes": round(sum(sec.get("probes", {}).values()), 4), "total": sec.get("total", 0.0)}
 
 
 def zygotes_for(n: int, include_hidden: bool, hidden_dir, checks) -> tuple[dict, list[ZygoteClient]]:
