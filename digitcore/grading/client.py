@@ -59,13 +59,6 @@ def refuse_unseparated_class(students: int, unsafe_no_isolation: bool) -> None:
                           "Pass --unsafe-no-isolation to grade anyway.")
 
 
-def clean_env(pythonpath: str) -> dict:
-    """The zygote's environment: nothing of the grader's own (no tokens, no paths of interest)."""
-    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "PYTHONPATH": pythonpath, "HOME": "/"}
-    return env | {key: os.environ[key] for key in ("MARIMO_SKIP_UPDATE_CHECK", "DIGITCORE_SANDBOX") if key in os.environ}
-
-
 def private_copy(probe_files: list[str], bpf: bytes | None) -> tuple[str, list[str]]:
     """A folder holding only what the zygote runs: a whole copy of digitcore.grading.sandboxed inside stub
     packages (nothing else of the project: not chapter.py, not the judges), the probe files, the seccomp program."""
@@ -113,7 +106,10 @@ class ZygoteClient:
                 "--probes", *(os.path.join(inside, p) for p in probes)]
         if mode["seccomp"]:
             argv += ["--seccomp", os.path.join(inside, "seccomp.bpf")]
-        env = clean_env(inside)
+        # the zygote's environment: nothing of the grader's own (no tokens, no paths of interest)
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "PYTHONPATH": inside, "HOME": "/",
+               **{key: os.environ[key] for key in ("MARIMO_SKIP_UPDATE_CHECK", "DIGITCORE_SANDBOX") if key in os.environ}}
         if mode["bwrap"]:
             argv = sandbox.bwrap_command(self.private, PROJECT, argv + ["--sandboxed"], root=mode["root"], env=env)
         self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
@@ -234,16 +230,9 @@ class ZygoteClient:
                    for spec in req["probes"]]
         t0 = time.monotonic()
         try:
-            while pending:
-                if time.monotonic() >= deadline:
-                    break
-                pid, fd = self._spawn(req, pending)
+            while pending and time.monotonic() < deadline:
                 out["forks"] += 1
-                try:
-                    again = self.follow(pid, fd, pending, out, limit, deadline)
-                finally:
-                    os.close(fd)
-                if not again:
+                if not self.follow(*self._spawn(req, pending), pending, out, limit, deadline):
                     break
         except (FrameEOF, FrameError, FrameTimeout, OSError) as e:
             self.close()
@@ -257,7 +246,7 @@ class ZygoteClient:
         return out
 
     def follow(self, pid: int, fd: int, pending: list, out: dict, limit: float, deadline: float) -> bool:
-        """Read one child's frames. Returns True when the remaining probes deserve a fresh child."""
+        """Read one child's frames (and close their pipe). Returns True when the remaining probes deserve a fresh child."""
         phase, mark = "start", time.monotonic()
         step_end, results, ended = mark + STARTUP_SECONDS, out["results"], None
         try:
@@ -310,6 +299,7 @@ class ZygoteClient:
                 return ended is not None
             return False
         finally:
+            os.close(fd)
             if ended is None:   # kill it now, reap it later
                 self._end(pid, None)
 
