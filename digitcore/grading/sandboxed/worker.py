@@ -23,6 +23,7 @@ from . import guards, plain, sandbox
 from .frames import SMALL_FRAME, write_frame
 
 MESSAGE_CHARS = 300
+JOB_CAP = 256 << 20
 
 
 class SubmissionFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -107,9 +108,6 @@ def find_exercise(name: str, modules: dict, files, guard: guards.Guard) -> tuple
             pass
         return obj, info
     return None, {"status": "missing"}
-
-
-JOB_CAP = 256 << 20
 
 
 def run(job_fd: int, result_fd: int, limits: dict, probes: dict, *, in_pid_namespace: bool, sandboxed: bool,

@@ -41,18 +41,6 @@ def load_probes(paths: list[str]) -> dict:
     return probes
 
 
-def preload() -> list[str]:
-    """Import what students and probes use, once, so each fork starts warm."""
-    done = []
-    # torch._dynamo: the first torch.optim optimizer imports it (6 s), which would eat a check's time limit.
-    for name in ("torch", "torch.optim", "torch._dynamo", "numpy", "math", "random", "functools", "itertools",
-                 "collections", "marimo"):
-        with contextlib.suppress(Exception):   # optional: whatever is missing is imported on demand
-            __import__(name)
-            done.append(name)
-    return done
-
-
 class Zygote:
     def __init__(self, sock: socket.socket, probes: dict, seccomp_bpf: bytes | None, sandboxed: bool):
         self.sock = sock
@@ -211,7 +199,12 @@ def main(argv=None):
     os.dup2(null, 0)
     os.dup2(2, 1)  # stray prints in the zygote must not reach anything
     bpf = Path(args.seccomp).read_bytes() if args.seccomp else None
-    preload()
+    # what students and probes use, imported once so that each fork starts warm (torch._dynamo: the first
+    # torch.optim optimizer imports it, 6 s, which would eat a check's time limit)
+    for name in ("torch", "torch.optim", "torch._dynamo", "numpy", "math", "random", "functools", "itertools",
+                 "collections", "marimo"):
+        with contextlib.suppress(Exception):   # optional: whatever is missing is imported on demand
+            __import__(name)
     Zygote(sock, load_probes(args.probes), bpf, args.sandboxed).serve()
 
 
