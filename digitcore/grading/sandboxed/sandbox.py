@@ -24,6 +24,7 @@ CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_SECCOMP, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 4, 22, 36, 38
 SECCOMP_MODE_FILTER = 2
+SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(platform.machine())
 NOBODY = 65534
 CHILD_UID_BASE = 1 << 20                # without a mount namespace per child: a uid of its own (zygote pid, count)
 CHILD_UIDS_PER_ZYGOTE = 512
@@ -132,19 +133,12 @@ def python_binds(project: str) -> list[str]:
               and p.rstrip(os.sep).endswith(("-packages", "lib-dynload"))}
     paths.add(os.path.realpath(sys.executable))
     project = os.path.realpath(project)
-    safe = [p for p in paths if not under(project, [p]) and (not under(p, [project]) or _inside_a_venv(p, project))]
+    # inside the checkout, only a virtual environment's folders (below a pyvenv.cfg), whichever Python runs the
+    # grader (the checkout's .venv, or a Debian venv that borrows its packages)
+    in_venv = lambda p: any(os.path.isfile(os.path.join(d, "pyvenv.cfg"))
+                            for d in (p, *map(str, PurePosixPath(p).parents)) if under(d, [project]) and d != project)
+    safe = [p for p in paths if not under(project, [p]) and (not under(p, [project]) or in_venv(p))]
     return sorted(p for p in safe if not any(q != p and under(p, [q]) for q in safe))
-
-
-def _inside_a_venv(path: str, project: str) -> bool:
-    """Is `path` inside a virtual environment (a folder with pyvenv.cfg) inside `project`, whichever Python runs
-    the grader (the checkout's .venv, or a Debian venv that borrows its packages)?"""
-    folder = path
-    while under(folder, [project]) and folder != project:
-        if os.path.isfile(os.path.join(folder, "pyvenv.cfg")):
-            return True
-        folder = os.path.dirname(folder)
-    return False
 
 
 def _masked(binds: list[str]) -> list[str]:
@@ -240,9 +234,6 @@ def own_user_namespace() -> bool:
         with open(f"/proc/self/{name}", "w") as f:
             f.write(text)
     return True
-
-
-SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(platform.machine())
 
 
 def leave_user_namespace() -> bool:
