@@ -42,7 +42,7 @@ def load_hidden(hidden_dir=None) -> dict[str, list]:
 
 
 def checks_for(include_hidden: bool = False, hidden_dir=None, checks=None) -> dict[str, list]:
-    """exercise -> checks, public first, then hidden ones when asked for. Validates names and probes."""
+    """exercise -> checks, public first, then hidden ones when asked for; no two of an exercise share a name."""
     if checks is None:
         from digitcore.exercises import CHECKS as checks
     merged = {ex: [c for c in cs if include_hidden or not c.hidden] for ex, cs in checks.items()}
@@ -59,10 +59,5 @@ def checks_for(include_hidden: bool = False, hidden_dir=None, checks=None) -> di
 def probe_files(checks: dict[str, list]) -> list[str]:
     """The files the worker loads probes from: digitcore.exercises.probes, or wherever the probes of
     a custom registry (tests) were defined."""
-    files = {str(PROBES_FILE)}
-    for cs in checks.values():
-        for c in cs:
-            code = getattr(c.probe, "__code__", None)
-            if code is not None:
-                files.add(code.co_filename)
-    return sorted(files)
+    found = {c.probe.__code__.co_filename for cs in checks.values() for c in cs if hasattr(c.probe, "__code__")}
+    return sorted({str(PROBES_FILE), *found})
