@@ -36,15 +36,12 @@ SOURCES_CAP = 64 << 20      # bytes of the student's files as they travel in eac
 def project_paths() -> tuple[str, ...]:
     """The project's own files, for the worker's audit hook (a diagnostic; in the bwrap root they do not
     exist at all): the package, and in a checkout every entry of it but the one holding Python (.venv)."""
-    found = [str(PROJECT / "digitcore")]
+    found = {str(PROJECT / "digitcore")}
     if (PROJECT / "pyproject.toml").exists():
         keep = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
         keep |= {Path(p).resolve() for p in sys.path if p and "-packages" in p}
-        for entry in sorted(PROJECT.iterdir()):
-            real = entry.resolve()
-            if not any(k == real or real in k.parents for k in keep):
-                found.append(str(entry))
-    return tuple(sorted(set(found)))
+        found |= {str(e) for e in PROJECT.iterdir() if not any(k == e.resolve() or e.resolve() in k.parents for k in keep)}
+    return tuple(sorted(found))
 
 
 def judge_record(check, inp, rec, info, time_limit: float, load_guard=None) -> Verdict:
@@ -54,7 +51,11 @@ def judge_record(check, inp, rec, info, time_limit: float, load_guard=None) -> V
     the judge's diagnosis, a question and hint of the grader's own table."""
     hidden = check.hidden
     rec = rec if isinstance(rec, dict) else {}
-    status, refusal = rec.get("status"), _refusal(rec, load_guard)
+    load_guard = load_guard if isinstance(load_guard, dict) else {}
+    status = rec.get("status")
+    refusal = (wording.refusal_message(load_guard.get("reference"), load_guard.get("refused"), "while your file loaded")
+               or wording.refusal_message(rec.get("reference"), rec.get("refused") if status == "ok" else [],
+                                          "while being checked"))
     if refusal or (status == "ok" and rec.get("overflow")):
         status = "refused" if refusal else "overflow"
     if status == "ok":
@@ -66,14 +67,6 @@ def judge_record(check, inp, rec, info, time_limit: float, load_guard=None) -> V
     if not hidden and status == "error":   # the message, and the exercise's diagnosis
         return error_diagnosis(check.exercise, wording.error_message(rec.get("error"), info))
     return Verdict(False, wording.ending(status, rec, time_limit, hidden))
-
-
-def _refusal(rec: dict, load_guard) -> str | None:
-    """Why the check scores zero because of what the guards saw while the file loaded or the check ran."""
-    load_guard = load_guard if isinstance(load_guard, dict) else {}
-    return (wording.refusal_message(load_guard.get("reference"), load_guard.get("refused"), "while your file loaded")
-            or wording.refusal_message(rec.get("reference"), rec.get("refused") if rec.get("status") == "ok" else [],
-                                       "while being checked"))
 
 
 def _judge_value(check, inp, rec: dict) -> Verdict:
