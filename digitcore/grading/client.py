@@ -94,7 +94,6 @@ class ZygoteClient:
         self.sock = None
         self.private = None
         self.info = None
-        self.restarts = -1
         self.startup_seconds = None
 
     def start(self):
@@ -120,7 +119,6 @@ class ZygoteClient:
                                          cwd="/", start_new_session=True)
         finally:
             theirs.close()
-        self.restarts += 1
         self.info = None
         return self
 
