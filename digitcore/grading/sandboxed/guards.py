@@ -9,6 +9,8 @@ import sys
 import types
 from importlib.machinery import ModuleSpec
 
+from .sandbox import under
+
 REFUSED_EVENTS = {
     "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "subprocess.Popen",
     "pty.spawn", "os.killpg", "signal.pthread_kill", "gc.get_objects", "gc.get_referrers",
@@ -70,15 +72,12 @@ class Guard:
     def is_hidden(self, real: str) -> str | None:
         """What the path is, when it is one the student may not read (else None)."""
         for h, what in self.hidden:
-            if real == h or real.startswith(h + os.sep):
+            if under(real, [h]):
                 return what
-        root = next((p for p in self.python if real == p or real.startswith(p + os.sep)), None)
+        root = next((p for p in self.python if under(real, [p])), None)
         parts = real[len(root):].split(os.sep) if root else real.split(os.sep)
         found = not PROJECT_FOLDERS.isdisjoint(parts) if root is None else not PACKAGE_FOLDERS.isdisjoint(parts)
         return PROJECT_FILES if found else None
-
-    def _in_workdir(self, real: str) -> bool:
-        return real == self.workdir or real.startswith(self.workdir + os.sep) or real == os.devnull
 
     def refuse(self, what: str, reference: bool = False):
         (self.reference if reference else self.refused).append(what)
@@ -96,7 +95,7 @@ class Guard:
             if what:
                 self.refuse(f"{'writing into' if writing else 'reading'} {what} ({os.path.basename(real)})",
                             reference=True)
-            if writing and not self._in_workdir(real):
+            if writing and not under(real, [self.workdir, os.devnull]):
                 self.refuse(f"writing {real}")
         elif event in REFUSED_EVENTS or event.startswith(REFUSED_PREFIXES):
             self.refuse(event)
@@ -107,7 +106,7 @@ class Guard:
             for a in args:
                 if isinstance(a, (str, bytes, os.PathLike)):
                     real = self._real(a)
-                    if real and not self._in_workdir(real):
+                    if real and not under(real, [self.workdir, os.devnull]):
                         self.refuse(f"{event} on {real}")
         elif event in PATH_READ_EVENTS or event == "import":
             for a in args[:2]:
