@@ -113,7 +113,6 @@ def find_exercise(name: str, modules: dict, files, guard: guards.Guard) -> tuple
 def run(job_fd: int, result_fd: int, limits: dict, probes: dict, *, in_pid_namespace: bool, sandboxed: bool,
         folder: str, seccomp_bpf: bytes | None) -> None:
     """The child's whole life: lock down, read the job, load, probe, report. Always ends with os._exit."""
-    send = lambda obj, cap=SMALL_FRAME: write_frame(result_fd, obj, cap=cap)
     try:
         layers, workdir = sandbox.lock_down(
             sandboxed=sandboxed, memory_mb=int(limits["memory_mb"]), output_cap=int(limits["output_cap"]),
@@ -132,7 +131,7 @@ def run(job_fd: int, result_fd: int, limits: dict, probes: dict, *, in_pid_names
         capped = CappedText(req["output_cap"])
         sys.stdout = sys.stderr = capped
         layers.append("audit-hook")
-        send({"kind": "ready", "layers": layers})
+        write_frame(result_fd, {"kind": "ready", "layers": layers}, cap=SMALL_FRAME)
     except BaseException as e:
         _safe_frame(result_fd, {"kind": "broken", "message": f"{type(e).__name__}: {e}"})
         os._exit(71)
@@ -172,7 +171,7 @@ def run(job_fd: int, result_fd: int, limits: dict, probes: dict, *, in_pid_names
         record.update(seconds=round(time.perf_counter() - start, 4), refused=guard.refused[:5],
                       reference=guard.reference[:5], overflow=capped.overflow or (_fd_size(1) >= req["output_cap"] > size_before))
         try:
-            send(record, cap=int(spec["cap"]))
+            write_frame(result_fd, record, cap=int(spec["cap"]))
         except BaseException as e:
             _safe_frame(result_fd, {"kind": "result", "check": spec["check"], "status": "garbled",
                                     "why": f"the result could not be sent ({type(e).__name__})"})
