@@ -47,7 +47,6 @@ class Zygote:
         self.probes = probes
         self.seccomp_bpf = seccomp_bpf
         self.sandboxed = sandboxed
-        self.root = os.geteuid() == 0
         self.spawned = 0
         self.folders: dict[int, str] = {}   # child A -> the work folder made for its worker, until A is reaped
         self.scratch = tempfile.mkdtemp(prefix="digitcore-grading-", dir=sandbox.WORK_DIR if sandboxed else None)
@@ -57,7 +56,7 @@ class Zygote:
         self.own_pid_ns: int | None = None  # the zygote's own PID namespace (fresh_pid_namespace)
 
     def spawn(self, req: dict, job_fd: int, result_fd: int) -> int:
-        in_ns = self.root and sandbox.sandbox_setting() == "full" and self.fresh_pid_namespace()
+        in_ns = os.geteuid() == 0 and sandbox.sandbox_setting() == "full" and self.fresh_pid_namespace()
         self.spawned += 1
         # a user id that no other child of any zygote on this host has at the same time
         uid = sandbox.CHILD_UID_BASE + os.getpid() * sandbox.CHILD_UIDS_PER_ZYGOTE + self.spawned % sandbox.CHILD_UIDS_PER_ZYGOTE
@@ -158,9 +157,8 @@ class Zygote:
         sandbox.prctl(sandbox.PR_SET_CHILD_SUBREAPER, 1)
         sandbox.prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
         sandbox.prctl(sandbox.PR_SET_DUMPABLE, 0)
-        loaded = sorted(m for m in sys.modules if m.startswith("digitcore"))
-        reply = {"kind": "ready", "pid": os.getpid(), "root": self.root, "sandboxed": self.sandboxed,
-                 "seccomp": bool(self.seccomp_bpf), "probes": sorted(self.probes), "modules": loaded}
+        reply = {"kind": "ready", "probes": sorted(self.probes),
+                 "modules": sorted(m for m in sys.modules if m.startswith("digitcore"))}
         while True:
             write_frame(self.sock.fileno(), reply, cap=CONTROL_CAP)
             if self.ending and not select.select([self.sock], [], [], 0.2)[0]:
