@@ -68,13 +68,10 @@ def private_copy(probe_files: list[str], bpf: bytes | None) -> tuple[str, list[s
     shutil.copytree(PACKAGE / "grading" / "sandboxed", pkg / "sandboxed", ignore=shutil.ignore_patterns("__pycache__"))
     for init in (pkg.parent / "__init__.py", pkg / "__init__.py"):
         init.write_text('"""A private copy of the sandboxed grading package (see digitcore/grading/client.py)."""\n')
-    probes = Path(folder, "probes")
-    probes.mkdir()
-    names = []
-    for i, path in enumerate(probe_files):
-        if os.path.isfile(path):
-            shutil.copyfile(path, probes / f"probes_{i}.py")
-            names.append(f"probes/probes_{i}.py")
+    probes = [p for p in probe_files if os.path.isfile(p)]
+    Path(folder, "probes").mkdir()
+    for i, path in enumerate(probes):
+        shutil.copyfile(path, Path(folder, "probes", f"probes_{i}.py"))
     if bpf:
         Path(folder, "seccomp.bpf").write_bytes(bpf)
     for dirpath, dirs, files in os.walk(folder):
@@ -82,7 +79,7 @@ def private_copy(probe_files: list[str], bpf: bytes | None) -> tuple[str, list[s
             os.chmod(os.path.join(dirpath, d), 0o755)
         for f in files:
             os.chmod(os.path.join(dirpath, f), 0o644)
-    return folder, names
+    return folder, [f"probes/probes_{i}.py" for i in range(len(probes))]
 
 
 class ZygoteClient:

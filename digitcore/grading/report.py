@@ -140,10 +140,8 @@ def feedback_markdown(report: SubmissionReport) -> str:
             continue
         for check, verdict in ex.checks:
             label = f"{check.title}" + (" (hidden check)" if check.hidden else "")
-            if verdict.passed:
-                lines.append(f"- [x] {label} ({pts(check.points)} pt)")
-                continue
-            lines += [f"- [ ] {label} (0 / {pts(check.points)} pt): {verdict.message}", *_diagnosis(verdict, "  - ")]
+            lines += ([f"- [x] {label} ({pts(check.points)} pt)"] if verdict.passed else
+                      [f"- [ ] {label} (0 / {pts(check.points)} pt): {verdict.message}", *_diagnosis(verdict, "  - ")])
         lines.append("")
     for line in trailer(report):
         lines += [line, ""]

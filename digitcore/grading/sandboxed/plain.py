@@ -30,9 +30,8 @@ class GarbledError(ValueError):
 
 def to_plain(obj) -> object:
     """Convert an observation to JSON-able plain data. Never raises."""
-    budget = [MAX_ITEMS]
     try:
-        return _to_plain(obj, 0, budget)
+        return _to_plain(obj, 0, [MAX_ITEMS])
     except BaseException as e:  # noqa: BLE001 - a student's patched torch may raise anything, even SystemExit
         return {"__unplain__": f"unconvertible ({type(e).__name__})"}
 
