@@ -22,11 +22,7 @@ def load_hidden(hidden_dir=None) -> dict[str, list]:
     """Run every hidden-check file in the folder (trusted instructor code) and collect its checks."""
     folder = Path(hidden_dir or os.environ.get("DIGITCORE_HIDDEN_CHECKS") or PROJECT / "checks" / "hidden")
     found: dict[str, list] = {}
-    if not folder.is_dir():
-        return found
-    for path in sorted(folder.glob("*.py")):
-        if path.name.startswith("_"):
-            continue
+    for path in sorted(p for p in folder.glob("*.py") if not p.name.startswith("_")):   # none where there is no folder
         spec = importlib.util.spec_from_file_location(f"digitcore_hidden_{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
         try:
