@@ -15,11 +15,8 @@ MAX_ITEMS = 100_000          # list items + dict entries in one observation
 MAX_TENSOR_BYTES = 64 << 20
 MAX_DIM = MAX_TENSOR_BYTES    # no axis longer than the bytes a tensor may hold (zero-size tensors included)
 
-DTYPES = {
-    "float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
-    "float64": torch.float64, "uint8": torch.uint8, "int8": torch.int8, "int16": torch.int16,
-    "int32": torch.int32, "int64": torch.int64, "bool": torch.bool,
-}
+DTYPES = {name: getattr(torch, name) for name in ("float16", "bfloat16", "float32", "float64", "uint8", "int8", "int16",
+                                                  "int32", "int64", "bool")}
 DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
 MARKERS = ("__tensor__", "__unplain__", "__float__", "__tuple__", "__dict__")
 
