@@ -96,10 +96,8 @@ def _read_folder(folder_fd: int, shown: str) -> Submission:
     submission = Submission()
     candidates = []
     for name in sorted(os.listdir(folder_fd)):
-        why = _skip_by_name(name, top=False)
-        if why is None:
-            st = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
-            why = _not_graded(name, st, top=False)
+        st = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
+        why = _skip_by_name(name, top=False) or _not_graded(name, st, top=False)
         if why is None and len(candidates) >= MAX_FILES:
             why = f"one file too many: at most {MAX_FILES} files of a folder are graded (the first {MAX_FILES} by name)"
         if why is None:
