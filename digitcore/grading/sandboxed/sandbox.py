@@ -71,10 +71,6 @@ def libc_call(name: str, *args) -> bool:
     return fn is not None and fn(*args) == 0
 
 
-def unshare(flags: int) -> bool:
-    return libc_call("unshare", flags)
-
-
 def prctl(option: int, value: int) -> bool:
     return libc_call("prctl", option, ctypes.c_ulong(value), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
 
@@ -208,7 +204,7 @@ def private_folders(owner: int) -> bool:
     """A mount namespace of its own: a fresh tmpfs work folder and /dev/shm, owned by `owner`, that only this
     child sees; and an IPC namespace of its own, with no SysV shared memory, queues or semaphores at all (memory
     that RLIMIT_AS does not count; seccomp refuses the calls too, where it is in force)."""
-    if not unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS):
+    if not libc_call("unshare", CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS):
         return False
     with contextlib.suppress(OSError):   # needs root
         for name, value in (("shmall", "0"), ("shmmni", "0"), ("msgmni", "0"), ("sem", "0 0 0 0")):
@@ -227,7 +223,7 @@ def own_user_namespace() -> bool:
     mapped to itself, in which it may make its own mount and IPC namespaces. Once in it, it must leave it
     (leave_user_namespace): a map it cannot write is an error, not a quiet fallback."""
     uid, gid = os.getuid(), os.getgid()
-    if not unshare(CLONE_NEWUSER):
+    if not libc_call("unshare", CLONE_NEWUSER):
         return False
     prctl(PR_SET_DUMPABLE, 1)   # a process that is not dumpable may not write its own maps; lock_down clears it
     for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
@@ -239,7 +235,7 @@ def own_user_namespace() -> bool:
 def leave_user_namespace() -> bool:
     """Give up the capabilities own_user_namespace gave: enter a new user namespace that maps nobody and owns
     nothing, and clear every capability there too (capset)."""
-    if SYS_CAPSET is None or not unshare(CLONE_NEWUSER):
+    if SYS_CAPSET is None or not libc_call("unshare", CLONE_NEWUSER):
         return False
     header = (ctypes.c_uint32 * 2)(0x20080522, 0)   # _LINUX_CAPABILITY_VERSION_3, this process
     data = (ctypes.c_uint32 * 6)()
@@ -254,7 +250,7 @@ def lock_down(*, sandboxed: bool, memory_mb: int, cpu_seconds: int, output_cap: 
     becomes then, as root (a container)."""
     layers = (["bwrap"] if sandboxed else []) + ["fork", "setsid"] + (["pidns"] if in_pid_namespace else [])
     root = os.geteuid() == 0
-    if root and sandbox_setting() == "full" and unshare(CLONE_NEWNET):
+    if root and sandbox_setting() == "full" and libc_call("unshare", CLONE_NEWNET):
         layers.append("netns")
     own_userns = sandboxed and not root and own_user_namespace()
     private = sandboxed and (private_folders(NOBODY) if root else own_userns and private_folders(os.getuid()))

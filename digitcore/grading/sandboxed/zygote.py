@@ -97,7 +97,7 @@ class Zygote:
                 self.own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
             except OSError:
                 return False
-        return sandbox.libc_call("setns", self.own_pid_ns, sandbox.CLONE_NEWPID) and sandbox.unshare(sandbox.CLONE_NEWPID)
+        return sandbox.libc_call("setns", self.own_pid_ns, sandbox.CLONE_NEWPID) and sandbox.libc_call("unshare", sandbox.CLONE_NEWPID)
 
     def end(self, pid: int, wait: float | None) -> int | None:
         """Stop child A: wait up to `wait` s for it to end by itself, then kill it and return its exit status
