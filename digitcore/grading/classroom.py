@@ -89,12 +89,10 @@ def write_outputs(out_dir, registry, reports) -> dict:
     maxima["total"] = points_value(sum(maxima.values()))
     grades = {"seed": seeds[0] if len(seeds) == 1 else seeds or None, "max": maxima,
               "students": {r.student: r.points() for r in reports}}
+    columns = (*registry, "total")
+    rows = [("student", *columns), *((r.student, *map(r.points().get, columns)) for r in reports)]
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([_cell(x) for x in ("student", *registry, "total")])
-    for r in reports:
-        p = r.points()
-        writer.writerow([_cell(x) for x in (r.student, *(p[ex] for ex in registry), p["total"])])
+    csv.writer(buf, lineterminator="\n").writerows([_cell(x) for x in row] for row in rows)
     write_text(out / "gradebook.csv", buf.getvalue())
     write_text(out / "grades.json", json.dumps(grades, indent=2) + "\n")
     failed = []
