@@ -263,13 +263,11 @@ def close_all(zygotes: list[ZygoteClient]):
         z.close()
 
 
-def grade_submission(path, *, include_hidden=False, seed=None, time_limit=10.0, hidden_dir=None, checks=None,
-                     student=None, memory_mb=MEMORY_MB) -> SubmissionReport:
-    """Grade one submission (a .py file, a marimo notebook, or a folder of them) in a sandbox. `seed`: the
-    inputs' seed (None: a fresh one, draw_seed; the report's seed says which, to reproduce the run)."""
+def grade_submission(path, *, include_hidden=False, hidden_dir=None, checks=None, **options) -> SubmissionReport:
+    """Grade one submission (a .py file, a notebook, or a folder of them) in a sandbox. `options`: as for
+    grade_with (student, seed: None draws a fresh one, which the report names to reproduce the run, ...)."""
     registry, zygotes = zygotes_for(1, include_hidden, hidden_dir, checks)
     try:
-        return grade_with(zygotes[0], path, registry, student=student, seed=seed, time_limit=time_limit,
-                          memory_mb=memory_mb)
+        return grade_with(zygotes[0], path, registry, **options)
     finally:
         close_all(zygotes)
