@@ -214,13 +214,12 @@ class ZygoteClient:
         try:
             self.wait_ready()
         except GraderError as e:
-            return {"kind": "response", "engine": str(e)[:300]}
+            return {"engine": str(e)[:300]}
         waited = time.monotonic() - waiting   # a zygote starting (or restarting) is not the student's time
         deadline += waited
         limit = float(req["time_limit"])
-        out = {"kind": "response", "layers": None, "fatal": None, "info": None, "results": {},
-               "forks": 0, "seconds": {"load": None, "probes": {}}, "engine": None, "budget": False,
-               "load_guard": None, "waited": round(waited, 4)}
+        # and layers, engine, fatal, info and load_guard as the child's frames tell them
+        out = {"results": {}, "forks": 0, "seconds": {"probes": {}}, "budget": False, "waited": round(waited, 4)}
         pending = [dict(spec, cap=FRAME_BASE + 2 * len(json.dumps(spec["input"], separators=(",", ":"))))
                    for spec in req["probes"]]
         t0 = time.monotonic()
@@ -232,7 +231,7 @@ class ZygoteClient:
         except (FrameEOF, FrameError, FrameTimeout, OSError) as e:
             self.close()
             self.start()
-            return {"kind": "response", "engine": f"the grading worker failed ({type(e).__name__})"}
+            return {"engine": f"the grading worker failed ({type(e).__name__})"}
         cut = time.monotonic() >= deadline
         for spec in pending:
             out["results"].setdefault(spec["check"], {"status": "budget" if cut else "not_run"})
