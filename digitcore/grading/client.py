@@ -186,15 +186,14 @@ class ZygoteClient:
             limits = {"cmd": "spawn", "memory_mb": int(req["memory_mb"]), "output_cap": int(req["output_cap"]),
                       "cpu_seconds": int(req["time_limit"] * (len(pending) + 1)) + 5}
             resp = self._call(limits, fds=[memfd, w])
+            if resp.get("kind") != "spawned" or not isinstance(resp.get("pid"), int):
+                raise FrameError("the zygote did not spawn")
         except BaseException:
             os.close(r)
             raise
         finally:
             os.close(memfd)
             os.close(w)
-        if resp.get("kind") != "spawned" or not isinstance(resp.get("pid"), int):
-            os.close(r)
-            raise FrameError("the zygote did not spawn")
         return resp["pid"], r
 
     def _end(self, pid: int, wait: float | None) -> dict:
