@@ -148,10 +148,9 @@ def bwrap_command(grader_dir: str, project: str, argv: list[str], *, root: bool,
     """bwrap ... -- argv: a new root holding only Python's folders and `grader_dir` (at /grader), read-only."""
     cmd = [BWRAP, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
            "--die-with-parent", "--new-session", "--clearenv"]
-    if root:  # the zygote keeps root's capabilities inside its namespaces to give each child its own
-        cmd += ["--cap-add", "ALL"]   # namespaces and the user nobody; every child drops them before student code
-    else:     # a user namespace makes the others possible without root
-        cmd += ["--unshare-user"]
+    # as root the zygote keeps root's capabilities inside its namespaces to give each child its own namespaces and
+    # the user nobody (every child drops them before student code); without root a user namespace makes them possible
+    cmd += ["--cap-add", "ALL"] if root else ["--unshare-user"]
     cmd += ["--perms", "0755", "--tmpfs", "/tmp"]  # first: Python's folders may live under /tmp, bound below
     tops = [top for top in ("/usr/lib", "/usr/lib64", "/usr/lib32") if os.path.isdir(top) and not os.path.islink(top)]
     mounts = [("--ro-bind", top, top) for top in tops]   # (option, source, destination), in order
@@ -175,8 +174,7 @@ def bwrap_command(grader_dir: str, project: str, argv: list[str], *, root: bool,
         new = [str(d) for d in reversed(PurePosixPath(dest).parents) if str(d) not in made]
         made.update(new)
         cmd += [*(x for d in new for x in ("--perms", "0755", "--dir", d)), option, source, dest]
-    for p in _masked(binds):
-        cmd += ["--perms", "0555", "--tmpfs", p]
+    cmd += [x for p in _masked(binds) for x in ("--perms", "0555", "--tmpfs", p)]
     cmd += ["--ro-bind", grader_dir, GRADER_DIR,
             "--perms", "0755", "--dir", WORK_DIR,
             "--dev", "/dev", "--proc", "/proc", "--chdir", "/"]
@@ -244,10 +242,9 @@ def leave_user_namespace() -> bool:
 
 def lock_down(*, sandboxed: bool, memory_mb: int, cpu_seconds: int, output_cap: int, keep_fds: tuple,
               in_pid_namespace: bool, folder: str, seccomp_bpf: bytes | None, child_uid: int) -> tuple[list[str], str]:
-    """Isolate this (freshly forked, single-threaded) child. Returns (layers in force, its work folder).
-    `sandboxed`: running inside the bwrap root (the allow-list), with root inside it. `folder`: an empty folder
-    the zygote made for this child, its work folder when it has no tmpfs of its own. `child_uid`: the user it
-    becomes then, as root (a container)."""
+    """Isolate this (freshly forked, single-threaded) child: (layers in force, its work folder). `sandboxed`: in
+    the bwrap root (the allow-list). `folder`: an empty folder the zygote made for this child, its work folder when
+    it has no tmpfs of its own; `child_uid`: the user it becomes then, as root (a container)."""
     layers = (["bwrap"] if sandboxed else []) + ["fork", "setsid"] + (["pidns"] if in_pid_namespace else [])
     root = os.geteuid() == 0
     if root and sandbox_setting() == "full" and libc_call("unshare", CLONE_NEWNET):
@@ -263,10 +260,8 @@ def lock_down(*, sandboxed: bool, memory_mb: int, cpu_seconds: int, output_cap: 
         workdir = folder
 
     out = os.open(os.path.join(workdir, ".output"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.dup2(out, 1)
-    os.dup2(out, 2)
+    for fd, target in ((os.open(os.devnull, os.O_RDONLY), 0), (out, 1), (out, 2)):
+        os.dup2(fd, target)
     bounds = [2, *sorted(set(keep_fds)), 1 << 16]   # every descriptor but 0-2 and keep_fds (out and null too)
     for low, high in zip(bounds, bounds[1:]):
         os.closerange(low + 1, high)
