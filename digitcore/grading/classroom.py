@@ -25,11 +25,9 @@ GRADES_FOLDER = "the grades folder"
 
 def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=None, hidden_dir=None, checks=None,
                   hide=(), progress=None, unsafe_no_isolation=False, **limits):
-    """Grade every student in the folder. Returns (registry, reports in name order, stats); stats["skipped"]
-    says what in the folder is not a student, and why. `limits`: time_limit, memory_mb, exercise_budget,
-    student_budget, as for runner.grade_with. `seed`: the seed of every check's inputs in this run (None: a
-    fresh one, runner.draw_seed). Nothing one student's process sends can stop the others: a student whose
-    grading raises scores zero."""
+    """Grade every student in the folder: (registry, reports in name order, stats; stats["skipped"]: what in the
+    folder is not a student, and why). `limits`: as for runner.grade_with; `seed`: of every check's inputs (None: a
+    fresh one). Nothing one student's process sends can stop the others: a student whose grading raises scores zero."""
     t0 = time.monotonic()
     seed = draw_seed() if seed is None else seed
     students, skipped = scan_class(submissions_dir)

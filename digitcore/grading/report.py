@@ -162,8 +162,8 @@ def trailer(report: SubmissionReport) -> list[str]:
 
 
 def skipped_lines(skipped: list, limit: int | None = None) -> list[str]:
-    """One line per entry of a submission that was not graded: its name, quoted, and why (the grader's words,
-    with any student text in them already quoted); past `limit` lines, how many more there are."""
+    """One line per entry of a submission not graded: its name, quoted, and why (the grader's words, any student
+    text in them already quoted); past `limit` lines, how many more."""
     lines = [f"{untrusted(entry, 120)}: {why}" for entry, why in skipped[:limit]]
     if limit is not None and len(skipped) > limit:
         lines.append(f"and {len(skipped) - limit} more")

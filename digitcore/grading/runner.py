@@ -45,10 +45,9 @@ def project_paths() -> tuple[str, ...]:
 
 
 def judge_record(check, inp, rec, info, time_limit: float, load_guard=None) -> Verdict:
-    """One check's Verdict from the worker's record for it (anything malformed fails the check). `load_guard`:
-    what the guards saw while the file loaded (the response's "load_guard"); any of it fails every check of the
-    exercise. A hidden check's failure is told in the grader's words only (wording.ending); a wrong value keeps
-    the judge's diagnosis, a question and hint of the grader's own table."""
+    """One check's Verdict from the worker's record for it (anything malformed fails it); what the guards saw while
+    the file loaded (`load_guard`) fails every check. A hidden check's failure is told in the grader's words only
+    (wording.ending); a wrong value keeps the judge's diagnosis, a question and hint of the grader's own table."""
     hidden = check.hidden
     rec = rec if isinstance(rec, dict) else {}
     load_guard = load_guard if isinstance(load_guard, dict) else {}
@@ -118,10 +117,9 @@ def draw_seed() -> int:
 
 def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed=None, time_limit=10.0,
                memory_mb=MEMORY_MB, hide=(), exercise_budget=None, student_budget=None) -> SubmissionReport:
-    """Grade one submission with an already started zygote (class grading shares them). No student costs
-    the class more than `student_budget` wall seconds, nor one exercise more than `exercise_budget`. Nothing
-    the student's process sends can make this raise: whatever fails while reading or judging an exercise
-    is that exercise's failure (unreadable). `seed`: the inputs' seed (None: a fresh one, draw_seed)."""
+    """Grade one submission with a started zygote (class grading shares them), in at most `student_budget` wall
+    seconds and `exercise_budget` per exercise; `seed` None draws a fresh one. Nothing the student's process sends
+    can make this raise: what fails while reading or judging an exercise is that exercise's failure (unreadable)."""
     t0 = time.monotonic()
     path = Path(path)
     report = SubmissionReport(student=student or (path.stem if path.is_file() else path.name), path=str(path),

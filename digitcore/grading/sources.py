@@ -226,8 +226,7 @@ def _escaped(text: str) -> str:
 
 
 def _shortened(shown: str, whole: str, tail: str = "") -> str:
-    """`shown + tail` if it fits in LONG_NAME characters and NAME_BYTES bytes, else the start of `shown`, a
-    hash of `whole` and `tail`."""
+    """`shown + tail`, or as much of `shown` as fits with a hash of `whole` and `tail` (LONG_NAME, NAME_BYTES)."""
     if len(shown + tail) <= LONG_NAME and len(_utf8(shown + tail)) <= NAME_BYTES:
         return shown + tail
     digest = hashlib.sha256(_utf8(whole)).hexdigest()[:12]
