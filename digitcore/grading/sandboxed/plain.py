@@ -53,11 +53,9 @@ def _to_plain(obj, depth, budget):
         items = [_to_plain(x, depth + 1, budget) for x in (list.__iter__(obj) if t is list else tuple.__iter__(obj))]
         return items if t is list else {"__tuple__": items}
     if t is dict:
-        out = {}
-        for k, v in dict.items(obj):
-            if type(k) is not str:
-                return {"__unplain__": "dict with non-str keys"}
-            out[k] = _to_plain(v, depth + 1, budget)
+        if any(type(k) is not str for k in dict.keys(obj)):
+            return {"__unplain__": "dict with non-str keys"}
+        out = {k: _to_plain(v, depth + 1, budget) for k, v in dict.items(obj)}
         return {"__dict__": out} if any(k in MARKERS for k in out) else out
     return {"__unplain__": t.__name__}
 
