@@ -193,8 +193,7 @@ def main(argv=None):
     sys.path[:] = [p for p in sys.path if p not in ("", "/", os.getcwd())]  # -m put the cwd there
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     sock = socket.socket(fileno=os.dup(0))
-    null = os.open(os.devnull, os.O_RDWR)
-    os.dup2(null, 0)
+    os.dup2(os.open(os.devnull, os.O_RDWR), 0)
     os.dup2(2, 1)  # stray prints in the zygote must not reach anything
     bpf = Path(args.seccomp).read_bytes() if args.seccomp else None
     # what students and probes use, imported once so that each fork starts warm (torch._dynamo: the first
