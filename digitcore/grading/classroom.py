@@ -46,7 +46,7 @@ def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=None,
         try:
             report = grade_with(z, path, registry, student=name, seed=seed, hide=hide, **limits)
         except Exception as e:  # noqa: BLE001 - this student's failure, never the class's
-            report = failed_report(name, path, registry, e, seed)
+            report = failed_report(name, registry, e, seed)
         finally:
             idle.put(z)
         if progress:

@@ -75,7 +75,6 @@ class SubmissionReport:
     exercises: dict = field(default_factory=dict)  # exercise -> ExerciseResult (every registered exercise)
     fatal: str | None = None                       # what broke the whole file, else None
     isolation: str = ""                            # the grader's own line (wording.isolation_text)
-    path: str = ""
     seconds: float = 0.0
     engine_errors: list = field(default_factory=list)   # failures of the grader itself (not the student's)
     skipped: list = field(default_factory=list)   # [(entry, why)]: what in the submission was not graded (sources.py)

@@ -102,9 +102,9 @@ def unreadable(exercise, checks, error: BaseException) -> ExerciseResult:
                                                  "values (tensors, numbers, lists) of the size the exercise asks for.")
 
 
-def failed_report(student: str, path, registry: dict, error: BaseException, seed=None) -> SubmissionReport:
+def failed_report(student: str, registry: dict, error: BaseException, seed=None) -> SubmissionReport:
     """A student whose grading raised past every exercise's boundary: zero everywhere, said plainly."""
-    report = SubmissionReport(student=student, path=str(path), isolation="unknown", seed=seed)
+    report = SubmissionReport(student=student, isolation="unknown", seed=seed)
     report.exercises = {ex: unreadable(ex, checks, error) for ex, checks in registry.items()}
     return report
 
@@ -122,7 +122,7 @@ def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed
     can make this raise: what fails while reading or judging an exercise is that exercise's failure (unreadable)."""
     t0 = time.monotonic()
     path = Path(path)
-    report = SubmissionReport(student=student or (path.stem if path.is_file() else path.name), path=str(path),
+    report = SubmissionReport(student=student or (path.stem if path.is_file() else path.name),
                               seed=draw_seed() if seed is None else seed)
     try:
         submission = read_submission(path)
