@@ -188,13 +188,9 @@ def load_seccomp(bpf: bytes) -> bool:
     """Install the filter in this (single-threaded) process: every later thread inherits it."""
     if not bpf or _libc is None:
         return False
-
-    class SockFprog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
     buf = ctypes.create_string_buffer(bpf, len(bpf))
-    prog = SockFprog(len(bpf) // 8, ctypes.cast(buf, ctypes.c_void_p))
-    return _libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(SECCOMP_MODE_FILTER), ctypes.byref(prog),
+    prog = struct.pack("HP", len(bpf) // 8, ctypes.addressof(buf))   # struct sock_fprog, laid out as C lays it out
+    return _libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(SECCOMP_MODE_FILTER), ctypes.c_char_p(prog),
                        ctypes.c_ulong(0), ctypes.c_ulong(0)) == 0
 
 
@@ -267,7 +263,11 @@ def lock_down(*, sandboxed: bool, memory_mb: int, cpu_seconds: int, output_cap: 
         os.closerange(low + 1, high)
 
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    vm = _vm_bytes()
+    try:   # the address space now (VmSize), which RLIMIT_AS counts from; not capped where it is not known
+        with open("/proc/self/statm") as f:
+            vm = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        vm = 0
     limits = {
         resource.RLIMIT_AS: vm + (memory_mb << 20) if vm else None,
         resource.RLIMIT_CPU: cpu_seconds,
@@ -380,12 +380,3 @@ def children_of(ppid: int) -> list[int]:
                 if int(f.read().rsplit(")", 1)[1].split()[1]) == ppid:   # the field after the name (which may hold ")")
                     kids.append(int(name))
     return kids
-
-
-def _vm_bytes() -> int:
-    """This process's address space now (VmSize), which RLIMIT_AS counts from; 0 where it is not known."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):
-        return 0
