@@ -11,6 +11,7 @@ import os
 import secrets
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -177,14 +178,14 @@ class _Student:
         """The public checks in one job, then the hidden ones in another (a child of their own: the public
         child's memory never holds a hidden input or name). A problem with the file or the grader that stops
         the first job stops the exercise; one in the hidden job fails the hidden checks, in the grader's words."""
-        t0, items, timings, note = time.monotonic(), [], [], None
+        t0, items, timing, note = time.monotonic(), [], Counter(), None
         deadline = min(t0 + self.exercise_budget, self.student_end)
         for part in ([c for c in checks if not c.hidden], [c for c in checks if c.hidden]):
             if not part:
                 continue
             resp, inputs = self.job(exercise, part, deadline)
             self.student_end += resp.get("waited", 0.0)   # waiting for a worker to start is not the student's time
-            if not timings:
+            if not items:   # the first job
                 stop = self.whole_exercise(exercise, checks, resp, t0)
                 if stop or not_started(part[0], inputs[0], resp["results"].get(part[0].name)):
                     return stop or ExerciseResult.zero(exercise, checks, wording.NOT_STARTED, not_started=True)
@@ -195,14 +196,16 @@ class _Student:
             results = resp["results"] if ran else {}   # the hidden job's checks did not run: "no usable result"
             items += [(c, judge_record(c, x, results.get(c.name), info, self.time_limit, resp.get("load_guard")))
                       for c, x in zip(part, inputs)]
-            timings.append(_timing(resp))
+            sec = resp.get("seconds", {})   # the worker's side, as ZygoteClient.grade timed it (nothing if it failed early)
+            timing.update(forks=resp.get("forks", 0), load=sec.get("load") or 0.0, probes=sum(sec.get("probes", {}).values()),
+                          total=sec.get("total", 0.0))
             note = note or wording.budget_note(resp, self, time.monotonic() - t0)
         order = {c.name: i for i, c in enumerate(checks)}
         items.sort(key=lambda item: order[item[0].name])
         score = sum(c.points for c, v in items if v.passed)
         return ExerciseResult(exercise, round(score, 4), sum(c.points for c in checks), items, note=note or "",
                               seconds=round(time.monotonic() - t0, 3),
-                              timing={k: round(sum(t[k] for t in timings), 4) for k in timings[0]})
+                              timing={k: round(v, 4) for k, v in timing.items()})
 
     def job(self, exercise, checks, deadline: float):
         """Run `checks` (one job, one or more forked children); (the response, the inputs it was given)."""
@@ -231,13 +234,6 @@ class _Student:
             return ExerciseResult.zero(exercise, checks, wording.budget_note(resp, self, time.monotonic() - t0))
         note = wording.exercise_note(exercise, info, list(self.sources))
         return ExerciseResult.zero(exercise, checks, note) if note else None
-
-
-def _timing(resp) -> dict:
-    """The worker's side of a job's time: ZygoteClient.grade's own figures (none when it failed early)."""
-    sec = resp.get("seconds", {})
-    return {"forks": resp.get("forks", 0), "load": sec.get("load") or 0.0,
-            "probes": round(sum(sec.get("probes", {}).values()), 4), "total": sec.get("total", 0.0)}
 
 
 def zygotes_for(n: int, include_hidden: bool, hidden_dir, checks) -> tuple[dict, list[ZygoteClient]]:
