@@ -62,9 +62,7 @@ def read_submission(path) -> Submission:
 def _open_checked(dir_fd: int, name: str, seen: os.stat_result) -> int:
     """Open `name` in the folder `dir_fd` without following a link, and make sure it is what lstat saw (an
     entry swapped for another between the two is refused)."""
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-    if stat.S_ISDIR(seen.st_mode):
-        flags |= os.O_DIRECTORY
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | (os.O_DIRECTORY if stat.S_ISDIR(seen.st_mode) else 0)
     try:
         fd = os.open(name, flags, dir_fd=dir_fd)
     except OSError as e:

@@ -54,11 +54,11 @@ class Guard:
         self.workdir = os.path.realpath(workdir)
         self.exercise_names = list(exercise_names)
         self.checking = False      # False while the file loads, True while a probe runs
-        self.refused: list[str] = []
-        self.reference: list[str] = []
+        self.reset()
 
     def reset(self):
-        self.refused, self.reference = [], []
+        self.refused: list[str] = []
+        self.reference: list[str] = []
 
     def _real(self, path) -> str | None:
         if isinstance(path, int):

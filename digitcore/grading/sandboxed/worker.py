@@ -68,8 +68,7 @@ def _short(text) -> str:
 
 def load_submission(sources: dict[str, str]) -> dict[str, types.ModuleType]:
     """Import every file of the submission (in memory, by file name) and return them by file."""
-    for filename, text in sources.items():
-        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    linecache.cache.update({f: (len(text), None, text.splitlines(True), f) for f, text in sources.items()})
     finder = SubmissionFinder(sources)
     sys.meta_path.insert(0, finder)
     modules = {}
