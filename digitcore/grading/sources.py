@@ -214,13 +214,9 @@ def show(text: str) -> str:
 
 
 def _escaped(text: str) -> str:
-    out = []
-    for c in text:
-        if c == "%" or not c.isprintable():   # a lone surrogate from os.fsdecode stands for the byte it escaped
-            raw = bytes([ord(c) - 0xDC00]) if 0xDC80 <= ord(c) <= 0xDCFF else c.encode("utf-8", "surrogatepass")
-            c = "".join(f"%{b:02X}" for b in raw)
-        out.append(c)
-    return "".join(out)
+    # a lone surrogate from os.fsdecode stands for the byte it escaped
+    raw = lambda c: bytes([ord(c) - 0xDC00]) if 0xDC80 <= ord(c) <= 0xDCFF else _utf8(c)
+    return "".join("".join(f"%{b:02X}" for b in raw(c)) if c == "%" or not c.isprintable() else c for c in text)
 
 
 def _shortened(shown: str, whole: str, tail: str = "") -> str:
