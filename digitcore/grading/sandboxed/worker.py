@@ -114,10 +114,8 @@ def run(job_fd: int, result_fd: int, limits: dict, probes: dict, *, in_pid_names
     """The child's whole life: lock down, read the job, load, probe, report. Always ends with os._exit."""
     try:
         layers, workdir = sandbox.lock_down(
-            sandboxed=sandboxed, memory_mb=int(limits["memory_mb"]), output_cap=int(limits["output_cap"]),
-            cpu_seconds=int(limits["cpu_seconds"]), keep_fds=(job_fd, result_fd),
-            in_pid_namespace=in_pid_namespace, folder=folder, seccomp_bpf=seccomp_bpf,
-            child_uid=int(limits["child_uid"]))
+            sandboxed=sandboxed, keep_fds=(job_fd, result_fd), in_pid_namespace=in_pid_namespace, folder=folder,
+            seccomp_bpf=seccomp_bpf, **{k: int(limits[k]) for k in ("memory_mb", "output_cap", "cpu_seconds", "child_uid")})
         # the job the grader put in a memfd: read here, in the locked-down child, never by the zygote
         if (size := os.fstat(job_fd).st_size) > JOB_CAP:
             raise ValueError(f"job of {size} bytes is over the cap")
