@@ -74,9 +74,7 @@ def read_frame(fd: int, *, cap: int, deadline: float | None = None, head: bytes 
 def send_frame_fds(sock: socket.socket, obj, fds: list[int], cap: int) -> None:
     """One frame on a unix socket, with `fds` riding on its first byte."""
     data = encode(obj, cap)
-    sent = socket.send_fds(sock, [data], fds)
-    if sent < len(data):
-        sock.sendall(data[sent:])
+    sock.sendall(data[socket.send_fds(sock, [data], fds):])   # the rest, if the first send was short
 
 
 def recv_frame_fds(sock: socket.socket, cap: int, max_fds: int = 4) -> tuple[object, list[int]]:
