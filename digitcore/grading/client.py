@@ -74,11 +74,8 @@ def private_copy(probe_files: list[str], bpf: bytes | None) -> tuple[str, list[s
         shutil.copyfile(path, Path(folder, "probes", f"probes_{i}.py"))
     if bpf:
         Path(folder, "seccomp.bpf").write_bytes(bpf)
-    for dirpath, dirs, files in os.walk(folder):
-        for d in dirs:
-            os.chmod(os.path.join(dirpath, d), 0o755)
-        for f in files:
-            os.chmod(os.path.join(dirpath, f), 0o644)
+    for p in Path(folder).rglob("*"):   # readable by the user nobody, whatever the umask
+        p.chmod(0o755 if p.is_dir() else 0o644)
     return folder, [f"probes/probes_{i}.py" for i in range(len(probes))]
 
 
@@ -135,9 +132,7 @@ class ZygoteClient:
     @property
     def host_pid(self) -> int | None:
         """The zygote's process id as this side sees it (inside bwrap it is a grandchild of bwrap)."""
-        if self.proc is None:
-            return None
-        todo = [self.proc.pid]
+        todo = [self.proc.pid] if self.proc is not None else []
         while todo:
             pid = todo.pop()
             with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as f:
