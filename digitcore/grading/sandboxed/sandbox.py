@@ -137,13 +137,6 @@ def python_binds(project: str) -> list[str]:
     return sorted(p for p in safe if not any(q != p and under(p, [q]) for q in safe))
 
 
-def _masked(binds: list[str]) -> list[str]:
-    """Copies of the project installed inside Python's folders (a non-editable `pip install`): covered."""
-    sites = {os.path.realpath(p) for p in sys.path if p and p.rstrip(os.sep).endswith("-packages")}
-    bases = [*binds, *(p for p in sites if under(p, binds))]
-    return sorted({c for b in bases for sub in ("digitcore", "solutions", "checks") if os.path.isdir(c := os.path.join(b, sub))})
-
-
 def bwrap_command(grader_dir: str, project: str, argv: list[str], *, root: bool, env: dict) -> list[str]:
     """bwrap ... -- argv: a new root holding only Python's folders and `grader_dir` (at /grader), read-only."""
     cmd = [BWRAP, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
@@ -174,7 +167,11 @@ def bwrap_command(grader_dir: str, project: str, argv: list[str], *, root: bool,
         new = [str(d) for d in reversed(PurePosixPath(dest).parents) if str(d) not in made]
         made.update(new)
         cmd += [*(x for d in new for x in ("--perms", "0755", "--dir", d)), option, source, dest]
-    cmd += [x for p in _masked(binds) for x in ("--perms", "0555", "--tmpfs", p)]
+    # copies of the project installed inside Python's folders (a non-editable `pip install`): covered
+    sites = {os.path.realpath(p) for p in sys.path if p and p.rstrip(os.sep).endswith("-packages")}
+    masked = {c for b in (*binds, *(p for p in sites if under(p, binds))) for sub in ("digitcore", "solutions", "checks")
+              if os.path.isdir(c := os.path.join(b, sub))}
+    cmd += [x for p in sorted(masked) for x in ("--perms", "0555", "--tmpfs", p)]
     cmd += ["--ro-bind", grader_dir, GRADER_DIR,
             "--perms", "0755", "--dir", WORK_DIR,
             "--dev", "/dev", "--proc", "/proc", "--chdir", "/"]
