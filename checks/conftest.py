@@ -57,7 +57,7 @@ _only_checks_conftests()
 
 def pytest_addoption(parser, pluginmanager):
     if not any(pluginmanager.has_plugin(n) for n in ("digitcore_grading", "digitcore.grading.pytest_plugin")):
-        from digitcore.grading.pytest_plugin import add_options
+        from digitcore.grading.pytest_plugin import pytest_addoption as add_options
         add_options(parser)
 
 

@@ -345,6 +345,6 @@ def test_one_result_model_for_the_lessons_and_the_grader():
     from digitcore.grading import report, runner
 
     assert ExerciseResult is report.ExerciseResult
-    graded = runner.failed_report("bob", "bob.py", {"mnist_loss": CHECKS["mnist_loss"]}, RuntimeError("x"))
+    graded = runner.failed_report("bob", {"mnist_loss": CHECKS["mnist_loss"]}, RuntimeError("x"))
     assert type(graded.exercises["mnist_loss"]) is type(check("mnist_loss", None)) is ExerciseResult
     assert graded.exercises["mnist_loss"].markdown().startswith("**`mnist_loss`: 0/10**, 0 of ")

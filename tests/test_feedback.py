@@ -419,10 +419,11 @@ def test_the_isolation_line_reaches_the_files(graded):
 
 
 def test_the_guard_names_what_a_hidden_path_is(tmp_path):
-    from digitcore.grading.sandboxed.guards import Guard, SandboxRefusal
+    from digitcore.grading.sandboxed.guards import PROJECT_FILES, Guard, SandboxRefusal
 
     cls, project = tmp_path / "class", tmp_path / "project"
-    guard = Guard([[str(cls), "another student's work in the class folder"], str(project)], str(tmp_path / "w"), [])
+    guard = Guard([[str(cls), "another student's work in the class folder"], [str(project), PROJECT_FILES]],
+                  str(tmp_path / "w"), [])
     for args, words in (((str(cls / "bob.py"), "r", 0), "reading another student's work in the class folder (bob.py)"),
                         ((str(cls / "x.json"), "w", 0), "writing into another student's work in the class folder (x.json)"),
                         ((str(project / "chapter.py"), "r", 0), "reading the project's own files (chapter.py)")):

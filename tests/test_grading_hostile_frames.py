@@ -114,7 +114,7 @@ def test_any_response_is_one_exercise_scoring_zero_and_a_report(tmp_path_factory
 
 
 def test_a_student_whose_grading_raises_scores_zero_and_the_class_goes_on():
-    report = runner.failed_report("bob", "bob.py", REGISTRY, RuntimeError("stride calculation overflowed"))
+    report = runner.failed_report("bob", REGISTRY, RuntimeError("stride calculation overflowed"))
     assert isinstance(report, SubmissionReport) and report.total == 0
     assert "RuntimeError" in feedback_markdown(report) and "stride" not in feedback_markdown(report)
 

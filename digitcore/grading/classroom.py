@@ -25,11 +25,9 @@ GRADES_FOLDER = "the grades folder"
 
 def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=None, hidden_dir=None, checks=None,
                   hide=(), progress=None, unsafe_no_isolation=False, **limits):
-    """Grade every student in the folder. Returns (registry, reports in name order, stats); stats["skipped"]
-    says what in the folder is not a student, and why. `limits`: time_limit, memory_mb, exercise_budget,
-    student_budget, as for runner.grade_with. `seed`: the seed of every check's inputs in this run (None: a
-    fresh one, runner.draw_seed). Nothing one student's process sends can stop the others: a student whose
-    grading raises scores zero."""
+    """Grade every student in the folder: (registry, reports in name order, stats; stats["skipped"]: what in the
+    folder is not a student, and why). `limits`: as for runner.grade_with; `seed`: of every check's inputs (None: a
+    fresh one). Nothing one student's process sends can stop the others: a student whose grading raises scores zero."""
     t0 = time.monotonic()
     seed = draw_seed() if seed is None else seed
     students, skipped = scan_class(submissions_dir)
@@ -48,7 +46,7 @@ def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=None,
         try:
             report = grade_with(z, path, registry, student=name, seed=seed, hide=hide, **limits)
         except Exception as e:  # noqa: BLE001 - this student's failure, never the class's
-            report = failed_report(name, path, registry, e, seed)
+            report = failed_report(name, registry, e, seed)
         finally:
             idle.put(z)
         if progress:
@@ -62,11 +60,9 @@ def grade_reports(submissions_dir, *, include_hidden=True, jobs=None, seed=None,
         with ThreadPoolExecutor(jobs) as pool:
             reports = list(pool.map(one, students.items()))
     finally:
-        startups = [z.startup_seconds for z in zygotes]
         close_all(zygotes)
-    stats = {"students": len(reports), "jobs": jobs, "seconds": round(time.monotonic() - t0, 3),
-             "warm_up_seconds": round(warm, 3), "zygote_startup_seconds": startups,
-             "restarts": sum(max(z.restarts, 0) for z in zygotes), "skipped": skipped}
+    stats = {"students": len(reports), "jobs": jobs, "seconds": round(time.monotonic() - t0, 3), "warm_up_seconds":
+             round(warm, 3), "zygote_startup_seconds": [z.startup_seconds for z in zygotes], "skipped": skipped}
     return registry, reports, stats
 
 
@@ -91,12 +87,10 @@ def write_outputs(out_dir, registry, reports) -> dict:
     maxima["total"] = points_value(sum(maxima.values()))
     grades = {"seed": seeds[0] if len(seeds) == 1 else seeds or None, "max": maxima,
               "students": {r.student: r.points() for r in reports}}
+    columns = (*registry, "total")
+    rows = [("student", *columns), *((r.student, *map(r.points().get, columns)) for r in reports)]
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([_cell(x) for x in ("student", *registry, "total")])
-    for r in reports:
-        p = r.points()
-        writer.writerow([_cell(x) for x in (r.student, *(p[ex] for ex in registry), p["total"])])
+    csv.writer(buf, lineterminator="\n").writerows([_cell(x) for x in row] for row in rows)
     write_text(out / "gradebook.csv", buf.getvalue())
     write_text(out / "grades.json", json.dumps(grades, indent=2) + "\n")
     failed = []

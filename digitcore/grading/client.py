@@ -59,13 +59,6 @@ def refuse_unseparated_class(students: int, unsafe_no_isolation: bool) -> None:
                           "Pass --unsafe-no-isolation to grade anyway.")
 
 
-def clean_env(pythonpath: str) -> dict:
-    """The zygote's environment: nothing of the grader's own (no tokens, no paths of interest)."""
-    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "PYTHONPATH": pythonpath, "HOME": "/"}
-    return env | {key: os.environ[key] for key in ("MARIMO_SKIP_UPDATE_CHECK", "DIGITCORE_SANDBOX") if key in os.environ}
-
-
 def private_copy(probe_files: list[str], bpf: bytes | None) -> tuple[str, list[str]]:
     """A folder holding only what the zygote runs: a whole copy of digitcore.grading.sandboxed inside stub
     packages (nothing else of the project: not chapter.py, not the judges), the probe files, the seccomp program."""
@@ -75,21 +68,15 @@ def private_copy(probe_files: list[str], bpf: bytes | None) -> tuple[str, list[s
     shutil.copytree(PACKAGE / "grading" / "sandboxed", pkg / "sandboxed", ignore=shutil.ignore_patterns("__pycache__"))
     for init in (pkg.parent / "__init__.py", pkg / "__init__.py"):
         init.write_text('"""A private copy of the sandboxed grading package (see digitcore/grading/client.py)."""\n')
-    probes = Path(folder, "probes")
-    probes.mkdir()
-    names = []
-    for i, path in enumerate(probe_files):
-        if os.path.isfile(path):
-            shutil.copyfile(path, probes / f"probes_{i}.py")
-            names.append(f"probes/probes_{i}.py")
+    probes = [p for p in probe_files if os.path.isfile(p)]
+    Path(folder, "probes").mkdir()
+    for i, path in enumerate(probes):
+        shutil.copyfile(path, Path(folder, "probes", f"probes_{i}.py"))
     if bpf:
         Path(folder, "seccomp.bpf").write_bytes(bpf)
-    for dirpath, dirs, files in os.walk(folder):
-        for d in dirs:
-            os.chmod(os.path.join(dirpath, d), 0o755)
-        for f in files:
-            os.chmod(os.path.join(dirpath, f), 0o644)
-    return folder, names
+    for p in Path(folder).rglob("*"):   # readable by the user nobody, whatever the umask
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    return folder, [f"probes/probes_{i}.py" for i in range(len(probes))]
 
 
 class ZygoteClient:
@@ -101,7 +88,6 @@ class ZygoteClient:
         self.sock = None
         self.private = None
         self.info = None
-        self.restarts = -1
         self.startup_seconds = None
 
     def start(self):
@@ -113,7 +99,10 @@ class ZygoteClient:
                 "--probes", *(os.path.join(inside, p) for p in probes)]
         if mode["seccomp"]:
             argv += ["--seccomp", os.path.join(inside, "seccomp.bpf")]
-        env = clean_env(inside)
+        # the zygote's environment: nothing of the grader's own (no tokens, no paths of interest)
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "PYTHONPATH": inside, "HOME": "/",
+               **{key: os.environ[key] for key in ("MARIMO_SKIP_UPDATE_CHECK", "DIGITCORE_SANDBOX") if key in os.environ}}
         if mode["bwrap"]:
             argv = sandbox.bwrap_command(self.private, PROJECT, argv + ["--sandboxed"], root=mode["root"], env=env)
         self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
@@ -124,7 +113,6 @@ class ZygoteClient:
                                          cwd="/", start_new_session=True)
         finally:
             theirs.close()
-        self.restarts += 1
         self.info = None
         return self
 
@@ -144,9 +132,7 @@ class ZygoteClient:
     @property
     def host_pid(self) -> int | None:
         """The zygote's process id as this side sees it (inside bwrap it is a grandchild of bwrap)."""
-        if self.proc is None:
-            return None
-        todo = [self.proc.pid]
+        todo = [self.proc.pid] if self.proc is not None else []
         while todo:
             pid = todo.pop()
             with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as f:
@@ -195,15 +181,14 @@ class ZygoteClient:
             limits = {"cmd": "spawn", "memory_mb": int(req["memory_mb"]), "output_cap": int(req["output_cap"]),
                       "cpu_seconds": int(req["time_limit"] * (len(pending) + 1)) + 5}
             resp = self._call(limits, fds=[memfd, w])
+            if resp.get("kind") != "spawned" or not isinstance(resp.get("pid"), int):
+                raise FrameError("the zygote did not spawn")
         except BaseException:
             os.close(r)
             raise
         finally:
             os.close(memfd)
             os.close(w)
-        if resp.get("kind") != "spawned" or not isinstance(resp.get("pid"), int):
-            os.close(r)
-            raise FrameError("the zygote did not spawn")
         return resp["pid"], r
 
     def _end(self, pid: int, wait: float | None) -> dict:
@@ -223,32 +208,24 @@ class ZygoteClient:
         try:
             self.wait_ready()
         except GraderError as e:
-            return {"kind": "response", "engine": str(e)[:300]}
+            return {"engine": str(e)[:300]}
         waited = time.monotonic() - waiting   # a zygote starting (or restarting) is not the student's time
         deadline += waited
         limit = float(req["time_limit"])
-        out = {"kind": "response", "layers": None, "fatal": None, "info": None, "results": {},
-               "forks": 0, "seconds": {"load": None, "probes": {}}, "engine": None, "budget": False,
-               "load_guard": None, "waited": round(waited, 4)}
+        # and layers, engine, fatal, info and load_guard as the child's frames tell them
+        out = {"results": {}, "forks": 0, "seconds": {"probes": {}}, "budget": False, "waited": round(waited, 4)}
         pending = [dict(spec, cap=FRAME_BASE + 2 * len(json.dumps(spec["input"], separators=(",", ":"))))
                    for spec in req["probes"]]
         t0 = time.monotonic()
         try:
-            while pending:
-                if time.monotonic() >= deadline:
-                    break
-                pid, fd = self._spawn(req, pending)
+            while pending and time.monotonic() < deadline:
                 out["forks"] += 1
-                try:
-                    again = self.follow(pid, fd, pending, out, limit, deadline)
-                finally:
-                    os.close(fd)
-                if not again:
+                if not self.follow(*self._spawn(req, pending), pending, out, limit, deadline):
                     break
         except (FrameEOF, FrameError, FrameTimeout, OSError) as e:
             self.close()
             self.start()
-            return {"kind": "response", "engine": f"the grading worker failed ({type(e).__name__})"}
+            return {"engine": f"the grading worker failed ({type(e).__name__})"}
         cut = time.monotonic() >= deadline
         for spec in pending:
             out["results"].setdefault(spec["check"], {"status": "budget" if cut else "not_run"})
@@ -257,7 +234,7 @@ class ZygoteClient:
         return out
 
     def follow(self, pid: int, fd: int, pending: list, out: dict, limit: float, deadline: float) -> bool:
-        """Read one child's frames. Returns True when the remaining probes deserve a fresh child."""
+        """Read one child's frames (and close their pipe). Returns True when the remaining probes deserve a fresh child."""
         phase, mark = "start", time.monotonic()
         step_end, results, ended = mark + STARTUP_SECONDS, out["results"], None
         try:
@@ -310,6 +287,7 @@ class ZygoteClient:
                 return ended is not None
             return False
         finally:
+            os.close(fd)
             if ended is None:   # kill it now, reap it later
                 self._end(pid, None)
 

@@ -6,7 +6,7 @@ guards against that) when this plugin is not installed.
 """
 
 
-def add_options(parser):
+def pytest_addoption(parser):
     group = parser.getgroup("digitcore grading")
     group.addoption("--submission", metavar="PATH", help="grade one submission (file, notebook or folder)")
     group.addoption("--submissions", metavar="DIR", help="grade every student in DIR (use with --grades)")
@@ -22,7 +22,3 @@ def add_options(parser):
                     help="grade a class even where nothing keeps students apart (no bubblewrap, no Landlock)")
     group.addoption("--seed", type=int, default=None,
                     help="seed of the checks' inputs (default: a fresh one each run; feedback names it)")
-
-
-def pytest_addoption(parser):
-    add_options(parser)

@@ -22,11 +22,7 @@ def load_hidden(hidden_dir=None) -> dict[str, list]:
     """Run every hidden-check file in the folder (trusted instructor code) and collect its checks."""
     folder = Path(hidden_dir or os.environ.get("DIGITCORE_HIDDEN_CHECKS") or PROJECT / "checks" / "hidden")
     found: dict[str, list] = {}
-    if not folder.is_dir():
-        return found
-    for path in sorted(folder.glob("*.py")):
-        if path.name.startswith("_"):
-            continue
+    for path in sorted(p for p in folder.glob("*.py") if not p.name.startswith("_")):   # none where there is no folder
         spec = importlib.util.spec_from_file_location(f"digitcore_hidden_{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
         try:
@@ -42,7 +38,7 @@ def load_hidden(hidden_dir=None) -> dict[str, list]:
 
 
 def checks_for(include_hidden: bool = False, hidden_dir=None, checks=None) -> dict[str, list]:
-    """exercise -> checks, public first, then hidden ones when asked for. Validates names and probes."""
+    """exercise -> checks, public first, then hidden ones when asked for; no two of an exercise share a name."""
     if checks is None:
         from digitcore.exercises import CHECKS as checks
     merged = {ex: [c for c in cs if include_hidden or not c.hidden] for ex, cs in checks.items()}
@@ -59,10 +55,5 @@ def checks_for(include_hidden: bool = False, hidden_dir=None, checks=None) -> di
 def probe_files(checks: dict[str, list]) -> list[str]:
     """The files the worker loads probes from: digitcore.exercises.probes, or wherever the probes of
     a custom registry (tests) were defined."""
-    files = {str(PROBES_FILE)}
-    for cs in checks.values():
-        for c in cs:
-            code = getattr(c.probe, "__code__", None)
-            if code is not None:
-                files.add(code.co_filename)
-    return sorted(files)
+    found = {c.probe.__code__.co_filename for cs in checks.values() for c in cs if hasattr(c.probe, "__code__")}
+    return sorted({str(PROBES_FILE), *found})

@@ -75,7 +75,6 @@ class SubmissionReport:
     exercises: dict = field(default_factory=dict)  # exercise -> ExerciseResult (every registered exercise)
     fatal: str | None = None                       # what broke the whole file, else None
     isolation: str = ""                            # the grader's own line (wording.isolation_text)
-    path: str = ""
     seconds: float = 0.0
     engine_errors: list = field(default_factory=list)   # failures of the grader itself (not the student's)
     skipped: list = field(default_factory=list)   # [(entry, why)]: what in the submission was not graded (sources.py)
@@ -140,10 +139,8 @@ def feedback_markdown(report: SubmissionReport) -> str:
             continue
         for check, verdict in ex.checks:
             label = f"{check.title}" + (" (hidden check)" if check.hidden else "")
-            if verdict.passed:
-                lines.append(f"- [x] {label} ({pts(check.points)} pt)")
-                continue
-            lines += [f"- [ ] {label} (0 / {pts(check.points)} pt): {verdict.message}", *_diagnosis(verdict, "  - ")]
+            lines += ([f"- [x] {label} ({pts(check.points)} pt)"] if verdict.passed else
+                      [f"- [ ] {label} (0 / {pts(check.points)} pt): {verdict.message}", *_diagnosis(verdict, "  - ")])
         lines.append("")
     for line in trailer(report):
         lines += [line, ""]
@@ -164,8 +161,8 @@ def trailer(report: SubmissionReport) -> list[str]:
 
 
 def skipped_lines(skipped: list, limit: int | None = None) -> list[str]:
-    """One line per entry of a submission that was not graded: its name, quoted, and why (the grader's words,
-    with any student text in them already quoted); past `limit` lines, how many more there are."""
+    """One line per entry of a submission not graded: its name, quoted, and why (the grader's words, any student
+    text in them already quoted); past `limit` lines, how many more."""
     lines = [f"{untrusted(entry, 120)}: {why}" for entry, why in skipped[:limit]]
     if limit is not None and len(skipped) > limit:
         lines.append(f"and {len(skipped) - limit} more")

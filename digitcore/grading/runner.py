@@ -7,11 +7,11 @@ failed check with a kind, specific message; nothing of the checker's own traceba
 
 import functools
 import json
-import math
 import os
 import secrets
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from . import wording
 from .client import ZygoteClient
 from .registry import PROBES_FILE, PROJECT, checks_for, probe_files
 from .report import ExerciseResult, SubmissionReport, untrusted
-from .sandboxed.guards import hidden_entry
+from .sandboxed.guards import PROJECT_FILES
 from .sandboxed.plain import from_plain, to_plain
 from .sources import SubmissionError, read_submission
 
@@ -37,25 +37,25 @@ SOURCES_CAP = 64 << 20      # bytes of the student's files as they travel in eac
 def project_paths() -> tuple[str, ...]:
     """The project's own files, for the worker's audit hook (a diagnostic; in the bwrap root they do not
     exist at all): the package, and in a checkout every entry of it but the one holding Python (.venv)."""
-    found = [str(PROJECT / "digitcore")]
+    found = {str(PROJECT / "digitcore")}
     if (PROJECT / "pyproject.toml").exists():
         keep = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
         keep |= {Path(p).resolve() for p in sys.path if p and "-packages" in p}
-        for entry in sorted(PROJECT.iterdir()):
-            real = entry.resolve()
-            if not any(k == real or real in k.parents for k in keep):
-                found.append(str(entry))
-    return tuple(sorted(set(found)))
+        found |= {str(e) for e in PROJECT.iterdir() if not any(k == e.resolve() or e.resolve() in k.parents for k in keep)}
+    return tuple(sorted(found))
 
 
 def judge_record(check, inp, rec, info, time_limit: float, load_guard=None) -> Verdict:
-    """One check's Verdict from the worker's record for it (anything malformed fails the check). `load_guard`:
-    what the guards saw while the file loaded (the response's "load_guard"); any of it fails every check of the
-    exercise. A hidden check's failure is told in the grader's words only (wording.ending); a wrong value keeps
-    the judge's diagnosis, a question and hint of the grader's own table."""
+    """One check's Verdict from the worker's record for it (anything malformed fails it); what the guards saw while
+    the file loaded (`load_guard`) fails every check. A hidden check's failure is told in the grader's words only
+    (wording.ending); a wrong value keeps the judge's diagnosis, a question and hint of the grader's own table."""
     hidden = check.hidden
     rec = rec if isinstance(rec, dict) else {}
-    status, refusal = rec.get("status"), _refusal(rec, load_guard)
+    load_guard = load_guard if isinstance(load_guard, dict) else {}
+    status = rec.get("status")
+    refusal = (wording.refusal_message(load_guard.get("reference"), load_guard.get("refused"), "while your file loaded")
+               or wording.refusal_message(rec.get("reference"), rec.get("refused") if status == "ok" else [],
+                                          "while being checked"))
     if refusal or (status == "ok" and rec.get("overflow")):
         status = "refused" if refusal else "overflow"
     if status == "ok":
@@ -67,14 +67,6 @@ def judge_record(check, inp, rec, info, time_limit: float, load_guard=None) -> V
     if not hidden and status == "error":   # the message, and the exercise's diagnosis
         return error_diagnosis(check.exercise, wording.error_message(rec.get("error"), info))
     return Verdict(False, wording.ending(status, rec, time_limit, hidden))
-
-
-def _refusal(rec: dict, load_guard) -> str | None:
-    """Why the check scores zero because of what the guards saw while the file loaded or the check ran."""
-    load_guard = load_guard if isinstance(load_guard, dict) else {}
-    return (wording.refusal_message(load_guard.get("reference"), load_guard.get("refused"), "while your file loaded")
-            or wording.refusal_message(rec.get("reference"), rec.get("refused") if rec.get("status") == "ok" else [],
-                                       "while being checked"))
 
 
 def _judge_value(check, inp, rec: dict) -> Verdict:
@@ -111,9 +103,9 @@ def unreadable(exercise, checks, error: BaseException) -> ExerciseResult:
                                                  "values (tensors, numbers, lists) of the size the exercise asks for.")
 
 
-def failed_report(student: str, path, registry: dict, error: BaseException, seed=None) -> SubmissionReport:
+def failed_report(student: str, registry: dict, error: BaseException, seed=None) -> SubmissionReport:
     """A student whose grading raised past every exercise's boundary: zero everywhere, said plainly."""
-    report = SubmissionReport(student=student, path=str(path), isolation="unknown", seed=seed)
+    report = SubmissionReport(student=student, isolation="unknown", seed=seed)
     report.exercises = {ex: unreadable(ex, checks, error) for ex, checks in registry.items()}
     return report
 
@@ -124,20 +116,14 @@ def draw_seed() -> int:
     return secrets.randbelow(2**31 - 2) + 1
 
 
-def _seconds(x) -> float:
-    """A duration from a response (plain data): a finite non-negative float, else 0."""
-    return float(x) if type(x) in (int, float) and math.isfinite(x) and x >= 0 else 0.0
-
-
 def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed=None, time_limit=10.0,
                memory_mb=MEMORY_MB, hide=(), exercise_budget=None, student_budget=None) -> SubmissionReport:
-    """Grade one submission with an already started zygote (class grading shares them). No student costs
-    the class more than `student_budget` wall seconds, nor one exercise more than `exercise_budget`. Nothing
-    the student's process sends can make this raise: whatever fails while reading or judging an exercise
-    is that exercise's failure (unreadable). `seed`: the inputs' seed (None: a fresh one, draw_seed)."""
+    """Grade one submission with a started zygote (class grading shares them), in at most `student_budget` wall
+    seconds and `exercise_budget` per exercise; `seed` None draws a fresh one. Nothing the student's process sends
+    can make this raise: what fails while reading or judging an exercise is that exercise's failure (unreadable)."""
     t0 = time.monotonic()
     path = Path(path)
-    report = SubmissionReport(student=student or (path.stem if path.is_file() else path.name), path=str(path),
+    report = SubmissionReport(student=student or (path.stem if path.is_file() else path.name),
                               seed=draw_seed() if seed is None else seed)
     try:
         submission = read_submission(path)
@@ -145,9 +131,9 @@ def grade_with(zygote: ZygoteClient, path, registry: dict, *, student=None, seed
         check_job_size(submission.sources)
     except (SubmissionError, OSError) as e:
         report.fatal = str(e)
-    hide = [[os.path.realpath(p), what] for p, what in map(hidden_entry, (*hide, *project_paths()))]
+    hide = [[os.path.realpath(p), what] for p, what in (*hide, *((p, PROJECT_FILES) for p in project_paths()))]
     student_budget = STUDENT_BUDGET if student_budget is None else student_budget
-    one = None if report.fatal else _Student(zygote, report, job_sources(path, submission.sources), registry,
+    one = None if report.fatal else _Student(zygote, report, submission.sources, registry,
                                              time_limit, memory_mb, hide, student_budget, t0 + student_budget,
                                              EXERCISE_BUDGET if exercise_budget is None else exercise_budget)
     for exercise, checks in registry.items():
@@ -174,27 +160,12 @@ def check_job_size(sources: dict) -> None:
                               f"{SOURCES_CAP >> 20} MB. Keep data out of your .py files.")
 
 
-def job_sources(path: Path, sources: dict) -> dict:
-    """The student's files as the worker sees them: under /submission, by their place in the submission,
-    so no host path (the class folder's) ever reaches the worker."""
-    root = Path(path).resolve()
-    root = root if root.is_dir() else root.parent
-    out = {}
-    for name, text in sources.items():
-        try:
-            relative = Path(name).relative_to(root).as_posix()
-        except ValueError:
-            relative = Path(name).name
-        out[f"/submission/{relative}"] = text
-    return out
-
-
 @dataclass
 class _Student:
     """What every job of one student's grading shares."""
     zygote: ZygoteClient
     report: SubmissionReport
-    sources: dict          # job_sources
+    sources: dict          # {"/submission/<file>": text} (sources.read_submission)
     registry: dict
     time_limit: float
     memory_mb: int
@@ -207,32 +178,34 @@ class _Student:
         """The public checks in one job, then the hidden ones in another (a child of their own: the public
         child's memory never holds a hidden input or name). A problem with the file or the grader that stops
         the first job stops the exercise; one in the hidden job fails the hidden checks, in the grader's words."""
-        t0, items, timings, note = time.monotonic(), [], [], None
+        t0, items, timing, note = time.monotonic(), [], Counter(), None
         deadline = min(t0 + self.exercise_budget, self.student_end)
         for part in ([c for c in checks if not c.hidden], [c for c in checks if c.hidden]):
             if not part:
                 continue
             resp, inputs = self.job(exercise, part, deadline)
-            self.student_end += _seconds(resp.get("waited"))   # waiting for a worker to start is not the student's time
-            if not timings:
+            self.student_end += resp.get("waited", 0.0)   # waiting for a worker to start is not the student's time
+            if not items:   # the first job
                 stop = self.whole_exercise(exercise, checks, resp, t0)
-                if stop or not_started(part[0], inputs[0], _results(resp).get(part[0].name)):
+                if stop or not_started(part[0], inputs[0], resp["results"].get(part[0].name)):
                     return stop or ExerciseResult.zero(exercise, checks, wording.NOT_STARTED, not_started=True)
             elif resp.get("engine"):   # the grader's own failure is still the instructor's to hear of
                 self.report.engine_errors.append(f"{exercise} (hidden checks): {untrusted(resp['engine'], 300)}")
             info = resp.get("info")
             ran = not resp.get("engine") and not resp.get("fatal") and isinstance(info, dict) and info.get("status") == "found"
-            results = _results(resp) if ran else {}   # the hidden job's checks did not run: "no usable result"
+            results = resp["results"] if ran else {}   # the hidden job's checks did not run: "no usable result"
             items += [(c, judge_record(c, x, results.get(c.name), info, self.time_limit, resp.get("load_guard")))
                       for c, x in zip(part, inputs)]
-            timings.append(_timing(resp))
+            sec = resp.get("seconds", {})   # the worker's side, as ZygoteClient.grade timed it (nothing if it failed early)
+            timing.update(forks=resp.get("forks", 0), load=sec.get("load") or 0.0, probes=sum(sec.get("probes", {}).values()),
+                          total=sec.get("total", 0.0))
             note = note or wording.budget_note(resp, self, time.monotonic() - t0)
         order = {c.name: i for i, c in enumerate(checks)}
         items.sort(key=lambda item: order[item[0].name])
         score = sum(c.points for c, v in items if v.passed)
         return ExerciseResult(exercise, round(score, 4), sum(c.points for c in checks), items, note=note or "",
                               seconds=round(time.monotonic() - t0, 3),
-                              timing={k: round(sum(t[k] for t in timings), 4) for k in timings[0]})
+                              timing={k: round(v, 4) for k, v in timing.items()})
 
     def job(self, exercise, checks, deadline: float):
         """Run `checks` (one job, one or more forked children); (the response, the inputs it was given)."""
@@ -263,18 +236,6 @@ class _Student:
         return ExerciseResult.zero(exercise, checks, note) if note else None
 
 
-def _results(resp) -> dict:
-    return resp.get("results") if isinstance(resp.get("results"), dict) else {}
-
-
-def _timing(resp) -> dict:
-    sec = resp.get("seconds") if isinstance(resp.get("seconds"), dict) else {}
-    probes = sec.get("probes") if isinstance(sec.get("probes"), dict) else {}
-    forks = resp.get("forks")
-    return {"forks": forks if type(forks) is int and 0 <= forks < 1 << 31 else 0, "load": _seconds(sec.get("load")),
-            "probes": round(sum(_seconds(v) for v in probes.values()), 4), "total": _seconds(sec.get("total"))}
-
-
 def zygotes_for(n: int, include_hidden: bool, hidden_dir, checks) -> tuple[dict, list[ZygoteClient]]:
     """(exercise -> checks, n started workers loading their probes). The workers start before the checks load
     (each imports torch meanwhile) and are replaced when a custom registry (tests) needs other probes."""
@@ -296,13 +257,11 @@ def close_all(zygotes: list[ZygoteClient]):
         z.close()
 
 
-def grade_submission(path, *, include_hidden=False, seed=None, time_limit=10.0, hidden_dir=None, checks=None,
-                     student=None, memory_mb=MEMORY_MB) -> SubmissionReport:
-    """Grade one submission (a .py file, a marimo notebook, or a folder of them) in a sandbox. `seed`: the
-    inputs' seed (None: a fresh one, draw_seed; the report's seed says which, to reproduce the run)."""
+def grade_submission(path, *, include_hidden=False, hidden_dir=None, checks=None, **options) -> SubmissionReport:
+    """Grade one submission (a .py file, a notebook, or a folder of them) in a sandbox. `options`: as for
+    grade_with (student, seed: None draws a fresh one, which the report names to reproduce the run, ...)."""
     registry, zygotes = zygotes_for(1, include_hidden, hidden_dir, checks)
     try:
-        return grade_with(zygotes[0], path, registry, student=student, seed=seed, time_limit=time_limit,
-                          memory_mb=memory_mb)
+        return grade_with(zygotes[0], path, registry, **options)
     finally:
         close_all(zygotes)

@@ -29,7 +29,7 @@ class SubmissionError(Exception):
 
 @dataclass
 class Submission:
-    sources: dict = field(default_factory=dict)   # {absolute file name: Python text}
+    sources: dict = field(default_factory=dict)   # {"/submission/<file>": Python text}: no host path reaches the worker
     skipped: list = field(default_factory=list)   # [(what, why)] for every entry of the submission not graded
 
 
@@ -37,8 +37,7 @@ def read_submission(path) -> Submission:
     """The text of every file of a submission (a .py file, a notebook, or a folder of them), and what was
     left out. The folder holding `path` is the instructor's; nothing below it is followed through a link."""
     path = Path(path)
-    parent = os.path.realpath(path.parent)
-    parent_fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    parent_fd = os.open(os.path.realpath(path.parent), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         try:
             st = os.stat(path.name, dir_fd=parent_fd, follow_symlinks=False)
@@ -49,11 +48,11 @@ def read_submission(path) -> Submission:
             raise SubmissionError(f"{untrusted(path.name)} is not graded: it is {why}")
         if not stat.S_ISDIR(st.st_mode):
             submission = Submission()
-            _read_file(parent_fd, parent, path.name, st, submission)
+            _read_file(parent_fd, path.name, st, submission)
             return submission
         fd = _open_checked(parent_fd, path.name, st)
         try:
-            return _read_folder(fd, os.path.join(parent, path.name), path.name)
+            return _read_folder(fd, path.name)
         finally:
             os.close(fd)
     finally:
@@ -63,9 +62,7 @@ def read_submission(path) -> Submission:
 def _open_checked(dir_fd: int, name: str, seen: os.stat_result) -> int:
     """Open `name` in the folder `dir_fd` without following a link, and make sure it is what lstat saw (an
     entry swapped for another between the two is refused)."""
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-    if stat.S_ISDIR(seen.st_mode):
-        flags |= os.O_DIRECTORY
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | (os.O_DIRECTORY if stat.S_ISDIR(seen.st_mode) else 0)
     try:
         fd = os.open(name, flags, dir_fd=dir_fd)
     except OSError as e:
@@ -93,14 +90,12 @@ def _not_graded(name: str, st: os.stat_result, *, top: bool) -> str | None:
     return None
 
 
-def _read_folder(folder_fd: int, folder: str, shown: str) -> Submission:
+def _read_folder(folder_fd: int, shown: str) -> Submission:
     submission = Submission()
     candidates = []
     for name in sorted(os.listdir(folder_fd)):
-        why = _skip_by_name(name, top=False)
-        if why is None:
-            st = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
-            why = _not_graded(name, st, top=False)
+        st = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
+        why = _skip_by_name(name, top=False) or _not_graded(name, st, top=False)
         if why is None and len(candidates) >= MAX_FILES:
             why = f"one file too many: at most {MAX_FILES} files of a folder are graded (the first {MAX_FILES} by name)"
         if why is None:
@@ -111,7 +106,7 @@ def _read_folder(folder_fd: int, folder: str, shown: str) -> Submission:
         why = "".join(f"; {line}" for line in skipped_lines(submission.skipped, 5))
         raise SubmissionError(f"the folder {untrusted(shown)} has no .py files or notebooks to grade{why}")
     for name, st in candidates:
-        _read_file(folder_fd, folder, name, st, submission)
+        _read_file(folder_fd, name, st, submission)
     return submission
 
 
@@ -125,7 +120,7 @@ def _skip_by_name(name: str, top: bool) -> str | None:
     return None
 
 
-def _read_file(dir_fd: int, folder: str, name: str, seen: os.stat_result, submission: Submission):
+def _read_file(dir_fd: int, name: str, seen: os.stat_result, submission: Submission):
     with open(_open_checked(dir_fd, name, seen), "rb") as f:   # a regular file (checked once open): up to the cap
         data = f.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
@@ -138,7 +133,7 @@ def _read_file(dir_fd: int, folder: str, name: str, seen: os.stat_result, submis
             text = data.decode(tokenize.detect_encoding(io.BytesIO(data).readline)[0])
         except (SyntaxError, UnicodeDecodeError, LookupError) as e:
             raise SubmissionError(f"{untrusted(name)} could not be read as text ({untrusted(str(e))})") from e
-    submission.sources[os.path.join(folder, name)] = text
+    submission.sources[f"/submission/{name}"] = text
 
 
 def notebook_source(data: bytes, name: str) -> tuple[str, list]:
@@ -219,18 +214,13 @@ def show(text: str) -> str:
 
 
 def _escaped(text: str) -> str:
-    out = []
-    for c in text:
-        if c == "%" or not c.isprintable():   # a lone surrogate from os.fsdecode stands for the byte it escaped
-            raw = bytes([ord(c) - 0xDC00]) if 0xDC80 <= ord(c) <= 0xDCFF else c.encode("utf-8", "surrogatepass")
-            c = "".join(f"%{b:02X}" for b in raw)
-        out.append(c)
-    return "".join(out)
+    # a lone surrogate from os.fsdecode stands for the byte it escaped
+    raw = lambda c: bytes([ord(c) - 0xDC00]) if 0xDC80 <= ord(c) <= 0xDCFF else _utf8(c)
+    return "".join("".join(f"%{b:02X}" for b in raw(c)) if c == "%" or not c.isprintable() else c for c in text)
 
 
 def _shortened(shown: str, whole: str, tail: str = "") -> str:
-    """`shown + tail` if it fits in LONG_NAME characters and NAME_BYTES bytes, else the start of `shown`, a
-    hash of `whole` and `tail`."""
+    """`shown + tail`, or as much of `shown` as fits with a hash of `whole` and `tail` (LONG_NAME, NAME_BYTES)."""
     if len(shown + tail) <= LONG_NAME and len(_utf8(shown + tail)) <= NAME_BYTES:
         return shown + tail
     digest = hashlib.sha256(_utf8(whole)).hexdigest()[:12]

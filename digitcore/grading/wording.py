@@ -115,10 +115,9 @@ def error_message(err: dict, info: dict) -> str:
 
 
 def refusal_message(reference, refused, when: str) -> str | None:
-    """Why a check scores zero because of something the guards stopped or saw `when` ("while being
-    checked", "while your file loaded"), or None. Calling the project's own code (a dotted name) is named
-    as such; any other refusal (reading a hidden folder, writing outside, starting a process) is named
-    for what it was."""
+    """Why a check scores zero for what the guards stopped or saw `when` ("while being checked", ...), or None:
+    calling the project's own code (a dotted name) is named as such, any other refusal (reading a hidden folder,
+    writing outside, starting a process) for what it was."""
     reference = [x for x in reference if type(x) is str] if isinstance(reference, list) else []
     refused = [x for x in refused if type(x) is str] if isinstance(refused, list) else []
     called = [x for x in reference if re.fullmatch(r"[\w.()]+", x)]

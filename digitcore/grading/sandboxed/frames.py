@@ -31,14 +31,14 @@ class FrameTooBig(ValueError):
     """A frame this side was about to send is over its cap."""
 
 
-def encode(obj, cap: int | None = None) -> bytes:
+def encode(obj, cap: int) -> bytes:
     data = json.dumps(obj, separators=(",", ":"), allow_nan=False).encode()
-    if cap is not None and len(data) > cap:
+    if len(data) > cap:
         raise FrameTooBig(f"frame of {len(data)} bytes is over the {cap}-byte cap")
     return struct.pack(">I", len(data)) + data
 
 
-def write_frame(fd: int, obj, cap: int | None = None) -> None:
+def write_frame(fd: int, obj, cap: int) -> None:
     buf = memoryview(encode(obj, cap))
     while buf:
         buf = buf[os.write(fd, buf):]
@@ -58,13 +58,10 @@ def _read_exact(fd: int, n: int, deadline: float | None, started: bool) -> bytes
     return data
 
 
-def read_frame(fd: int, *, cap: int, deadline: float | None = None):
-    """Read one frame from fd; deadline is a time.monotonic() value (None: wait forever)."""
-    return _body(fd, _read_exact(fd, 4, deadline, started=False), cap, deadline)
-
-
-def _body(fd: int, head: bytes, cap: int, deadline: float | None):
-    (n,) = struct.unpack(">I", head)
+def read_frame(fd: int, *, cap: int, deadline: float | None = None, head: bytes = b""):
+    """Read one frame from fd; deadline is a time.monotonic() value (None: wait forever); `head`: the first
+    bytes of its length, when they were already read."""
+    (n,) = struct.unpack(">I", head + _read_exact(fd, 4 - len(head), deadline, started=bool(head)))
     if n > cap:
         raise FrameError(f"frame of {n} bytes is over the {cap}-byte cap")
     data = _read_exact(fd, n, deadline, started=True)
@@ -77,9 +74,7 @@ def _body(fd: int, head: bytes, cap: int, deadline: float | None):
 def send_frame_fds(sock: socket.socket, obj, fds: list[int], cap: int) -> None:
     """One frame on a unix socket, with `fds` riding on its first byte."""
     data = encode(obj, cap)
-    sent = socket.send_fds(sock, [data], fds)
-    if sent < len(data):
-        sock.sendall(data[sent:])
+    sock.sendall(data[socket.send_fds(sock, [data], fds):])   # the rest, if the first send was short
 
 
 def recv_frame_fds(sock: socket.socket, cap: int, max_fds: int = 4) -> tuple[object, list[int]]:
@@ -88,7 +83,7 @@ def recv_frame_fds(sock: socket.socket, cap: int, max_fds: int = 4) -> tuple[obj
     try:
         if not data:
             raise FrameEOF()
-        return _body(sock.fileno(), data + _read_exact(sock.fileno(), 4 - len(data), None, started=True), cap, None), fds
+        return read_frame(sock.fileno(), cap=cap, head=data), fds
     except BaseException:
         for fd in fds:
             os.close(fd)

@@ -9,6 +9,8 @@ import sys
 import types
 from importlib.machinery import ModuleSpec
 
+from .sandbox import under
+
 REFUSED_EVENTS = {
     "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "subprocess.Popen",
     "pty.spawn", "os.killpg", "signal.pthread_kill", "gc.get_objects", "gc.get_referrers",
@@ -28,17 +30,7 @@ BLOCKED_TOP_MODULES = ("solutions", "checks", "conftest", "tests")
 # installed digitcore): the hidden paths cover only the copy that runs the grader.
 PROJECT_FOLDERS = {"digitcore", "solutions", "checks", "tests"}
 PACKAGE_FOLDERS = {"digitcore", "solutions"}  # the same inside Python's own folders (site-packages)
-
-
-PROJECT_FILES = "the project's own files"   # what a hidden path is, unless the grader says (hidden_entry)
-
-
-def hidden_entry(entry) -> tuple[str, str]:
-    """A path the worker may not read, as the grader sends it: a path, or [path, what it is] (the class
-    folder, the grades folder), so that a refusal says what was looked into."""
-    if isinstance(entry, (list, tuple)) and len(entry) == 2 and all(isinstance(x, str) for x in entry):
-        return entry[0], entry[1]
-    return str(entry), PROJECT_FILES
+PROJECT_FILES = "the project's own files"   # what a refusal calls them (the grader names the class and grades folders)
 
 
 class SandboxRefusal(PermissionError):
@@ -53,20 +45,20 @@ class Guard:
     """What the worker's guards saw: refused actions and uses of the project's implementation."""
 
     def __init__(self, hidden: list, workdir: str, exercise_names: list[str]):
-        # (path, what it is), the most specific first: a class folder inside a checkout is the class folder
-        self.hidden = sorted(((os.path.realpath(p), what) for p, what in map(hidden_entry, hidden)),
-                             key=lambda e: len(e[0]), reverse=True)
+        # [path, what it is] that may not be read, the most specific first: a class folder inside a checkout is
+        # the class folder, so that a refusal says what was looked into
+        self.hidden = sorted(((os.path.realpath(p), what) for p, what in hidden), key=lambda e: len(e[0]), reverse=True)
         own = (sys.prefix, sys.base_prefix, sys.exec_prefix)
         self.python = sorted({os.path.realpath(p) for p in (*own, *sys.path)
                               if p and os.path.isabs(p) and (p in own or "-packages" in p)}, key=len, reverse=True)
         self.workdir = os.path.realpath(workdir)
         self.exercise_names = list(exercise_names)
         self.checking = False      # False while the file loads, True while a probe runs
-        self.refused: list[str] = []
-        self.reference: list[str] = []
+        self.reset()
 
     def reset(self):
-        self.refused, self.reference = [], []
+        self.refused: list[str] = []
+        self.reference: list[str] = []
 
     def _real(self, path) -> str | None:
         if isinstance(path, int):
@@ -77,18 +69,15 @@ class Guard:
             return "<unreadable path>"
         return os.path.realpath(os.path.join(self.workdir, path))
 
-    def _is_hidden(self, real: str) -> str | None:
+    def is_hidden(self, real: str) -> str | None:
         """What the path is, when it is one the student may not read (else None)."""
         for h, what in self.hidden:
-            if real == h or real.startswith(h + os.sep):
+            if under(real, [h]):
                 return what
-        root = next((p for p in self.python if real == p or real.startswith(p + os.sep)), None)
+        root = next((p for p in self.python if under(real, [p])), None)
         parts = real[len(root):].split(os.sep) if root else real.split(os.sep)
         found = not PROJECT_FOLDERS.isdisjoint(parts) if root is None else not PACKAGE_FOLDERS.isdisjoint(parts)
         return PROJECT_FILES if found else None
-
-    def _in_workdir(self, real: str) -> bool:
-        return real == self.workdir or real.startswith(self.workdir + os.sep) or real == os.devnull
 
     def refuse(self, what: str, reference: bool = False):
         (self.reference if reference else self.refused).append(what)
@@ -102,11 +91,11 @@ class Guard:
             flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
             mode = args[1] if len(args) > 1 and isinstance(args[1], str) else ""
             writing = bool(flags & WRITE_FLAGS or any(c in mode for c in "wax+"))
-            what = self._is_hidden(real)
+            what = self.is_hidden(real)
             if what:
                 self.refuse(f"{'writing into' if writing else 'reading'} {what} ({os.path.basename(real)})",
                             reference=True)
-            if writing and not self._in_workdir(real):
+            if writing and not under(real, [self.workdir, os.devnull]):
                 self.refuse(f"writing {real}")
         elif event in REFUSED_EVENTS or event.startswith(REFUSED_PREFIXES):
             self.refuse(event)
@@ -117,13 +106,13 @@ class Guard:
             for a in args:
                 if isinstance(a, (str, bytes, os.PathLike)):
                     real = self._real(a)
-                    if real and not self._in_workdir(real):
+                    if real and not under(real, [self.workdir, os.devnull]):
                         self.refuse(f"{event} on {real}")
         elif event in PATH_READ_EVENTS or event == "import":
             for a in args[:2]:
                 if isinstance(a, (str, bytes, os.PathLike)) and os.sep in os.fsdecode(a):
                     real = self._real(a)
-                    what = self._is_hidden(real) if real else None
+                    what = self.is_hidden(real) if real else None
                     if what:
                         self.refuse(f"looking into {what}", reference=True)
 
@@ -186,7 +175,7 @@ class ImportBlocker:
         module.__path__ = []
 
 
-def install(hidden: list[str], workdir: str, exercise_names: list[str]) -> Guard:
+def install(hidden: list, workdir: str, exercise_names: list[str]) -> Guard:
     """Install the import blocker and the audit hook (cannot be removed) in this process."""
     guard = Guard(hidden, workdir, exercise_names)
     sys.meta_path.insert(0, ImportBlocker(guard))

@@ -15,11 +15,8 @@ MAX_ITEMS = 100_000          # list items + dict entries in one observation
 MAX_TENSOR_BYTES = 64 << 20
 MAX_DIM = MAX_TENSOR_BYTES    # no axis longer than the bytes a tensor may hold (zero-size tensors included)
 
-DTYPES = {
-    "float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
-    "float64": torch.float64, "uint8": torch.uint8, "int8": torch.int8, "int16": torch.int16,
-    "int32": torch.int32, "int64": torch.int64, "bool": torch.bool,
-}
+DTYPES = {name: getattr(torch, name) for name in ("float16", "bfloat16", "float32", "float64", "uint8", "int8", "int16",
+                                                  "int32", "int64", "bool")}
 DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
 MARKERS = ("__tensor__", "__unplain__", "__float__", "__tuple__", "__dict__")
 
@@ -30,9 +27,8 @@ class GarbledError(ValueError):
 
 def to_plain(obj) -> object:
     """Convert an observation to JSON-able plain data. Never raises."""
-    budget = [MAX_ITEMS]
     try:
-        return _to_plain(obj, 0, budget)
+        return _to_plain(obj, 0, [MAX_ITEMS])
     except BaseException as e:  # noqa: BLE001 - a student's patched torch may raise anything, even SystemExit
         return {"__unplain__": f"unconvertible ({type(e).__name__})"}
 
@@ -57,11 +53,9 @@ def _to_plain(obj, depth, budget):
         items = [_to_plain(x, depth + 1, budget) for x in (list.__iter__(obj) if t is list else tuple.__iter__(obj))]
         return items if t is list else {"__tuple__": items}
     if t is dict:
-        out = {}
-        for k, v in dict.items(obj):
-            if type(k) is not str:
-                return {"__unplain__": "dict with non-str keys"}
-            out[k] = _to_plain(v, depth + 1, budget)
+        if any(type(k) is not str for k in dict.keys(obj)):
+            return {"__unplain__": "dict with non-str keys"}
+        out = {k: _to_plain(v, depth + 1, budget) for k, v in dict.items(obj)}
         return {"__dict__": out} if any(k in MARKERS for k in out) else out
     return {"__unplain__": t.__name__}
 

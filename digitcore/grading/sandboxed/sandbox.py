@@ -24,6 +24,7 @@ CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_SECCOMP, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 4, 22, 36, 38
 SECCOMP_MODE_FILTER = 2
+SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(platform.machine())
 NOBODY = 65534
 CHILD_UID_BASE = 1 << 20                # without a mount namespace per child: a uid of its own (zygote pid, count)
 CHILD_UIDS_PER_ZYGOTE = 512
@@ -68,10 +69,6 @@ except OSError:  # not Linux/glibc: no namespaces, no prctl
 def libc_call(name: str, *args) -> bool:
     fn = getattr(_libc, name, None) if _libc is not None else None
     return fn is not None and fn(*args) == 0
-
-
-def unshare(flags: int) -> bool:
-    return libc_call("unshare", flags)
 
 
 def prctl(option: int, value: int) -> bool:
@@ -132,36 +129,21 @@ def python_binds(project: str) -> list[str]:
               and p.rstrip(os.sep).endswith(("-packages", "lib-dynload"))}
     paths.add(os.path.realpath(sys.executable))
     project = os.path.realpath(project)
-    safe = [p for p in paths if not under(project, [p]) and (not under(p, [project]) or _inside_a_venv(p, project))]
+    # inside the checkout, only a virtual environment's folders (below a pyvenv.cfg), whichever Python runs the
+    # grader (the checkout's .venv, or a Debian venv that borrows its packages)
+    in_venv = lambda p: any(os.path.isfile(os.path.join(d, "pyvenv.cfg"))
+                            for d in (p, *map(str, PurePosixPath(p).parents)) if under(d, [project]) and d != project)
+    safe = [p for p in paths if not under(project, [p]) and (not under(p, [project]) or in_venv(p))]
     return sorted(p for p in safe if not any(q != p and under(p, [q]) for q in safe))
-
-
-def _inside_a_venv(path: str, project: str) -> bool:
-    """Is `path` inside a virtual environment (a folder with pyvenv.cfg) inside `project`, whichever Python runs
-    the grader (the checkout's .venv, or a Debian venv that borrows its packages)?"""
-    folder = path
-    while under(folder, [project]) and folder != project:
-        if os.path.isfile(os.path.join(folder, "pyvenv.cfg")):
-            return True
-        folder = os.path.dirname(folder)
-    return False
-
-
-def _masked(binds: list[str]) -> list[str]:
-    """Copies of the project installed inside Python's folders (a non-editable `pip install`): covered."""
-    sites = {os.path.realpath(p) for p in sys.path if p and p.rstrip(os.sep).endswith("-packages")}
-    bases = [*binds, *(p for p in sites if under(p, binds))]
-    return sorted({c for b in bases for sub in ("digitcore", "solutions", "checks") if os.path.isdir(c := os.path.join(b, sub))})
 
 
 def bwrap_command(grader_dir: str, project: str, argv: list[str], *, root: bool, env: dict) -> list[str]:
     """bwrap ... -- argv: a new root holding only Python's folders and `grader_dir` (at /grader), read-only."""
     cmd = [BWRAP, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
            "--die-with-parent", "--new-session", "--clearenv"]
-    if root:  # the zygote keeps root's capabilities inside its namespaces to give each child its own
-        cmd += ["--cap-add", "ALL"]   # namespaces and the user nobody; every child drops them before student code
-    else:     # a user namespace makes the others possible without root
-        cmd += ["--unshare-user"]
+    # as root the zygote keeps root's capabilities inside its namespaces to give each child its own namespaces and
+    # the user nobody (every child drops them before student code); without root a user namespace makes them possible
+    cmd += ["--cap-add", "ALL"] if root else ["--unshare-user"]
     cmd += ["--perms", "0755", "--tmpfs", "/tmp"]  # first: Python's folders may live under /tmp, bound below
     tops = [top for top in ("/usr/lib", "/usr/lib64", "/usr/lib32") if os.path.isdir(top) and not os.path.islink(top)]
     mounts = [("--ro-bind", top, top) for top in tops]   # (option, source, destination), in order
@@ -185,8 +167,11 @@ def bwrap_command(grader_dir: str, project: str, argv: list[str], *, root: bool,
         new = [str(d) for d in reversed(PurePosixPath(dest).parents) if str(d) not in made]
         made.update(new)
         cmd += [*(x for d in new for x in ("--perms", "0755", "--dir", d)), option, source, dest]
-    for p in _masked(binds):
-        cmd += ["--perms", "0555", "--tmpfs", p]
+    # copies of the project installed inside Python's folders (a non-editable `pip install`): covered
+    sites = {os.path.realpath(p) for p in sys.path if p and p.rstrip(os.sep).endswith("-packages")}
+    masked = {c for b in (*binds, *(p for p in sites if under(p, binds))) for sub in ("digitcore", "solutions", "checks")
+              if os.path.isdir(c := os.path.join(b, sub))}
+    cmd += [x for p in sorted(masked) for x in ("--perms", "0555", "--tmpfs", p)]
     cmd += ["--ro-bind", grader_dir, GRADER_DIR,
             "--perms", "0755", "--dir", WORK_DIR,
             "--dev", "/dev", "--proc", "/proc", "--chdir", "/"]
@@ -200,13 +185,9 @@ def load_seccomp(bpf: bytes) -> bool:
     """Install the filter in this (single-threaded) process: every later thread inherits it."""
     if not bpf or _libc is None:
         return False
-
-    class SockFprog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
     buf = ctypes.create_string_buffer(bpf, len(bpf))
-    prog = SockFprog(len(bpf) // 8, ctypes.cast(buf, ctypes.c_void_p))
-    return _libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(SECCOMP_MODE_FILTER), ctypes.byref(prog),
+    prog = struct.pack("HP", len(bpf) // 8, ctypes.addressof(buf))   # struct sock_fprog, laid out as C lays it out
+    return _libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(SECCOMP_MODE_FILTER), ctypes.c_char_p(prog),
                        ctypes.c_ulong(0), ctypes.c_ulong(0)) == 0
 
 
@@ -214,7 +195,7 @@ def private_folders(owner: int) -> bool:
     """A mount namespace of its own: a fresh tmpfs work folder and /dev/shm, owned by `owner`, that only this
     child sees; and an IPC namespace of its own, with no SysV shared memory, queues or semaphores at all (memory
     that RLIMIT_AS does not count; seccomp refuses the calls too, where it is in force)."""
-    if not unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS):
+    if not libc_call("unshare", CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS):
         return False
     with contextlib.suppress(OSError):   # needs root
         for name, value in (("shmall", "0"), ("shmmni", "0"), ("msgmni", "0"), ("sem", "0 0 0 0")):
@@ -233,7 +214,7 @@ def own_user_namespace() -> bool:
     mapped to itself, in which it may make its own mount and IPC namespaces. Once in it, it must leave it
     (leave_user_namespace): a map it cannot write is an error, not a quiet fallback."""
     uid, gid = os.getuid(), os.getgid()
-    if not unshare(CLONE_NEWUSER):
+    if not libc_call("unshare", CLONE_NEWUSER):
         return False
     prctl(PR_SET_DUMPABLE, 1)   # a process that is not dumpable may not write its own maps; lock_down clears it
     for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
@@ -242,13 +223,10 @@ def own_user_namespace() -> bool:
     return True
 
 
-SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(platform.machine())
-
-
 def leave_user_namespace() -> bool:
     """Give up the capabilities own_user_namespace gave: enter a new user namespace that maps nobody and owns
     nothing, and clear every capability there too (capset)."""
-    if SYS_CAPSET is None or not unshare(CLONE_NEWUSER):
+    if SYS_CAPSET is None or not libc_call("unshare", CLONE_NEWUSER):
         return False
     header = (ctypes.c_uint32 * 2)(0x20080522, 0)   # _LINUX_CAPABILITY_VERSION_3, this process
     data = (ctypes.c_uint32 * 6)()
@@ -257,13 +235,12 @@ def leave_user_namespace() -> bool:
 
 def lock_down(*, sandboxed: bool, memory_mb: int, cpu_seconds: int, output_cap: int, keep_fds: tuple,
               in_pid_namespace: bool, folder: str, seccomp_bpf: bytes | None, child_uid: int) -> tuple[list[str], str]:
-    """Isolate this (freshly forked, single-threaded) child. Returns (layers in force, its work folder).
-    `sandboxed`: running inside the bwrap root (the allow-list), with root inside it. `folder`: an empty folder
-    the zygote made for this child, its work folder when it has no tmpfs of its own. `child_uid`: the user it
-    becomes then, as root (a container)."""
+    """Isolate this (freshly forked, single-threaded) child: (layers in force, its work folder). `sandboxed`: in
+    the bwrap root (the allow-list). `folder`: an empty folder the zygote made for this child, its work folder when
+    it has no tmpfs of its own; `child_uid`: the user it becomes then, as root (a container)."""
     layers = (["bwrap"] if sandboxed else []) + ["fork", "setsid"] + (["pidns"] if in_pid_namespace else [])
     root = os.geteuid() == 0
-    if root and sandbox_setting() == "full" and unshare(CLONE_NEWNET):
+    if root and sandbox_setting() == "full" and libc_call("unshare", CLONE_NEWNET):
         layers.append("netns")
     own_userns = sandboxed and not root and own_user_namespace()
     private = sandboxed and (private_folders(NOBODY) if root else own_userns and private_folders(os.getuid()))
@@ -276,16 +253,18 @@ def lock_down(*, sandboxed: bool, memory_mb: int, cpu_seconds: int, output_cap: 
         workdir = folder
 
     out = os.open(os.path.join(workdir, ".output"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.dup2(out, 1)
-    os.dup2(out, 2)
+    for fd, target in ((os.open(os.devnull, os.O_RDONLY), 0), (out, 1), (out, 2)):
+        os.dup2(fd, target)
     bounds = [2, *sorted(set(keep_fds)), 1 << 16]   # every descriptor but 0-2 and keep_fds (out and null too)
     for low, high in zip(bounds, bounds[1:]):
         os.closerange(low + 1, high)
 
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    vm = _vm_bytes()
+    try:   # the address space now (VmSize), which RLIMIT_AS counts from; not capped where it is not known
+        with open("/proc/self/statm") as f:
+            vm = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        vm = 0
     limits = {
         resource.RLIMIT_AS: vm + (memory_mb << 20) if vm else None,
         resource.RLIMIT_CPU: cpu_seconds,
@@ -398,12 +377,3 @@ def children_of(ppid: int) -> list[int]:
                 if int(f.read().rsplit(")", 1)[1].split()[1]) == ppid:   # the field after the name (which may hold ")")
                     kids.append(int(name))
     return kids
-
-
-def _vm_bytes() -> int:
-    """This process's address space now (VmSize), which RLIMIT_AS counts from; 0 where it is not known."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):
-        return 0

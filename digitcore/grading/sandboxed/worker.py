@@ -23,6 +23,7 @@ from . import guards, plain, sandbox
 from .frames import SMALL_FRAME, write_frame
 
 MESSAGE_CHARS = 300
+JOB_CAP = 256 << 20
 
 
 class SubmissionFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -67,8 +68,7 @@ def _short(text) -> str:
 
 def load_submission(sources: dict[str, str]) -> dict[str, types.ModuleType]:
     """Import every file of the submission (in memory, by file name) and return them by file."""
-    for filename, text in sources.items():
-        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    linecache.cache.update({f: (len(text), None, text.splitlines(True), f) for f, text in sources.items()})
     finder = SubmissionFinder(sources)
     sys.meta_path.insert(0, finder)
     modules = {}
@@ -87,7 +87,7 @@ def load_submission(sources: dict[str, str]) -> dict[str, types.ModuleType]:
     return modules
 
 
-def find_exercise(name: str, modules: dict, files, hidden) -> tuple[object, dict]:
+def find_exercise(name: str, modules: dict, files, guard: guards.Guard) -> tuple[object, dict]:
     """The student's object for an exercise, and what we know about it (found, reference, signature)."""
     for filename, module in modules.items():
         obj = vars(module).get(name, None)
@@ -98,7 +98,7 @@ def find_exercise(name: str, modules: dict, files, hidden) -> tuple[object, dict
         if not callable(obj):
             return None, {"status": "not_callable", "type": type(obj).__name__}
         code = getattr(obj, "__code__", None)
-        if isinstance(code, types.CodeType) and code.co_filename not in files and _is_project_file(code.co_filename, hidden):
+        if isinstance(code, types.CodeType) and code.co_filename not in files and guard.is_hidden(os.path.realpath(code.co_filename)):
             return None, {"status": "reference", "what": f"{name} from {os.path.basename(code.co_filename)}"}
         info = {"status": "found", "file": os.path.basename(filename)}
         try:
@@ -109,25 +109,13 @@ def find_exercise(name: str, modules: dict, files, hidden) -> tuple[object, dict
     return None, {"status": "missing"}
 
 
-def _is_project_file(path: str, hidden) -> bool:
-    parts = path.replace("\\", "/").split("/")
-    return (any(p in ("digitcore", "solutions", "checks") for p in parts[:-1])
-            or sandbox.under(path, [guards.hidden_entry(h)[0] for h in hidden]))
-
-
-JOB_CAP = 256 << 20
-
-
 def run(job_fd: int, result_fd: int, limits: dict, probes: dict, *, in_pid_namespace: bool, sandboxed: bool,
         folder: str, seccomp_bpf: bytes | None) -> None:
     """The child's whole life: lock down, read the job, load, probe, report. Always ends with os._exit."""
-    send = lambda obj, cap=SMALL_FRAME: write_frame(result_fd, obj, cap=cap)
     try:
         layers, workdir = sandbox.lock_down(
-            sandboxed=sandboxed, memory_mb=int(limits["memory_mb"]), output_cap=int(limits["output_cap"]),
-            cpu_seconds=int(limits["cpu_seconds"]), keep_fds=(job_fd, result_fd),
-            in_pid_namespace=in_pid_namespace, folder=folder, seccomp_bpf=seccomp_bpf,
-            child_uid=int(limits["child_uid"]))
+            sandboxed=sandboxed, keep_fds=(job_fd, result_fd), in_pid_namespace=in_pid_namespace, folder=folder,
+            seccomp_bpf=seccomp_bpf, **{k: int(limits[k]) for k in ("memory_mb", "output_cap", "cpu_seconds", "child_uid")})
         # the job the grader put in a memfd: read here, in the locked-down child, never by the zygote
         if (size := os.fstat(job_fd).st_size) > JOB_CAP:
             raise ValueError(f"job of {size} bytes is over the cap")
@@ -140,7 +128,7 @@ def run(job_fd: int, result_fd: int, limits: dict, probes: dict, *, in_pid_names
         capped = CappedText(req["output_cap"])
         sys.stdout = sys.stderr = capped
         layers.append("audit-hook")
-        send({"kind": "ready", "layers": layers})
+        write_frame(result_fd, {"kind": "ready", "layers": layers}, cap=SMALL_FRAME)
     except BaseException as e:
         _safe_frame(result_fd, {"kind": "broken", "message": f"{type(e).__name__}: {e}"})
         os._exit(71)
@@ -152,7 +140,7 @@ def run(job_fd: int, result_fd: int, limits: dict, probes: dict, *, in_pid_names
         _safe_frame(result_fd, {"kind": "fatal", "error": describe(e, files)})
         os._exit(0)
     try:
-        obj, info = find_exercise(req["exercise"], modules, files, req.get("hide", []))
+        obj, info = find_exercise(req["exercise"], modules, files, guard)
     except BaseException as e:
         obj, info = None, {"status": "broken", "error": describe(e, files)}
     # what the guards noticed while the file loaded (diagnostics: the kernel is what confines it)
@@ -180,7 +168,7 @@ def run(job_fd: int, result_fd: int, limits: dict, probes: dict, *, in_pid_names
         record.update(seconds=round(time.perf_counter() - start, 4), refused=guard.refused[:5],
                       reference=guard.reference[:5], overflow=capped.overflow or (_fd_size(1) >= req["output_cap"] > size_before))
         try:
-            send(record, cap=int(spec["cap"]))
+            write_frame(result_fd, record, cap=int(spec["cap"]))
         except BaseException as e:
             _safe_frame(result_fd, {"kind": "result", "check": spec["check"], "status": "garbled",
                                     "why": f"the result could not be sent ({type(e).__name__})"})

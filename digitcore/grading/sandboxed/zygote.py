@@ -41,25 +41,12 @@ def load_probes(paths: list[str]) -> dict:
     return probes
 
 
-def preload() -> list[str]:
-    """Import what students and probes use, once, so each fork starts warm."""
-    done = []
-    # torch._dynamo: the first torch.optim optimizer imports it (6 s), which would eat a check's time limit.
-    for name in ("torch", "torch.optim", "torch._dynamo", "numpy", "math", "random", "functools", "itertools",
-                 "collections", "marimo"):
-        with contextlib.suppress(Exception):   # optional: whatever is missing is imported on demand
-            __import__(name)
-            done.append(name)
-    return done
-
-
 class Zygote:
     def __init__(self, sock: socket.socket, probes: dict, seccomp_bpf: bytes | None, sandboxed: bool):
         self.sock = sock
         self.probes = probes
         self.seccomp_bpf = seccomp_bpf
         self.sandboxed = sandboxed
-        self.root = os.geteuid() == 0
         self.spawned = 0
         self.folders: dict[int, str] = {}   # child A -> the work folder made for its worker, until A is reaped
         self.scratch = tempfile.mkdtemp(prefix="digitcore-grading-", dir=sandbox.WORK_DIR if sandboxed else None)
@@ -69,7 +56,7 @@ class Zygote:
         self.own_pid_ns: int | None = None  # the zygote's own PID namespace (fresh_pid_namespace)
 
     def spawn(self, req: dict, job_fd: int, result_fd: int) -> int:
-        in_ns = self.root and sandbox.sandbox_setting() == "full" and self.fresh_pid_namespace()
+        in_ns = os.geteuid() == 0 and sandbox.sandbox_setting() == "full" and self.fresh_pid_namespace()
         self.spawned += 1
         # a user id that no other child of any zygote on this host has at the same time
         uid = sandbox.CHILD_UID_BASE + os.getpid() * sandbox.CHILD_UIDS_PER_ZYGOTE + self.spawned % sandbox.CHILD_UIDS_PER_ZYGOTE
@@ -110,7 +97,7 @@ class Zygote:
                 self.own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
             except OSError:
                 return False
-        return sandbox.libc_call("setns", self.own_pid_ns, sandbox.CLONE_NEWPID) and sandbox.unshare(sandbox.CLONE_NEWPID)
+        return sandbox.libc_call("setns", self.own_pid_ns, sandbox.CLONE_NEWPID) and sandbox.libc_call("unshare", sandbox.CLONE_NEWPID)
 
     def end(self, pid: int, wait: float | None) -> int | None:
         """Stop child A: wait up to `wait` s for it to end by itself, then kill it and return its exit status
@@ -170,9 +157,8 @@ class Zygote:
         sandbox.prctl(sandbox.PR_SET_CHILD_SUBREAPER, 1)
         sandbox.prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
         sandbox.prctl(sandbox.PR_SET_DUMPABLE, 0)
-        loaded = sorted(m for m in sys.modules if m.startswith("digitcore"))
-        reply = {"kind": "ready", "pid": os.getpid(), "root": self.root, "sandboxed": self.sandboxed,
-                 "seccomp": bool(self.seccomp_bpf), "probes": sorted(self.probes), "modules": loaded}
+        reply = {"kind": "ready", "probes": sorted(self.probes),
+                 "modules": sorted(m for m in sys.modules if m.startswith("digitcore"))}
         while True:
             write_frame(self.sock.fileno(), reply, cap=CONTROL_CAP)
             if self.ending and not select.select([self.sock], [], [], 0.2)[0]:
@@ -207,11 +193,15 @@ def main(argv=None):
     sys.path[:] = [p for p in sys.path if p not in ("", "/", os.getcwd())]  # -m put the cwd there
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     sock = socket.socket(fileno=os.dup(0))
-    null = os.open(os.devnull, os.O_RDWR)
-    os.dup2(null, 0)
+    os.dup2(os.open(os.devnull, os.O_RDWR), 0)
     os.dup2(2, 1)  # stray prints in the zygote must not reach anything
     bpf = Path(args.seccomp).read_bytes() if args.seccomp else None
-    preload()
+    # what students and probes use, imported once so that each fork starts warm (torch._dynamo: the first
+    # torch.optim optimizer imports it, 6 s, which would eat a check's time limit)
+    for name in ("torch", "torch.optim", "torch._dynamo", "numpy", "math", "random", "functools", "itertools",
+                 "collections", "marimo"):
+        with contextlib.suppress(Exception):   # optional: whatever is missing is imported on demand
+            __import__(name)
     Zygote(sock, load_probes(args.probes), bpf, args.sandboxed).serve()
 
 
