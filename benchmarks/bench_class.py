@@ -145,15 +145,23 @@ def one_class(browser, lesson: Path, students: int, workers: int, moves: int) ->
             errors = [page.describe_errors() for page in pages if page.errors() or page.failed_runs()]
             for e in errors[:2]:
                 print(f"  a page had errors: {e[:1500]}", file=sys.stderr, flush=True)
-            cpu.append(cpu_seconds(pids.values()))
-            memory = {name: rss_mb(pid) for name, pid in pids.items()}
+            row = figures(students, workers, moves, pids, cpu, browser_cpu, render=renders, slider=latencies,
+                          errors=errors, live=live)
         finally:
             for page in pages:
                 page.close()
-    return {"students": students, "workers": workers, "render": renders, "slider": latencies, "errors": errors,
-            "memory_mb": memory, "cpu_render": (cpu[1] - cpu[0]) / students,
-            "browser_cpu_render": browser_cpu / students, "live": live,
-            "cpu_move": (cpu[2] - cpu[1]) / (students * moves)}
+    return row
+
+
+def figures(students: int, workers: int, moves: int, pids: dict, cpu: list, client_cpu: float, **measured) -> dict:
+    """One class's row, at the end of its moves: `cpu`, the servers' CPU-seconds at the arrival and after the first
+    renders (now is the third); `client_cpu`, the students' side (Chromium, or the wire students) over the renders;
+    the servers' memory now."""
+    cpu = [*cpu, cpu_seconds(pids.values())]
+    return {"students": students, "workers": workers, "cpu_render": (cpu[1] - cpu[0]) / students,
+            "memory_mb": {name: rss_mb(pid) for name, pid in pids.items()},
+            "browser_cpu_render": client_cpu / students, "cpu_move": (cpu[2] - cpu[1]) / (students * moves),
+            **measured}
 
 
 def one_class_wire(lesson: Path, students: int, workers: int, moves: int) -> dict:
@@ -176,15 +184,12 @@ def one_class_wire(lesson: Path, students: int, workers: int, moves: int) -> dic
                 targets = [usable[(i + m * students + 1) % len(usable)] for i in range(students)]
                 latencies += pool.map(lambda wt: wt[0].move(wt[1]), zip(wires, targets))
             errors = [f"{w.errors} {w.failed}" for w in wires if w.errors or w.failed]
-            cpu.append(cpu_seconds(pids.values()))
-            memory = {name: rss_mb(pid) for name, pid in pids.items()}
+            row = figures(students, workers, moves, pids, cpu, own_cpu, render=renders, slider=latencies,
+                          errors=errors, live=live)
         finally:
             for w in wires:
                 w.close()
-    return {"students": students, "workers": workers, "render": renders, "slider": latencies, "errors": errors,
-            "memory_mb": memory, "cpu_render": (cpu[1] - cpu[0]) / students,
-            "browser_cpu_render": own_cpu / students, "live": live,
-            "cpu_move": (cpu[2] - cpu[1]) / (students * moves)}
+    return row
 
 
 def main() -> int:
