@@ -1,19 +1,20 @@
-"""A student's browser reduced to what it says to the server: the page and its scripts over HTTP, the kernel's
-websocket, and slider moves sent as marimo's frontend sends them (POST /api/kernel/set_ui_element_value).
+"""A student's browser reduced to what it says to the server: the page and the files it links over HTTP, the
+kernel's websocket, and slider moves sent as marimo's frontend sends them (POST /api/kernel/set_ui_element_value).
 
 Why: Chromium needs 5 to 7 CPU-seconds to draw one lesson page, more than the server spends on that student. On a
 machine that both serves a class and plays its browsers, the browsers take the cores and the figures measure them.
-In a classroom each student's browser runs on the student's own laptop; a wire student costs the server exactly
-what a real page costs it (the same requests, the same session, the same kernel runs) and costs this machine
-almost nothing, so the server has the cores to itself, as it would in the room.
+In a classroom each student's browser runs on the student's own laptop; a wire student asks of the server what a
+real page asks (a session, its kernel's runs, their outputs, the page's files) and costs this machine almost
+nothing, so the server has the cores to itself, as it would in the room.
 
-What it does not do: draw anything, run marimo's frontend or its widgets' scripts. After a worker dies it
-reconnects its websocket with the same session id at once, then every RETRY_S seconds, which is what marimo's
-frontend does, though that first waits 3 s; the way back after a killed worker is therefore also measured with Chromium
-(tests/browser/class_students.py). bench_class.py and bench_soak.py take `--wire` to use these students.
+What it does not do: draw anything, run marimo's frontend or its widgets' scripts, or fetch the files those
+scripts load in turn (Chromium asks for some 330 files per page, of which the page links 190; HAProxy keeps them
+all). After a worker dies it reconnects its websocket with the same session id at once, then every RETRY_S
+seconds, as marimo's frontend does, though that first waits 3 s; the way back after a killed worker is therefore
+also measured with Chromium (tests/browser/class_students.py). bench_class.py and bench_soak.py take `--wire`.
 
-    with WireStudent(run.url) as s:   # the page, its scripts, the websocket; returns once the first run ended
-        s.open()
+    with WireStudent(run.url) as s:
+        s.open()                      # the page, its files, the websocket; returns once the first run has ended
         s.move(s.lr_steps - 5)        # the learning rate's index, as the slider sends it; returns seconds
 """
 
