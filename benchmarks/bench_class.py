@@ -10,8 +10,9 @@ measures, on each page's own clock:
   (new curves), MOVES times; each student goes to a different rate where the slider has enough of them, so the
   shared training cache does not hide the work (it would in a class told "everyone, try 0.1");
 - memory: resident memory of the workers and HAProxy after the moves (the browser's own memory not counted);
-- CPU seconds the servers spent per student's first render and per slider move: what sizes a machine, and
-  (unlike the latencies) hardly changed by other programs sharing the cores;
+- CPU seconds the servers spent per student's first render and per slider move, counted from a class that has
+  settled after its start: what sizes a machine, and (unlike the latencies) hardly changed by other programs
+  sharing the cores;
 - CPU seconds Chromium spent per first render (this benchmark's own browser processes): on a machine that runs
   the browsers too, server and browser CPU together over the cores is the floor under the render times.
 
@@ -72,6 +73,17 @@ def cpu_seconds(pids, waited_children: bool = False) -> float:
     return total
 
 
+def settle(pids, idle_share: float = 0.05, most: float = 60.0) -> None:
+    """Wait until the class is idle (its processes together use under `idle_share` of a core over a second): a
+    worker's last start-up work (its first run of the lesson, warming HAProxy's cache) is not an arriving student's."""
+    deadline = time.monotonic() + most
+    while time.monotonic() < deadline:
+        before = cpu_seconds(pids)
+        time.sleep(1.0)
+        if cpu_seconds(pids) - before < idle_share:
+            return
+
+
 def browser_pids() -> list[int]:
     """This benchmark's Chromium processes: descendants of this process named chrom* or headless*."""
     parent, name = {}, {}
@@ -116,6 +128,7 @@ def one_class(browser, lesson: Path, students: int, workers: int, moves: int) ->
     with serve_class(lesson, workers, students=students) as run:
         pages = [LessonPage(browser, run.url) for _ in range(students)]
         pids = run.info()["pids"]
+        settle(pids.values())
         try:
             cpu, browser_cpu = [cpu_seconds(pids.values())], cpu_seconds(browser_pids(), waited_children=True)
             arrived = time.time()
@@ -171,6 +184,7 @@ def one_class_wire(lesson: Path, students: int, workers: int, moves: int) -> dic
     with serve_class(lesson, workers, students=students) as run, ThreadPoolExecutor(students) as pool:
         pids = run.info()["pids"]
         wires = [WireStudent(run.url, timeout=900) for _ in range(students)]
+        settle(pids.values())
         try:
             cpu, own_cpu = [cpu_seconds(pids.values())], cpu_seconds([os.getpid()])
             arrived = time.time()
