@@ -1,16 +1,19 @@
 """A class of simulated students on `digitcore class`, and a worker killed in the middle: the one student state
-machine that benchmarks/bench_soak.py (long runs, figures) and tests/browser/test_class_soak.py (a short run in CI,
-assertions) both play.
+machine that benchmarks/bench_soak.py (long runs, figures), tests/browser/test_class_soak.py (a short run in
+Chromium, on request) and tests/test_class_over_a_lesson.py (a short run of wire students, in every test run) play.
 
 Each student arrives at a planned moment, waits for the lesson, moves the learning rate a few times with a pause to
 read between moves, sometimes reloads, and leaves (closes the tab). One thread drives every page of one Chromium:
-each step polls a page and returns at once, so many students are on the lesson together. At `kill_at` of the run
-one worker (the one with most students on a live lesson) is killed with SIGKILL, as the OOM killer would. Its students
-(the victims) are then watched, nobody pressing reload: when their page has run the lesson again (back), and when
-it has answered a slider move after that (live), with the phases in between from the page's own record of its
-websocket (closed, next try to connect, open, kernel ready). A student whose page was still loading on that
-worker loses its websocket too and simply renders later (interrupted). Every other student (a bystander) must
-notice nothing: its websocket never closes.
+each step polls a page and returns at once, so many students are on the lesson together. Without a browser each
+student is a wire student (wire_student.py) on a thread of its own, the same plan played by `visit_wire`.
+
+At `kill_at` of the run one worker (the one with most students on a live lesson) is killed with SIGKILL, as the OOM
+killer would. Its students (the victims) are then watched, nobody pressing reload: when their page has run the
+lesson again (back), and when it has answered a slider move after that (live), with the phases in between from
+the page's own record of its websocket (closed, next try to connect, open, kernel ready; a wire student records
+its close and its new run). A student whose page was still loading on that worker loses its websocket too and
+simply renders later (interrupted). Every other student (a bystander) must notice nothing: its websocket never
+closes.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ class Student:
     phases: dict = field(default_factory=dict)      # websocket events after the kill, seconds from it
     kill_wall: float | None = None                  # a victim's: when its worker was killed (time.time())
 
-    wire: WireStudent | None = None   # with play_wire: the student's tab, reduced to its traffic
+    wire: WireStudent | None = None   # with play(None, ...): the student's tab, reduced to its traffic
 
     def cookie(self) -> str | None:
         if self.wire is not None:
