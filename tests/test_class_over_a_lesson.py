@@ -13,13 +13,14 @@ issue's 10% is the benchmark's: see MEMORY_BOUND); no traceback in the logs.
 """
 
 import random
-import re
 import shutil
 import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from digitcore.class_server import ASSET_LINKS
 
 sys.path.insert(0, str(Path(__file__).parent / "browser"))
 from class_students import assert_class_held, plan, play  # noqa: E402
@@ -57,7 +58,7 @@ def test_the_first_student_finds_marimo_files_kept(klass):
     with urllib.request.urlopen(klass.url, timeout=30) as page:
         cookie = page.headers["Set-Cookie"].split(";")[0]
         html = page.read().decode()
-    files = re.findall(r"""(?:src|href)=["']\.?(/assets/[^"']+\.js)["']""", html)
+    files = [path for path in ASSET_LINKS.findall(html) if path.endswith(".js")]
     assert len(files) > 10, "the page names no script files"
     for path in files[:5]:
         with urllib.request.urlopen(urllib.request.Request(klass.url.rstrip("/") + path,

@@ -32,11 +32,12 @@ import uuid
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.sync.client import connect
 
+from digitcore.class_server import ASSET_LINKS  # the page's links to marimo's files, as digitcore class reads them
+
 RETRY_S = 1.0
 LR_LABEL = "learning rate"
 NOT_ERRORS = {"ancestor-stopped"}   # what mo.stop leaves in the cells below it (as in marimo_driver)
 SLIDER = re.compile(r"object-id='([^']+)'[^>]*><marimo-slider ([^>]*)>")
-ASSET = re.compile(r"""(?:src|href)=["'](\./assets/[^"']+|/assets/[^"']+)["']""")
 
 
 class WireStudent:
@@ -68,7 +69,7 @@ class WireStudent:
         return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
 
     def _http(self, path: str, body: dict | None = None, headers: dict | None = None) -> bytes:
-        request = urllib.request.Request(self.url + path.lstrip("./").lstrip("/"),
+        request = urllib.request.Request(self.url + path.lstrip("./"),
                                          data=None if body is None else json.dumps(body).encode(),
                                          headers={**self._cookie_header(), **(headers or {})},
                                          method="GET" if body is None else "POST")
@@ -88,7 +89,7 @@ class WireStudent:
         self.close()
         html = self._http("").decode()
         if not self.assets_cached:
-            for asset in dict.fromkeys(ASSET.findall(html)):
+            for asset in dict.fromkeys(ASSET_LINKS.findall(html)):
                 self._http(asset)
             self.assets_cached = True
         self.session = "s_" + uuid.uuid4().hex[:6]
